@@ -1,0 +1,202 @@
+"""Write decoded frames as YUV4MPEG2, byte for byte as FFmpeg's ``yuv4mpegpipe`` muxer writes them.
+
+The decoder's output must be comparable with ``cmp`` against ``ffmpeg -i x -f yuv4mpegpipe``, so the
+stream header repeats FFmpeg's field order (libavformat/yuv4mpegenc.c, checked against the muxer in
+PyAV 18.1): ``YUV4MPEG2 W.. H.. F..:.. Ip A..:.. C<tag> XYSCSS=<TAG>[ XCOLORRANGE=FULL|LIMITED]``.
+A path output is written to a temporary file beside it and renamed onto it only by ``close()``,
+so a failed decode never leaves a partial file under the output name.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from fractions import Fraction
+from typing import BinaryIO, Sequence
+
+import numpy as np
+
+from inrcodec.errors import InrIOError
+from inrcodec.io.video import (
+    ALLOWED_CHROMA,
+    ALLOWED_CHROMA_SITINGS,
+    ALLOWED_COLOR_RANGES,
+    MAX_DIMENSION,
+    chroma_shape,
+)
+
+FRAME_MAGIC = b"FRAME\n"
+# The C tag and XYSCSS value FFmpeg writes for each 4:2:0 chroma siting; unknown and centre share 420jpeg.
+_TAG_420 = {
+    "unknown": "C420jpeg XYSCSS=420JPEG",
+    "center": "C420jpeg XYSCSS=420JPEG",
+    "left": "C420mpeg2 XYSCSS=420MPEG2",
+    "topleft": "C420paldv XYSCSS=420PALDV",
+}
+_RANGE_FIELD = {"unknown": "", "limited": " XCOLORRANGE=LIMITED", "full": " XCOLORRANGE=FULL"}
+
+
+def y4m_header(
+    width: int,
+    height: int,
+    fps_num: int,
+    fps_den: int,
+    chroma: str,
+    color_range: str = "unknown",
+    chroma_siting: str = "unknown",
+    sample_aspect: tuple[int, int] | None = None,
+) -> bytes:
+    """The YUV4MPEG2 stream header line, newline included.
+
+    >>> y4m_header(176, 144, 25, 1, "420")
+    b'YUV4MPEG2 W176 H144 F25:1 Ip A0:0 C420jpeg XYSCSS=420JPEG\\n'
+    """
+    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
+        raise ValueError(f"y4m size {width}x{height} outside 1..{MAX_DIMENSION}")
+    if fps_num <= 0 or fps_den <= 0:
+        raise ValueError(f"y4m frame rate {fps_num}:{fps_den} must be positive")
+    if chroma not in ALLOWED_CHROMA:
+        raise ValueError(f"y4m chroma {chroma!r} not one of {', '.join(ALLOWED_CHROMA)}")
+    if color_range not in ALLOWED_COLOR_RANGES:
+        raise ValueError(f"y4m colour range {color_range!r} not one of {', '.join(ALLOWED_COLOR_RANGES)}")
+    if chroma_siting not in ALLOWED_CHROMA_SITINGS:
+        raise ValueError(f"y4m chroma siting {chroma_siting!r} not one of {', '.join(ALLOWED_CHROMA_SITINGS)}")
+    # FFmpeg reduces the rate (av_reduce) before printing it.
+    rate = Fraction(fps_num, fps_den)
+    if sample_aspect is None or sample_aspect[0] <= 0 or sample_aspect[1] <= 0:
+        aspect = "0:0"
+    else:
+        aspect = f"{sample_aspect[0]}:{sample_aspect[1]}"
+    tag = _TAG_420[chroma_siting] if chroma == "420" else "C444 XYSCSS=444"
+    line = (
+        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} Ip A{aspect} "
+        f"{tag}{_RANGE_FIELD[color_range]}\n"
+    )
+    return line.encode("ascii")
+
+
+class Y4MWriter:
+    """Writes frames of ``(Y, U, V)`` uint8 planes to a path, ``'-'`` (stdout) or a binary file object.
+
+    >>> import io, numpy as np
+    >>> out = io.BytesIO()
+    >>> with Y4MWriter(out, 2, 2, 25, 1, "420") as w:
+    ...     w.write_frame((np.zeros((2, 2), np.uint8), np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.uint8)))
+    >>> out.getvalue()[:60]
+    b'YUV4MPEG2 W2 H2 F25:1 Ip A0:0 C420jpeg XYSCSS=420JPEG\\nFRAME\\n'
+    >>> len(out.getvalue())  # header, FRAME line, 4 + 1 + 1 samples
+    66
+    """
+
+    def __init__(
+        self,
+        target: str | os.PathLike | BinaryIO,
+        width: int,
+        height: int,
+        fps_num: int,
+        fps_den: int,
+        chroma: str,
+        color_range: str = "unknown",
+        chroma_siting: str = "unknown",
+    ) -> None:
+        header = y4m_header(width, height, fps_num, fps_den, chroma, color_range, chroma_siting)
+        self.width, self.height, self.chroma = width, height, chroma
+        self.n_frames = 0
+        self._shapes = ((height, width),) + (chroma_shape(width, height, chroma),) * 2
+        self._path: str | None = None
+        self._tmp_path: str | None = None
+        self._owns_file = False
+        self._closed = False
+        if isinstance(target, (str, os.PathLike)) and os.fspath(target) == "-":
+            self._file: BinaryIO = sys.stdout.buffer
+            self._name = "<stdout>"
+        elif isinstance(target, (str, os.PathLike)):
+            self._path = os.fspath(target)
+            self._name = self._path
+            self._file = self._open_temp(self._path)
+            self._owns_file = True
+        else:
+            self._file = target
+            self._name = getattr(target, "name", "<stream>")
+        self._write(header)
+
+    def _open_temp(self, path: str) -> BinaryIO:
+        """Create the temporary file beside ``path`` that close() renames onto it."""
+        if os.path.isdir(path):
+            raise InrIOError(f"cannot write {path}: is a directory")
+        directory, name = os.path.split(os.path.abspath(path))
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            # 0o666 lets the umask decide the final permissions, as for any file the user creates.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as e:
+            raise InrIOError(f"cannot write {path}: {e.strerror or e}") from None
+        self._tmp_path = tmp
+        return os.fdopen(fd, "wb")
+
+    def _write(self, data: bytes) -> None:
+        """Write bytes; an OS error removes the temporary file and becomes InrIOError."""
+        try:
+            self._file.write(data)
+        except OSError as e:
+            self.abort()
+            raise InrIOError(f"cannot write {self._name}: {e.strerror or e}") from None
+
+    def write_frame(self, planes: Sequence[np.ndarray]) -> None:
+        """Append one frame: ``FRAME\\n`` then the Y, U and V planes."""
+        if self._closed:
+            raise ValueError(f"write to closed Y4MWriter for {self._name}")
+        if len(planes) != 3:
+            raise ValueError(f"a frame has 3 planes (Y, U, V), got {len(planes)}")
+        parts = [FRAME_MAGIC]
+        for name, plane, shape in zip("YUV", planes, self._shapes):
+            if not isinstance(plane, np.ndarray) or plane.dtype != np.uint8:
+                raise TypeError(f"plane {name} must be a uint8 numpy array, got {getattr(plane, 'dtype', type(plane))}")
+            if plane.shape != shape:
+                raise ValueError(f"plane {name} has shape {plane.shape}, expected {shape} (rows, columns)")
+            parts.append(np.ascontiguousarray(plane).tobytes())
+        self._write(b"".join(parts))
+        self.n_frames += 1
+
+    def close(self) -> None:
+        """Flush; for a path, sync the temporary file and rename it onto the output name."""
+        if self._closed:
+            return
+        try:
+            self._file.flush()
+            if self._owns_file:
+                os.fsync(self._file.fileno())
+                self._file.close()
+                os.replace(self._tmp_path, self._path)
+                self._tmp_path = None
+        except OSError as e:
+            self.abort()
+            raise InrIOError(f"cannot write {self._name}: {e.strerror or e}") from None
+        self._closed = True
+
+    def abort(self) -> None:
+        """Stop writing; for a path, remove the temporary file so nothing appears under the output name."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_file:
+            try:
+                self._file.close()
+            except OSError:
+                pass  # the file is being discarded; a failing close changes nothing
+            if self._tmp_path is not None:
+                try:
+                    os.unlink(self._tmp_path)
+                except FileNotFoundError:
+                    pass
+                self._tmp_path = None
+
+    def __enter__(self) -> "Y4MWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
