@@ -1,0 +1,102 @@
+"""Constants of the .inr container, one name per number in spec/bitstream.md.
+
+Code never writes a magic number inline: it names it here, next to the spec section that fixes
+it, so the spec and the code can be compared line by line.
+"""
+
+from __future__ import annotations
+
+import enum
+
+# §3: PNG-style signature. 0x89 catches 7-bit channels, CR LF / LF catch newline conversion,
+# 0x1A stops a DOS `type`, so damage in transfer shows up as a bad signature.
+MAGIC = b"\x89INR\r\n\x1a\n"
+MAGIC_BYTES = len(MAGIC)
+# §3: signature + writer_version u16 + min_reader_version u16.
+PREAMBLE_BYTES = MAGIC_BYTES + 2 + 2  # 12
+
+READER_VERSION = 1  # §3.2: the highest min_reader_version this reader accepts
+WRITER_VERSION = 1  # §3.2: the version this writer writes by default
+MAX_VERSION = 0xFFFF  # u16
+
+# §2.2: LEB128 unsigned varint: at most 10 bytes, value < 2**64.
+MAX_UVARINT_BYTES = 10
+MAX_UVARINT = 2**64 - 1
+
+# §4.1 chunk framing.
+CHUNK_TYPE_BYTES = 4
+CRC_BYTES = 4
+MAX_CHUNK_BYTES = 2**30  # payload bytes, inclusive
+
+# §5.1 SHDR limits (inclusive ranges).
+MIN_DIMENSION = 1
+MAX_DIMENSION = 16384  # pixels, width and height
+MAX_FRAMES = 10**7  # n_frames and gop_size
+MAX_ARCH_PARAMS = 64  # n_arch_params
+
+# §5.3 BLOB.
+MAX_BLOB_RAW_BYTES = 2**28  # raw_size, inclusive
+
+# §5.4 GIDX: the smallest entry is 1 + 1 + 1 bytes (code u8, gop_index and delta 1-byte varints).
+MIN_INDEX_ENTRY_BYTES = 3
+
+# §5.5 IEND: type (4) + length varint 0x08 (1) + index_offset u64 (8) + CRC (4).
+IEND_PAYLOAD_BYTES = 8
+IEND_BYTES = CHUNK_TYPE_BYTES + 1 + IEND_PAYLOAD_BYTES + CRC_BYTES  # 17
+
+
+class ChunkType(enum.IntEnum):
+    """Chunk types of §4.2; the value is the 4 ASCII letters read as a big-endian u32."""
+
+    SHDR = int.from_bytes(b"SHDR", "big")
+    MODL = int.from_bytes(b"MODL", "big")
+    BLOB = int.from_bytes(b"BLOB", "big")
+    GIDX = int.from_bytes(b"GIDX", "big")
+    IEND = int.from_bytes(b"IEND", "big")
+
+    @property
+    def code(self) -> bytes:
+        """The 4 bytes written in the file."""
+        return self.value.to_bytes(CHUNK_TYPE_BYTES, "big")
+
+
+class ModelKind(enum.IntEnum):
+    """MODL kind byte, §5.2."""
+
+    I = 0  # noqa: E741 (the codec's name for an intra model)
+    P = 1
+
+
+class IndexCode(enum.IntEnum):
+    """GIDX entry chunk-type code, §5.4."""
+
+    MODL = 0
+    BLOB = 1
+
+
+class ChromaFormat(enum.IntEnum):
+    """SHDR chroma_format, §5.1; other values are unsupported in v1."""
+
+    YUV420 = 0
+    YUV444 = 1
+
+
+class ColorRange(enum.IntEnum):
+    """SHDR color_range, §5.1."""
+
+    UNKNOWN = 0
+    LIMITED = 1
+    FULL = 2
+
+
+class ChromaSiting(enum.IntEnum):
+    """SHDR chroma_siting, §5.1."""
+
+    UNKNOWN = 0
+    LEFT = 1  # MPEG-2
+    CENTER = 2  # JPEG
+    TOP_LEFT = 3
+
+
+ALLOWED_BIT_DEPTHS = (8,)  # §5.1: v1 decodes 8-bit only
+H273_UNSPECIFIED = 2  # §5.1: colour_primaries / transfer / matrix "unspecified" code point

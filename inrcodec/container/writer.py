@@ -1,0 +1,226 @@
+"""Writes .inr files so that a reader never sees a half-written one under the target name.
+
+A path target is written to a temporary file in the same directory, synced, then renamed over
+the target in one step; any failure removes the temporary file. The writer applies the same
+chunk and GOP-order checks as the reader, so it cannot produce a file the reader refuses.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import BinaryIO, Iterable
+
+from . import spec
+from .bitio import ByteWriter
+from .chunks import (
+    AncillaryChunk,
+    BlobChunk,
+    GopOrder,
+    IndexChunk,
+    IndexRecord,
+    ModelChunk,
+    SequenceHeader,
+    Trailer,
+    check_blob,
+    check_model,
+    write_blob,
+    write_chunk,
+    write_header,
+    write_index,
+    write_model,
+    write_trailer,
+)
+from ..errors import InrFormatError, InrIOError
+
+
+def _io_error(path: str, err: OSError) -> InrIOError:
+    return InrIOError(f"cannot write {path}: {err.strerror or err}")
+
+
+class ContainerWriter:
+    """Streams an .inr file: preamble and SHDR now, payload chunks in GOP order, index on close."""
+
+    def __init__(
+        self,
+        target: str | os.PathLike[str] | BinaryIO,
+        header: SequenceHeader,
+        *,
+        writer_version: int = spec.WRITER_VERSION,
+        min_reader_version: int = spec.READER_VERSION,
+    ) -> None:
+        if not 1 <= min_reader_version <= writer_version <= spec.MAX_VERSION:
+            raise InrFormatError(
+                f"versions must satisfy 1 <= min_reader_version ({min_reader_version}) <= "
+                f"writer_version ({writer_version}) <= {spec.MAX_VERSION}"
+            )
+        self.header = header
+        self._order = GopOrder(header)
+        self._records: list[IndexRecord] = []
+        self._offset = 0
+        self._closed = False
+        self._path: str | None = None
+        self._tmp: str | None = None
+        if isinstance(target, (str, os.PathLike)):
+            self._path = os.fspath(target)
+            folder, name = os.path.split(os.path.abspath(self._path))
+            self._tmp = os.path.join(folder, f".{name}.tmp-{os.getpid()}")
+            try:
+                self._fh: BinaryIO = open(self._tmp, "wb")
+            except OSError as err:
+                self._closed = True
+                raise _io_error(self._path, err) from err
+        else:
+            self._fh = target
+        w = ByteWriter()
+        w.bytes(spec.MAGIC)
+        w.u16(writer_version, "writer_version")
+        w.u16(min_reader_version, "min_reader_version")
+        self._write(w.getvalue())
+        w = ByteWriter()
+        write_header(w, header)
+        self._emit(spec.ChunkType.SHDR.code, w.getvalue())
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes written so far."""
+        return self._offset
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self._fh.write(data)
+        except OSError as err:
+            self.abort()
+            raise _io_error(self._path or "output", err) from err
+        self._offset += len(data)
+
+    def _emit(self, code: bytes, payload: bytes) -> int:
+        if self._closed:
+            raise InrFormatError("ContainerWriter is closed")
+        w = ByteWriter()
+        write_chunk(w, code, payload)
+        offset = self._offset
+        self._write(w.getvalue())
+        return offset
+
+    def write_model(self, chunk: ModelChunk) -> int:
+        """Append a MODL chunk; returns its file offset."""
+        where = f"write_model(GOP {chunk.gop_index})"
+        check_model(chunk, self.header, where)
+        self._order.model(chunk.gop_index, where)
+        w = ByteWriter()
+        write_model(w, chunk)
+        offset = self._emit(spec.ChunkType.MODL.code, w.getvalue())
+        self._records.append(IndexRecord(spec.IndexCode.MODL, chunk.gop_index, offset))
+        return offset
+
+    def write_blob(self, chunk: BlobChunk) -> int:
+        """Append a BLOB chunk; returns its file offset."""
+        where = f"write_blob(GOP {chunk.gop_index})"
+        check_blob(chunk, self.header, where)
+        self._order.blob(chunk.gop_index, where)
+        w = ByteWriter()
+        write_blob(w, chunk)
+        offset = self._emit(spec.ChunkType.BLOB.code, w.getvalue())
+        self._records.append(IndexRecord(spec.IndexCode.BLOB, chunk.gop_index, offset))
+        return offset
+
+    def write_ancillary(self, type4: str | bytes, payload: bytes) -> int:
+        """Append an ancillary chunk (4 ASCII letters, first lowercase); returns its offset."""
+        code = type4.encode("ascii", "replace") if isinstance(type4, str) else bytes(type4)
+        chunk = AncillaryChunk(code, payload)
+        return self._emit(chunk.code, chunk.payload)
+
+    def close(self) -> int:
+        """Write GIDX and IEND, then sync and rename a path target; returns the file size."""
+        if self._closed:
+            return self._offset
+        try:
+            self._order.expect_through(self.header.n_gops - 1, "ContainerWriter.close")
+        except InrFormatError:
+            self.abort()
+            raise
+        w = ByteWriter()
+        write_index(w, IndexChunk(tuple(self._records)))
+        index_offset = self._emit(spec.ChunkType.GIDX.code, w.getvalue())
+        w = ByteWriter()
+        write_trailer(w, Trailer(index_offset))
+        self._emit(spec.ChunkType.IEND.code, w.getvalue())
+        if self._path is None:
+            self._closed = True
+            try:
+                self._fh.flush()
+            except OSError as err:
+                raise _io_error("output", err) from err
+            return self._offset
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            os.replace(self._tmp, self._path)
+        except OSError as err:
+            self.abort()
+            raise _io_error(self._path, err) from err
+        self._closed = True
+        self._sync_folder()
+        return self._offset
+
+    def _sync_folder(self) -> None:
+        # The rename is durable only once the directory entry is on disk (POSIX only).
+        if os.name != "posix":
+            return
+        fd = os.open(os.path.dirname(os.path.abspath(self._path)), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def abort(self) -> None:
+        """Stop writing; a path target is left untouched and the temporary file removed."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._tmp is None:
+            return
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # the file is being discarded; a failed flush of it changes nothing
+        try:
+            os.remove(self._tmp)
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self) -> ContainerWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def serialize(
+    header: SequenceHeader,
+    chunks: Iterable[ModelChunk | BlobChunk | AncillaryChunk],
+    *,
+    writer_version: int = spec.WRITER_VERSION,
+    min_reader_version: int = spec.READER_VERSION,
+) -> bytes:
+    """A whole .inr file as bytes, chunks written in the order given."""
+    out = io.BytesIO()
+    writer = ContainerWriter(
+        out, header, writer_version=writer_version, min_reader_version=min_reader_version
+    )
+    for chunk in chunks:
+        if isinstance(chunk, ModelChunk):
+            writer.write_model(chunk)
+        elif isinstance(chunk, BlobChunk):
+            writer.write_blob(chunk)
+        elif isinstance(chunk, AncillaryChunk):
+            writer.write_ancillary(chunk.code, chunk.payload)
+        else:
+            raise InrFormatError(f"serialize: cannot write a {type(chunk).__name__}")
+    writer.close()
+    return out.getvalue()
