@@ -1,0 +1,1 @@
+"""Quantization and entropy models; submodules are imported by full path (tables.py needs no torch)."""
