@@ -1,0 +1,48 @@
+"""The Python API: the same powers as the command line.
+
+>>> import inrcodec
+>>> sorted(inrcodec.QUALITY_LEVELS)[:3]
+[1, 2, 3]
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .codec.decoder import InrFile
+from .codec.encoder import EncodeOptions, EncodeSummary, encode as _encode
+from .codec.presets import QUALITY
+
+QUALITY_LEVELS = tuple(QUALITY)
+
+
+def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, **options: Any) -> EncodeSummary:
+    """Encode the video ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...)."""
+    return _encode(src, dst, EncodeOptions(**options), progress=progress)
+
+
+def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu") -> InrFile:  # noqa: A001
+    """Open an .inr file for reading: ``len(f)``, ``f[n]`` -> (Y, U, V), iteration, ``f.header``."""
+    return InrFile(path, salvage=salvage, device=device)
+
+
+def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
+                  salvage: bool = False, device: str = "cpu", progress=None) -> str | None:
+    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns the salvage note."""
+    from .codec.encoder import pick_device
+    from .io.video import chroma_siting_from_code, color_range_from_code
+    from .io.y4m import Y4MWriter
+
+    dev = str(pick_device(device))
+    with InrFile(src, salvage=salvage, device=dev) as f:
+        h = f.header
+        frames = f.frames(start, count)  # validates start before the output is created
+        total = (len(f) if count is None else min(len(f), start + count)) - start
+        with Y4MWriter(dst, h.width, h.height, h.fps_num, h.fps_den, f.chroma,
+                       color_range_from_code(h.color_range), chroma_siting_from_code(h.chroma_siting)) as out:
+            for i, frame in enumerate(frames):
+                out.write_frame(frame)
+                if progress is not None:
+                    progress("decode", i + 1, total, None)
+        return f.reader.salvage_note

@@ -1,0 +1,120 @@
+"""The command line: parse, call the API, print, map errors to exit codes (no codec logic here)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .errors import InrError, InrInputError
+
+
+def _fail(exc: BaseException, code: int) -> None:
+    click.echo(f"inrcodec: error: {exc}", err=True)
+    sys.exit(code)
+
+
+def _run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except InrError as exc:
+        _fail(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        _fail(KeyboardInterrupt("interrupted"), 130)
+
+
+def _channels(value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        out = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter("expected comma-separated integers, e.g. 16,24,16,12") from None
+    if len(out) < 2 or any(c <= 0 for c in out):
+        raise click.BadParameter("need at least two positive channel counts")
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="inrcodec")
+def main() -> None:
+    """inrcodec: a video codec whose bitstream holds neural networks."""
+
+
+@main.command("enc")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False), help="the .inr file to write")
+@click.option("--gop", default=30, show_default=True, help="frames per GOP (one network each)")
+@click.option("--gom", default=5, show_default=True, help="GOPs per group of models (I-model + P-models)")
+@click.option("--quality", "-q", default=5, show_default=True, help="1..9: network width and lambda preset")
+@click.option("--preset", default="medium", show_default=True, type=click.Choice(["fast", "medium", "slow"]))
+@click.option("--lambda", "lam", type=float, default=None, help="weight of the 6:1:1 MSE against bits/pixel")
+@click.option("--channels", default=None, help="override the network channels, e.g. 16,24,16,12")
+@click.option("--iters", type=int, default=None, help="iterations for the I-model of each GOM")
+@click.option("--p-iters", type=int, default=None, help="iterations for each P-model")
+@click.option("--frames", type=int, default=None, help="encode only the first K frames")
+@click.option("--seed", type=int, default=1, show_default=True, help="seed of the I-model initialisation")
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--coder", default="range", show_default=True, help="entropy coder (range, ans, raw)")
+@click.option("--model", default="gnerv", show_default=True, help="architecture")
+@click.option("--threads", type=int, default=None, help="torch CPU threads (fixed for identical bytes)")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
+            coder, model, threads, as_json, quiet) -> None:
+    """Encode SRC (any video PyAV reads) into an .inr file."""
+    from .api import encode
+    from .progress import ProgressBar
+
+    bar = ProgressBar(enabled=not quiet)
+    summary = _run(encode, src, dst, progress=bar.update, gop=gop, gom=gom, quality=quality, preset=preset,
+                   lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
+                   seed=seed, device=device, coder=coder, model=model, threads=threads)
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        click.echo(f"{summary.path}: {summary.n_frames} frames {summary.width}x{summary.height}, "
+                   f"{summary.file_bytes} bytes, {summary.bpp:.4f} bpp, {summary.kbps:.1f} kbit/s, "
+                   f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}), "
+                   f"{summary.seconds:.1f} s")
+
+
+@main.command("dec")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "dst", required=True, help="the .y4m to write, or - for stdout")
+@click.option("--start", type=int, default=0, show_default=True, help="first frame to output")
+@click.option("--frames", "count", type=int, default=None, help="number of frames to output")
+@click.option("--salvage", is_flag=True, help="decode the complete GOMs of a damaged or cut file")
+@click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def dec_cmd(src, dst, start, count, salvage, device, quiet) -> None:
+    """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded)."""
+    from .api import decode_to_y4m
+    from .progress import ProgressBar
+
+    if count is not None and count <= 0:
+        _fail(InrInputError(f"--frames must be >= 1 (got {count})"), InrInputError.exit_code)
+    bar = ProgressBar(enabled=not quiet and dst != "-")
+    note = _run(decode_to_y4m, src, dst, start=start, count=count, salvage=salvage, device=device,
+                progress=bar.update)
+    bar.close()
+    if note:
+        click.echo(f"inrcodec: warning: {note}", err=True)
+
+
+@main.command("info")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="print as JSON")
+@click.option("--salvage", is_flag=True, help="rebuild the index by scanning a damaged or cut file")
+def info_cmd(src, as_json, salvage) -> None:
+    """Show what is inside an .inr file: header, index, bytes per GOM, model and chunk."""
+    from .inspect import describe, format_description
+
+    desc = _run(describe, src, salvage=salvage)
+    click.echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

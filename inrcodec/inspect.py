@@ -1,0 +1,80 @@
+"""What ``inrcodec info`` shows: header fields with offsets, the index, bytes per GOM/model/chunk."""
+
+from __future__ import annotations
+
+import os
+
+from .container import spec as cspec
+from .container.chunks import header_fields
+from .container.reader import ContainerReader
+
+
+def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
+    """Everything inside an .inr file as a JSON-ready dict."""
+    with ContainerReader(path, salvage=salvage) as r:
+        h = r.header
+        fields = [{"name": n, "offset": off, "width": w, "value": v} for n, off, w, v in header_fields(h)]
+        chunks = [{"type": c.type, "offset": c.offset, "payload_bytes": c.payload_size, "bytes": c.total_size,
+                   "gop": c.gop_index, "kind": None if c.kind is None else "IP"[int(c.kind)]}
+                  for c in r.chunks()]
+        goms = []
+        n_goms = r.n_complete_goms if r.salvage_note is not None else h.n_goms
+        for m in range(n_goms):
+            entries = r.gom_entries(m)
+            goms.append({"gom": m, "gops": list(h.gops_of_gom(m)), "offset": entries[0].offset if entries else None,
+                         "bytes": sum(e.size_bytes for e in entries),
+                         "models": [{"gop": e.gop_index, "type": e.kind, "offset": e.offset, "bytes": e.size_bytes}
+                                    for e in entries]})
+        macs = None
+        try:
+            from .models import ARCHITECTURES
+            from .io.video import chroma_from_code
+
+            model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, chroma_from_code(h.chroma_format), h.arch_params)
+            arch_name = ARCHITECTURES.name_of(h.arch_id)
+            macs = model.macs_per_pixel()
+            n_params = sum(s.numel for s in model.tensor_specs())
+        except Exception:  # noqa: BLE001 - info still lists the bytes of a file whose network we can't build
+            arch_name, n_params = f"unknown ({h.arch_id})", None
+        size = r.file_size
+        return {
+            "file": os.fspath(path) if not isinstance(path, (bytes, bytearray)) else "<bytes>",
+            "file_bytes": size,
+            "writer_version": r.writer_version,
+            "min_reader_version": r.min_reader_version,
+            "header": fields,
+            "architecture": arch_name,
+            "parameters_per_model": n_params,
+            "macs_per_pixel": macs,
+            "bpp": size * 8 / (h.width * h.height * h.n_frames),
+            "overhead_bytes": r.overhead_bytes(),
+            "goms": goms,
+            "chunks": chunks,
+            "salvage_note": r.salvage_note,
+        }
+
+
+def format_description(d: dict) -> str:
+    """The human-readable form of ``describe``'s dict."""
+    lines = [f"{d['file']}: {d['file_bytes']} bytes, format v{d['writer_version']} "
+             f"(needs reader v{d['min_reader_version']}), {d['bpp']:.4f} bpp"]
+    lines.append("sequence header (SHDR payload offsets):")
+    for f in d["header"]:
+        lines.append(f"  {f['offset']:>4}  {f['name']:<16} {str(f['width']):>6}  {f['value']}")
+    macs = "?" if d["macs_per_pixel"] is None else f"{d['macs_per_pixel']:.0f}"
+    lines.append(f"architecture {d['architecture']}: {d['parameters_per_model']} parameters per model, "
+                 f"{macs} MACs/pixel")
+    lines.append(f"container overhead: {d['overhead_bytes']} bytes "
+                 f"({100 * d['overhead_bytes'] / max(1, d['file_bytes']):.2f} % of the file)")
+    lines.append("index:")
+    for g in d["goms"]:
+        lines.append(f"  GOM {g['gom']} (GOPs {g['gops'][0]}..{g['gops'][-1]}): {g['bytes']} bytes at {g['offset']}")
+        for m in g["models"]:
+            lines.append(f"    GOP {m['gop']:>4} {m['type']}  {m['bytes']:>8} bytes at {m['offset']}")
+    lines.append("chunks:")
+    for c in d["chunks"]:
+        extra = "" if c["gop"] is None else f" GOP {c['gop']}" + ("" if c["kind"] is None else f" {c['kind']}-model")
+        lines.append(f"  {c['offset']:>8}  {c['type']}  {c['bytes']:>8} bytes (payload {c['payload_bytes']}){extra}")
+    if d["salvage_note"]:
+        lines.append(f"salvage: {d['salvage_note']}")
+    return "\n".join(lines)

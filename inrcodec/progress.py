@@ -1,0 +1,48 @@
+"""A small progress bar on stderr (no dependency): redrawn in place on a terminal, sparse lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class ProgressBar:
+    """Call ``update(label, done, total, values)``; ``close()`` ends the line."""
+
+    def __init__(self, stream=None, min_interval_s: float = 0.2, enabled: bool = True) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.is_tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        # off a terminal (CI logs, pipes) print a line every few seconds instead of redrawing
+        self.min_interval_s = min_interval_s if self.is_tty else 10.0
+        self._last = 0.0
+        self._label = None
+        self._t0 = time.monotonic()
+
+    def update(self, label: str, done: int, total: int, values: dict | None = None) -> None:
+        """Show ``done``/``total`` for ``label`` with optional numbers (loss, PSNR, bits)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if label != self._label:
+            if self._label is not None and self.is_tty:
+                self.stream.write("\n")
+            self._label, self._t0, self._last = label, now, 0.0
+        if done < total and now - self._last < self.min_interval_s:
+            return
+        self._last = now
+        frac = done / total if total else 1.0
+        width = 24
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        eta = (now - self._t0) / frac * (1 - frac) if frac > 0 else 0.0
+        extra = " ".join(f"{k} {v:.2f}" for k, v in (values or {}).items())
+        line = f"{label} [{bar}] {done}/{total} {extra} eta {eta:.0f}s"
+        self.stream.write(("\r" + line + "\x1b[K") if self.is_tty else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Finish the current line."""
+        if self.enabled and self._label is not None and self.is_tty:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._label = None
