@@ -1,0 +1,222 @@
+"""The encoder: cut the video into GOPs and GOMs, fit one network per GOP, write the .inr.
+
+Closed loop (uar-nvc §III-B..E): every P-model starts from theta'_k, the interpolation of the
+GOM's seeded initialisation and the *decoded* previous model, and codes its residual against it.
+After writing a model the encoder parses its own chunk and continues from those integers, so it
+predicts from exactly what the decoder will have.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..coders import CODERS
+from ..container import spec as cspec
+from ..container.chunks import ModelChunk, SequenceHeader
+from ..container.writer import ContainerWriter
+from ..errors import InrInputError
+from ..io.video import open_video
+from ..models import ARCHITECTURES
+from .fit import FitConfig, fit_gop
+from .init import eps_code_from_mse, init_arrays, interpolate_init
+from .presets import PRESET, QUALITY
+from .render import planes_to_tensors, render_frames
+from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
+
+DEFAULT_SEED = 1
+
+
+@dataclass
+class EncodeOptions:
+    """Every encoder knob; None means "from --quality / --preset"."""
+
+    gop: int = 30
+    gom: int = 5
+    quality: int = 5
+    preset: str = "medium"
+    lam: float | None = None
+    channels: tuple[int, ...] | None = None
+    iters: int | None = None
+    p_iters: int | None = None
+    frames: int | None = None
+    seed: int = DEFAULT_SEED
+    device: str = "auto"
+    coder: str = "range"
+    model: str = "gnerv"
+    threads: int | None = None
+    batch: int = 6
+
+    def resolved(self) -> dict:
+        """The options with presets applied, as stored nowhere but reported in the summary."""
+        arch, lam = QUALITY[self.quality]
+        if self.channels is not None:
+            arch = arch[:2] + tuple(self.channels)
+        i_it, p_it = PRESET[self.preset]
+        return {"arch_params": arch, "lam": self.lam if self.lam is not None else lam,
+                "iters": self.iters if self.iters is not None else i_it,
+                "p_iters": self.p_iters if self.p_iters is not None else p_it}
+
+
+@dataclass
+class GopReport:
+    """What one fitted GOP cost and achieved."""
+
+    gop_index: int
+    kind: str
+    n_frames: int
+    bytes: int
+    est_bits: float
+    eps_code: int
+    digest: str
+    seconds: float
+
+
+@dataclass
+class EncodeSummary:
+    """The numbers the CLI prints at the end."""
+
+    path: str
+    n_frames: int
+    width: int
+    height: int
+    file_bytes: int
+    bpp: float
+    kbps: float
+    psnr_y: float
+    psnr_u: float
+    psnr_v: float
+    psnr_yuv: float
+    seconds: float
+    macs_per_pixel: float
+    gops: list[GopReport] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready view."""
+        return asdict(self)
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' is CUDA when present, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InrInputError("--device cuda: no CUDA device is available")
+    if name not in ("cpu", "cuda"):
+        raise InrInputError(f"--device {name!r}: expected auto, cpu or cuda")
+    return torch.device(name)
+
+
+def _validate(opts: EncodeOptions) -> None:
+    if opts.gop <= 0:
+        raise InrInputError(f"--gop must be >= 1 (got {opts.gop})")
+    if opts.gom <= 0:
+        raise InrInputError(f"--gom must be >= 1 (got {opts.gom})")
+    if opts.quality not in QUALITY:
+        raise InrInputError(f"--quality must be 1..9 (got {opts.quality})")
+    if opts.preset not in PRESET:
+        raise InrInputError(f"--preset must be one of {', '.join(PRESET)} (got {opts.preset!r})")
+    if opts.frames is not None and opts.frames <= 0:
+        raise InrInputError(f"--frames must be >= 1 (got {opts.frames})")
+    if opts.seed < 0 or opts.seed >= 2**64:
+        raise InrInputError("--seed must be in 0..2**64-1")
+    CODERS.get(opts.coder)
+    ARCHITECTURES.get(opts.model)
+
+
+def _scaled(iters: int, n_frames: int) -> int:
+    """Preset iteration counts are for 30-frame GOPs; shorter GOPs need proportionally fewer."""
+    return max(50, round(iters * min(n_frames, 30) / 30))
+
+
+def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
+           progress: Callable[[str, int, int, dict], None] | None = None) -> EncodeSummary:
+    """Encode ``src`` to ``dst`` (written atomically) and return the summary."""
+    _validate(opts)
+    t_start = time.perf_counter()
+    device = pick_device(opts.device)
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    res = opts.resolved()
+    with open_video(src, max_frames=opts.frames) as video:
+        info = video.info
+        if opts.gop > info.n_frames:
+            raise InrInputError(f"--gop {opts.gop} is larger than the video ({info.n_frames} frames)")
+        codes = info.to_header_codes()
+        arch_cls = ARCHITECTURES.get(opts.model)
+        header = SequenceHeader(
+            width=info.width, height=info.height, n_frames=info.n_frames,
+            fps_num=info.fps_num, fps_den=info.fps_den, chroma_format=codes["chroma"],
+            bit_depth=8, color_range=codes["color_range"], color_primaries=info.color_primaries,
+            transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
+            gop_size=opts.gop, gom_size=opts.gom, arch_id=ARCHITECTURES.id_of(opts.model),
+            arch_params=tuple(res["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
+        )
+        model = arch_cls(info.width, info.height, info.chroma, header.arch_params).to(device)
+        specs = model.tensor_specs()
+        theta_init = init_arrays(specs, header.seed)
+        sse = np.zeros(3)
+        counts = np.zeros(3)
+        reports: list[GopReport] = []
+        frames_iter = iter(video)
+        with ContainerWriter(dst, header) as writer:
+            prev_frames = None
+            prev_decoded: list[np.ndarray] | None = None
+            prev_steps: list[int] | None = None
+            for g in range(header.n_gops):
+                first, n = header.gop_range(g)
+                frames = [next(frames_iter) for _ in range(n)]
+                t0 = time.perf_counter()
+                planes = planes_to_tensors(frames, device)
+                t_pos = torch.arange(n, dtype=torch.float32, device=device) / header.gop_size
+                is_i = g % header.gom_size == 0
+                if is_i:
+                    kind, eps_code, start, ref, steps0 = KIND_I, 0, theta_init, None, None
+                    iters = res["iters"] if opts.iters is not None else _scaled(res["iters"], n)
+                else:
+                    m = min(n, len(prev_frames))
+                    mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
+                                         for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
+                    kind, eps_code = KIND_P, eps_code_from_mse(mse)
+                    ref = interpolate_init(theta_init, prev_decoded, eps_code)
+                    start, steps0 = ref, prev_steps
+                    iters = res["p_iters"] if opts.p_iters is not None else _scaled(res["p_iters"], n)
+                cb = None
+                if progress is not None:
+                    def cb(it, d, g=g, iters=iters):
+                        progress(f"GOP {g + 1}/{header.n_gops} {'IP'[kind]}", it + 1, iters, d)
+                cfg = FitConfig(iters=iters, lam=res["lam"], batch=opts.batch,
+                                seed=(header.seed * 1_000_003 + g) % 2**63, progress=cb)
+                fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
+                fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
+                body = encode_body(fit.qmodel, header.coder_id)
+                writer.write_model(ModelChunk(gop_index=g, kind=kind, body=body))
+                decoded_q = decode_body(body, specs, kind, header.coder_id)  # closed loop
+                if decoded_q.digest() != fit.qmodel.digest():
+                    raise RuntimeError(f"GOP {g}: the model body does not decode to what was coded")
+                decoded = dequantize(decoded_q, ref)
+                model.load_arrays(decoded)
+                recon = render_frames(model, t_pos)
+                for p in range(3):
+                    src_p = np.stack([f[p] for f in frames]).astype(np.float64)
+                    sse[p] += float(np.sum((recon[p].astype(np.float64) - src_p) ** 2))
+                    counts[p] += src_p.size
+                reports.append(GopReport(g, "IP"[kind], n, len(body), fit.est_bits, eps_code,
+                                         decoded_q.digest(), time.perf_counter() - t0))
+                prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
+    file_bytes = os.path.getsize(dst)
+    psnrs = [10 * math.log10(255.0**2 / max(s / c, 1e-12)) for s, c in zip(sse, counts)]
+    fps = info.fps_num / info.fps_den
+    return EncodeSummary(
+        path=str(dst), n_frames=info.n_frames, width=info.width, height=info.height,
+        file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
+        kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, psnr_y=psnrs[0], psnr_u=psnrs[1],
+        psnr_v=psnrs[2], psnr_yuv=(6 * psnrs[0] + psnrs[1] + psnrs[2]) / 8,
+        seconds=time.perf_counter() - t_start, macs_per_pixel=model.macs_per_pixel(), gops=reports,
+    )

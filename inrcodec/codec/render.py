@@ -1,0 +1,31 @@
+"""Frames <-> tensors, and running a network to 8-bit planes (shared by encoder and decoder)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..models.base import InrModel
+
+RENDER_BATCH = 4
+
+
+def planes_to_tensors(frames: list[tuple[np.ndarray, ...]], device: torch.device) -> list[torch.Tensor]:
+    """Stack frames' Y, U, V planes into three [T, h, w] float tensors on [0, 1]."""
+    return [torch.from_numpy(np.stack([f[p] for f in frames])).to(device=device, dtype=torch.float32) / 255.0
+            for p in range(3)]
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """The one rounding of the decoder: clamp to [0, 1], scale by 255, round half to even."""
+    return torch.round(x.clamp(0.0, 1.0) * 255.0).to(torch.uint8).cpu().numpy()
+
+
+@torch.no_grad()
+def render_frames(model: InrModel, t_pos: torch.Tensor) -> list[np.ndarray]:
+    """Y, U, V uint8 arrays [T, h, w] of the frames at ``t_pos``."""
+    outs: list[list[np.ndarray]] = [[], [], []]
+    for i in range(0, t_pos.shape[0], RENDER_BATCH):
+        for p, plane in enumerate(model(t_pos[i:i + RENDER_BATCH])):
+            outs[p].append(to_uint8(plane))
+    return [np.concatenate(o) for o in outs]

@@ -1,0 +1,6 @@
+"""Network architectures (torch). Importing this package fills ARCHITECTURES."""
+
+from .base import ARCHITECTURES, InrModel, TensorSpec
+from . import gnerv  # noqa: F401  (registers "gnerv")
+
+__all__ = ["ARCHITECTURES", "InrModel", "TensorSpec"]

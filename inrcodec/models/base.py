@@ -1,0 +1,76 @@
+"""The architecture registry and what every architecture provides to the codec.
+
+An architecture is rebuilt by the decoder from the sequence header alone (frame size, chroma
+format, ``arch_id`` and its integer parameters), so everything that shapes the network must be
+in ``arch_params``. Its coded tensors have a fixed wire order (spec/models.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..registry import Registry
+
+ARCHITECTURES: Registry[type["InrModel"]] = Registry("architecture")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One coded tensor: its parameter name, shape and the bound of its seeded initialisation."""
+
+    name: str
+    shape: tuple[int, ...]
+    init_bound: float  # 0.0: initialised to zeros, no PRNG draws
+
+    @property
+    def numel(self) -> int:
+        """Number of elements."""
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+class InrModel(nn.Module):
+    """Base class: a network mapping a time position to the planes of one frame."""
+
+    def __init__(self, width: int, height: int, chroma: str) -> None:
+        super().__init__()
+        self.width = width
+        self.height = height
+        self.chroma = chroma
+
+    def tensor_specs(self) -> list[TensorSpec]:
+        """The coded tensors in wire order."""
+        raise NotImplementedError
+
+    def arch_params(self) -> tuple[int, ...]:
+        """The integers stored in the sequence header that rebuild this network."""
+        raise NotImplementedError
+
+    def macs_per_pixel(self) -> float:
+        """Multiply-accumulates per luma pixel of one decoded frame."""
+        raise NotImplementedError
+
+    def forward(self, t: torch.Tensor) -> list[torch.Tensor]:  # pragma: no cover - abstract
+        """Planes [Y, U, V] of the frames at time positions ``t`` (shape [B]), each [B, h, w]."""
+        raise NotImplementedError
+
+    def load_arrays(self, arrays: list[np.ndarray]) -> None:
+        """Set every coded tensor from float32 arrays in wire order."""
+        specs = self.tensor_specs()
+        if len(arrays) != len(specs):
+            raise ValueError(f"expected {len(specs)} tensors, got {len(arrays)}")
+        params = dict(self.named_parameters())
+        with torch.no_grad():
+            for spec, arr in zip(specs, arrays):
+                params[spec.name].copy_(torch.from_numpy(np.asarray(arr, np.float32).reshape(spec.shape)))
+
+    def arrays(self) -> list[np.ndarray]:
+        """Every coded tensor as a float32 array, in wire order."""
+        params = dict(self.named_parameters())
+        return [params[s.name].detach().cpu().numpy().astype(np.float32) for s in self.tensor_specs()]

@@ -1,0 +1,118 @@
+"""GNeRV-style frame-wise network (gnerv.txt §3.1), the default architecture.
+
+A learned global embedding, shared by every frame of a GOP, goes through Conv-PixelShuffle
+up-sampling blocks; time enters only by distribution shift (instance-normalise the block input,
+then scale and shift it per channel with values a small MLP computes from a positional encoding
+of t). Heads fit what the viewer sees: luma at full resolution (4 channels + PixelShuffle at half
+resolution), chroma at its native resolution (2 channels at half resolution for 4:2:0, 8 channels
++ PixelShuffle for 4:4:4). The whole trunk therefore runs at half resolution or below, which is
+what keeps the decoder near a thousand MACs per pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import ARCHITECTURES, InrModel, TensorSpec
+
+PE_BASE = 1.25
+OUTPUT_OFFSET = 0.5
+MAX_PARAMS = 1 << 24  # a decoder refuses larger networks before allocating them
+
+
+def positional_encoding(t: torch.Tensor, levels: int) -> torch.Tensor:
+    """gnerv eq. 3: (sin(b^0 pi t), cos(b^0 pi t), ..., sin(b^(L-1) pi t), cos(...)), b = 1.25."""
+    freqs = (PE_BASE ** torch.arange(levels, dtype=torch.float32, device=t.device)) * math.pi
+    ang = t[:, None] * freqs[None, :]
+    return torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1)
+
+
+@ARCHITECTURES.register("gnerv", wire_id=1)
+class GNeRV(InrModel):
+    """arch_params = (pe_levels, time_dim, C0, C1, ..., Cn): n = number of up-sampling blocks."""
+
+    name = "gnerv"
+
+    def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+        super().__init__(width, height, chroma)
+        if len(arch_params) < 4:
+            raise ValueError("gnerv needs (pe_levels, time_dim, C0, C1, ...) with at least one block")
+        self.pe_levels, self.time_dim, *channels = (int(p) for p in arch_params)
+        if not 1 <= self.pe_levels <= 64 or not 1 <= self.time_dim <= 1024:
+            raise ValueError("gnerv pe_levels must be 1..64 and time_dim 1..1024")
+        if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 8:
+            raise ValueError("gnerv channels must be 1..1024, at most 8 of them")
+        self.channels = channels
+        self.n_blocks = len(channels) - 1
+        self.grid = 2 ** (self.n_blocks + 1)
+        self.emb_h = -(-height // self.grid)
+        self.emb_w = -(-width // self.grid)
+        n_params = channels[0] * self.emb_h * self.emb_w + sum(
+            36 * a * b for a, b in zip(channels[:-1], channels[1:]))
+        if n_params > MAX_PARAMS:
+            raise ValueError(f"gnerv network of {n_params} parameters exceeds {MAX_PARAMS}")
+        self.embedding = nn.Parameter(torch.zeros(1, channels[0], self.emb_h, self.emb_w))
+        self.time_fc = nn.Linear(2 * self.pe_levels, self.time_dim)
+        self.shift = nn.ModuleList(nn.Linear(self.time_dim, 2 * c) for c in channels[:-1])
+        self.convs = nn.ModuleList(
+            nn.Conv2d(cin, 4 * cout, 3, padding=1) for cin, cout in zip(channels[:-1], channels[1:])
+        )
+        c_last = channels[-1]
+        self.head_y = nn.Conv2d(c_last, 4, 3, padding=1)
+        self.head_c = nn.Conv2d(c_last, 2 if chroma == "420" else 8, 3, padding=1)
+
+    def arch_params(self) -> tuple[int, ...]:
+        """(pe_levels, time_dim, C0, ..., Cn)."""
+        return (self.pe_levels, self.time_dim, *self.channels)
+
+    def tensor_specs(self) -> list[TensorSpec]:
+        """Wire order: embedding, time MLP, per block (shift, conv), luma head, chroma head."""
+        out = [TensorSpec("embedding", tuple(self.embedding.shape), 1.0)]
+
+        def layer(prefix: str, mod: nn.Module) -> None:
+            w = mod.weight
+            fan_in = w.shape[1] * (w.shape[2] * w.shape[3] if w.dim() == 4 else 1)
+            out.append(TensorSpec(f"{prefix}.weight", tuple(w.shape), 1.0 / math.sqrt(fan_in)))
+            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0))
+
+        layer("time_fc", self.time_fc)
+        for j in range(self.n_blocks):
+            layer(f"shift.{j}", self.shift[j])
+            layer(f"convs.{j}", self.convs[j])
+        layer("head_y", self.head_y)
+        layer("head_c", self.head_c)
+        return out
+
+    def macs_per_pixel(self) -> float:
+        """Multiply-accumulates per luma pixel (convolutions, time MLP amortised per frame)."""
+        macs = 0.0
+        h, w = self.emb_h, self.emb_w
+        for cin, cout in zip(self.channels[:-1], self.channels[1:]):
+            macs += 9 * cin * 4 * cout * h * w
+            h, w = 2 * h, 2 * w
+        macs += 9 * self.channels[-1] * (4 + self.head_c.out_channels) * h * w
+        macs += 2 * self.pe_levels * self.time_dim + sum(self.time_dim * 2 * c for c in self.channels[:-1])
+        return macs / (self.width * self.height)
+
+    def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
+        """Planes [Y, U, V] for time positions ``t`` in [0, 1), each [B, h, w], cropped."""
+        b = t.shape[0]
+        z = F.gelu(self.time_fc(positional_encoding(t, self.pe_levels)))
+        x = self.embedding.expand(b, -1, -1, -1)
+        for shift, conv in zip(self.shift, self.convs):
+            scale, bias = shift(z).chunk(2, dim=1)
+            x = F.instance_norm(x) if x.shape[-1] * x.shape[-2] > 1 else x
+            x = x * (1 + scale[:, :, None, None]) + bias[:, :, None, None]
+            x = F.gelu(F.pixel_shuffle(conv(x), 2))
+        y = F.pixel_shuffle(self.head_y(x), 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
+        c = self.head_c(x)
+        if self.chroma == "420":
+            ch, cw = -(-self.height // 2), -(-self.width // 2)
+        else:
+            c = F.pixel_shuffle(c, 2)
+            ch, cw = self.height, self.width
+        return [y, c[:, 0, :ch, :cw] + OUTPUT_OFFSET, c[:, 1, :ch, :cw] + OUTPUT_OFFSET]

@@ -1,0 +1,59 @@
+"""Step codes, training-time quantizers and the differentiable rate."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from inrcodec.quant.entropy import laplace_bits
+from inrcodec.quant.quantizer import (MAX_STEP_CODE, MIN_STEP_CODE, code_from_log2_step, quantize_ste,
+                                      step_from_code)
+from inrcodec.quant.tables import fit_laplace_code, laplace_table, table_bits
+
+
+class TestStepCode:
+    def test_grid_values_are_exact_powers_and_sixteenths(self):
+        assert step_from_code(0) == 1.0
+        assert step_from_code(16) == 2.0
+        assert step_from_code(1) == 17 / 16
+        assert step_from_code(-16) == 0.5
+        assert step_from_code(-1) == 31 / 32
+
+    def test_steps_increase_and_are_binary32_exact(self):
+        steps = [step_from_code(c) for c in range(MIN_STEP_CODE, MAX_STEP_CODE + 1)]
+        assert all(a < b for a, b in zip(steps, steps[1:]))
+        assert all(float(np.float32(s)) == s for s in steps)
+
+    def test_nearest_code_round_trips(self):
+        for c in range(MIN_STEP_CODE, MAX_STEP_CODE + 1, 7):
+            assert code_from_log2_step(math.log2(step_from_code(c))) == c
+
+    def test_step_code_rejects_out_of_range(self):
+        with pytest.raises(ValueError):
+            step_from_code(MAX_STEP_CODE + 1)
+
+
+class TestQuantizers:
+    def test_ste_rounds_forward_and_passes_gradient(self):
+        x = torch.tensor([0.2, 1.7, -2.5], requires_grad=True)
+        y = quantize_ste(x)
+        assert y.tolist() == [0.0, 2.0, -2.0]
+        y.sum().backward()
+        assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+class TestRateEstimate:
+    @pytest.mark.parametrize("scale", [0.3, 1.5, 6.0])
+    def test_estimate_matches_the_coded_table_within_5_percent(self, scale):
+        rng = np.random.default_rng(0)
+        q = np.round(rng.laplace(0, scale, 20000)).astype(np.int64)
+        est = float(laplace_bits(torch.tensor(q, dtype=torch.float32)))
+        table = laplace_table(fit_laplace_code(q), int(np.abs(q).max()))
+        real = table_bits(q, table)
+        assert abs(est - real) / real < 0.05
+
+    def test_rate_gradient_pulls_values_towards_zero(self):
+        y = torch.tensor([3.0, -2.0, 0.5, 4.0], requires_grad=True)
+        laplace_bits(y).backward()
+        assert (y.grad * y.detach() > 0).all()
