@@ -216,9 +216,10 @@ class VideoSource:
         return container
 
     def _release(self, container: av.container.InputContainer) -> None:
-        """Close one container opened by _open()."""
-        container.close()
-        self._containers.remove(container)
+        """Close one container opened by _open(); a second release (close() then a late generator) is a no-op."""
+        if container in self._containers:
+            container.close()
+            self._containers.remove(container)
 
     def _probe(self, container: av.container.InputContainer, max_frames: int | None):
         """Build the VideoInfo and the reformat arguments (None when frames are native)."""
