@@ -22,11 +22,10 @@ from torch.func import functional_call
 from ..models.base import InrModel
 from ..quant.entropy import laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
-from .weights import MAX_ABS_SYMBOL, QuantizedModel
+from .weights import KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, side_info_bytes
 
 PLANE_WEIGHTS = (6.0, 1.0, 1.0)  # JVET common test conditions
-SIDE_BITS_PER_TENSOR = 32  # step code, max_abs, Laplace code (spec/models.md)
-STREAM_PAD_BITS = 32
+STREAM_PAD_BITS = 16  # the coder's final 32-bit word is on average half padding
 
 
 @dataclass
@@ -39,6 +38,7 @@ class FitConfig:
     step_lr: float = 2e-2
     batch: int = 6
     ste_fraction: float = 0.25
+    rate_warmup: float = 0.0  # fraction of iterations over which the rate weight ramps from 0 to 1
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
 
@@ -123,25 +123,29 @@ def fit_gop(
         pred = functional_call(model, params, (t_pos[idx_dev],))
         dist, mses = weighted_mse(pred, [p[idx_dev] for p in planes])
         bpp = bits / n_pixels
-        loss = bpp + cfg.lam * dist
+        ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
+        loss = ramp * bpp + cfg.lam * dist
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if cfg.progress is not None:
-            psnr = -10 * math.log10(max(float(dist), 1e-12))
-            cfg.progress(it, {"loss": float(loss), "psnr": psnr, "kbits": float(bits) / 1000})
+            psnr = -10 * math.log10(max(dist.item(), 1e-12))
+            cfg.progress(it, {"loss": loss.item(), "psnr": psnr, "kbits": bits.item() / 1000})
 
     if snapped is None:
         snapped = _snap(log2_step.detach().cpu().tolist(), weights, refs)
     symbols = []
-    est_bits = STREAM_PAD_BITS + (8 if reference is not None else 0)
+    est_bits = float(STREAM_PAD_BITS)
     with torch.no_grad():
         for i, (w, ref, spec) in enumerate(zip(weights, refs, specs)):
             q = torch.round((w - ref) / step_from_code(snapped[i])).to(torch.int32)
             symbols.append(q.cpu().numpy().reshape(spec.shape))
-            est_bits += SIDE_BITS_PER_TENSOR + (float(laplace_bits(q.float())) if q.abs().max() > 0 else 0.0)
+            if q.abs().max() > 0:
+                est_bits += float(laplace_bits(q.float()))
+    qmodel = QuantizedModel(KIND_I if reference is None else KIND_P, 0, snapped, symbols)
+    est_bits += 8 * side_info_bytes(qmodel)
     stats["est_bits"] = est_bits
-    return FitResult(QuantizedModel(0, 0, snapped, symbols), est_bits, stats)
+    return FitResult(qmodel, est_bits, stats)
 
 
 def _snap(log2_steps: list[float], weights: list[torch.Tensor], refs: list[torch.Tensor]) -> list[int]:

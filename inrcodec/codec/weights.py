@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..coders import get_coder
-from ..container.bitio import ByteReader, ByteWriter
+from ..container.bitio import ByteReader, ByteWriter, uvarint_bytes
 from ..errors import InrFormatError
 from ..models.base import TensorSpec
 from ..quant.quantizer import MAX_STEP_CODE, MIN_STEP_CODE, step_from_code
@@ -47,6 +47,15 @@ def _zigzag(v: int) -> int:
 
 def _unzigzag(u: int) -> int:
     return u // 2 if u % 2 == 0 else -(u + 1) // 2
+
+
+def side_info_bytes(qm: QuantizedModel) -> int:
+    """Bytes of the body before the coded stream (eps code and per-tensor fields)."""
+    n = 1 if qm.kind == KIND_P else 0
+    for code, sym in zip(qm.step_codes, qm.symbols):
+        max_abs = int(np.abs(sym).max()) if sym.size else 0
+        n += len(uvarint_bytes(_zigzag(code))) + len(uvarint_bytes(max_abs)) + (2 if max_abs else 0)
+    return n
 
 
 def encode_body(qm: QuantizedModel, coder_id: int) -> bytes:
