@@ -17,11 +17,16 @@ convention:
   for 5 scales (a scale needs 11x11 samples), only the scales that fit are used and their weights
   are renormalised to sum to 1. Negative contrast-structure terms are clipped to 0 so that the
   fractional powers stay real.
+* ``bd_rate`` / ``bd_psnr``: Bjøntegaard deltas as JVET computes them: each curve is interpolated
+  by a monotone piecewise cubic (PCHIP, Fritsch–Carlson), natural log of the rate against quality
+  (or quality against log rate), and integrated exactly over the interval both curves cover; never
+  extrapolated. Two points per curve give a straight line; four or more is the usual practice.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -222,3 +227,187 @@ def bpp(n_bytes: int, width: int, height: int, n_frames: int) -> float:
     if n_bytes < 0:
         raise ValueError(f"byte count must be non-negative, got {n_bytes}")
     return 8.0 * n_bytes / (width * height * n_frames)
+
+
+class Pchip:
+    """Monotone piecewise cubic Hermite interpolant (Fritsch–Carlson) of points with increasing x.
+
+    Slopes are zero where the data turn, a weighted harmonic mean of the neighbouring secants
+    elsewhere, and a shape-preserving three-point estimate at the ends; with two points it is the
+    straight line through them.
+
+    >>> p = Pchip([0.0, 1.0, 2.0], [0.0, 1.0, 4.0])
+    >>> float(p(1.0)), round(p.integral(0.0, 2.0), 6)
+    (1.0, 2.666667)
+    """
+
+    def __init__(self, x, y) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+            raise ValueError(f"PCHIP needs two or more (x, y) points, got shapes {x.shape} and {y.shape}")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise ValueError("PCHIP points must be finite")
+        h = np.diff(x)
+        if np.any(h <= 0):
+            raise ValueError(f"PCHIP x values must be strictly increasing, got {x.tolist()}")
+        self.x, self.y, self._h = x, y, h
+        self.slopes = self._slopes(h, np.diff(y) / h)
+        # Integral of each whole interval, closed form of the Hermite cubic.
+        whole = h * (y[:-1] + y[1:]) / 2 + h * h * (self.slopes[:-1] - self.slopes[1:]) / 12
+        self._cumulative = np.concatenate([[0.0], np.cumsum(whole)])
+
+    @staticmethod
+    def _slopes(h: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        """Derivative at each point that keeps the interpolant monotone wherever the data are."""
+        if delta.size == 1:
+            return np.array([delta[0], delta[0]])
+        d = np.zeros(delta.size + 1)
+        w1 = 2 * h[1:] + h[:-1]
+        w2 = h[1:] + 2 * h[:-1]
+        same_sign = delta[:-1] * delta[1:] > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            harmonic = (w1 + w2) / (w1 / delta[:-1] + w2 / delta[1:])
+        d[1:-1] = np.where(same_sign, harmonic, 0.0)
+        d[0] = Pchip._end_slope(h[0], h[1], delta[0], delta[1])
+        d[-1] = Pchip._end_slope(h[-1], h[-2], delta[-1], delta[-2])
+        return d
+
+    @staticmethod
+    def _end_slope(h0: float, h1: float, delta0: float, delta1: float) -> float:
+        """Three-point end slope, clipped so the end interval does not overshoot."""
+        d = ((2 * h0 + h1) * delta0 - h0 * delta1) / (h0 + h1)
+        if np.sign(d) != np.sign(delta0):
+            return 0.0
+        if np.sign(delta0) != np.sign(delta1) and abs(d) > abs(3 * delta0):
+            return 3 * delta0
+        return float(d)
+
+    def _locate(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """Interval index and position t in [0, 1] within it for each x inside the data range."""
+        x = np.asarray(x, dtype=np.float64)
+        if np.any(x < self.x[0]) or np.any(x > self.x[-1]):
+            raise ValueError(f"PCHIP does not extrapolate: x outside [{self.x[0]}, {self.x[-1]}]")
+        k = np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, self.x.size - 2)
+        return k, (x - self.x[k]) / self._h[k]
+
+    def __call__(self, x) -> np.ndarray:
+        """Interpolated value at x (scalar or array) inside the data range."""
+        k, t = self._locate(x)
+        h, y0, y1, d0, d1 = self._h[k], self.y[k], self.y[k + 1], self.slopes[k], self.slopes[k + 1]
+        t2, t3 = t * t, t * t * t
+        return (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * h * d0 + (3 * t2 - 2 * t3) * y1 + (t3 - t2) * h * d1
+
+    def _antiderivative(self, x: float) -> float:
+        """Integral from the first point to x."""
+        k, t = self._locate(x)
+        k, t = int(k), float(t)
+        h, y0, y1, d0, d1 = self._h[k], self.y[k], self.y[k + 1], self.slopes[k], self.slopes[k + 1]
+        t2, t3, t4 = t * t, t ** 3, t ** 4
+        # Antiderivatives over [0, t] of the four Hermite basis cubics, times dx = h dt.
+        part = (y0 * (t4 / 2 - t3 + t) + h * d0 * (t4 / 4 - 2 * t3 / 3 + t2 / 2)
+                + y1 * (t3 - t4 / 2) + h * d1 * (t4 / 4 - t3 / 3))
+        return float(self._cumulative[k] + h * part)
+
+    def integral(self, a: float, b: float) -> float:
+        """Exact integral of the interpolant from a to b (both inside the data range)."""
+        return self._antiderivative(b) - self._antiderivative(a)
+
+
+@dataclass(frozen=True)
+class BDResult:
+    """A Bjøntegaard delta, or why there is none: ``value`` is None exactly when ``reason`` is set.
+
+    ``low`` and ``high`` bound the common interval the delta averages over (quality for BD-rate,
+    natural log of the rate for BD-PSNR); ``unit`` is ``'%'`` or ``'dB'``.
+    """
+
+    value: float | None
+    unit: str
+    low: float | None = None
+    high: float | None = None
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return f"n/a ({self.reason})"
+        return f"{self.value:+.2f} {self.unit}" if self.unit == "dB" else f"{self.value:+.2f}%"
+
+
+def _rd_points(points, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rates and qualities of one curve as float arrays, after checking them."""
+    arr = np.asarray(list(points), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"{name}: expected (rate, quality) pairs, got shape {arr.shape}")
+    if arr.shape[0] < 2:
+        raise ValueError(f"{name}: a Bjøntegaard delta needs at least 2 points per curve, got {arr.shape[0]}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: rates and qualities must be finite")
+    if np.any(arr[:, 0] <= 0):
+        raise ValueError(f"{name}: rates must be positive (their logarithm is interpolated)")
+    return arr[:, 0], arr[:, 1]
+
+
+def _sorted_distinct(x: np.ndarray, y: np.ndarray, name: str, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Points sorted by x; two points with the same x leave the curve undefined, so they raise."""
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    if np.any(np.diff(x) == 0):
+        raise ValueError(f"{name}: two points share the same {what}; average or drop one")
+    return x, y
+
+
+def _bd_average(anchor_xy, test_xy, what: str) -> tuple[float | None, float, float, str | None]:
+    """Mean of test(x) - anchor(x) over the x interval both cover, or a reason when they don't overlap."""
+    (xa, ya), (xt, yt) = anchor_xy, test_xy
+    low, high = max(xa[0], xt[0]), min(xa[-1], xt[-1])
+    if not high > low:
+        return None, low, high, (f"no overlap: anchor {what} [{xa[0]:.4g}, {xa[-1]:.4g}], "
+                                 f"test {what} [{xt[0]:.4g}, {xt[-1]:.4g}]")
+    diff = Pchip(xt, yt).integral(low, high) - Pchip(xa, ya).integral(low, high)
+    return diff / (high - low), low, high, None
+
+
+def bd_rate_result(anchor, test) -> BDResult:
+    """Bjøntegaard delta rate in percent (negative: test needs fewer bits), with the reason when undefined.
+
+    ``anchor`` and ``test`` are iterables of (rate, quality) pairs in any order, e.g. (bpp, PSNR-YUV).
+
+    >>> print(bd_rate_result([(1, 30), (2, 40)], [(0.9, 30), (1.8, 40)]))
+    -10.00%
+    >>> print(bd_rate_result([(1, 30), (2, 33)], [(3, 35), (4, 38)]))
+    n/a (no overlap: anchor quality [30, 33], test quality [35, 38])
+    """
+    ra, qa = _rd_points(anchor, "anchor")
+    rt, qt = _rd_points(test, "test")
+    curves = [_sorted_distinct(q, np.log(r), name, "quality") for q, r, name in ((qa, ra, "anchor"), (qt, rt, "test"))]
+    mean_log_ratio, low, high, reason = _bd_average(curves[0], curves[1], "quality")
+    value = None if mean_log_ratio is None else (math.exp(mean_log_ratio) - 1.0) * 100.0
+    return BDResult(value, "%", low, high, reason)
+
+
+def bd_rate(anchor, test) -> float | None:
+    """Bjøntegaard delta rate in percent, or None when the quality ranges do not overlap.
+
+    >>> round(bd_rate([(1, 30), (2, 40)], [(1, 30), (2, 40)]), 6)
+    0.0
+    """
+    return bd_rate_result(anchor, test).value
+
+
+def bd_psnr_result(anchor, test) -> BDResult:
+    """Bjøntegaard delta quality in dB at equal rate (positive: test is better), with the reason when undefined.
+
+    >>> print(bd_psnr_result([(1, 30), (2, 40)], [(1, 31), (2, 41)]))
+    +1.00 dB
+    """
+    ra, qa = _rd_points(anchor, "anchor")
+    rt, qt = _rd_points(test, "test")
+    curves = [_sorted_distinct(np.log(r), q, name, "rate") for q, r, name in ((qa, ra, "anchor"), (qt, rt, "test"))]
+    mean_diff, low, high, reason = _bd_average(curves[0], curves[1], "log rate")
+    return BDResult(mean_diff, "dB", low, high, reason)
+
+
+def bd_psnr(anchor, test) -> float | None:
+    """Bjøntegaard delta quality in dB at equal rate, or None when the rate ranges do not overlap."""
+    return bd_psnr_result(anchor, test).value
