@@ -20,7 +20,7 @@ import torch
 from torch.func import functional_call
 
 from ..models.base import InrModel
-from ..quant.entropy import laplace_bits
+from ..quant.entropy import laplace_bits, segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .weights import KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, side_info_bytes
 
@@ -72,89 +72,86 @@ def fit_gop(
     device = planes[0].device
     torch.manual_seed(cfg.seed)
     specs = model.tensor_specs()
-    names = [s.name for s in specs]
+    sizes = [s.numel for s in specs]
     n_frames = planes[0].shape[0]
     n_pixels = n_frames * planes[0].shape[1] * planes[0].shape[2]
 
-    weights = [torch.nn.Parameter(torch.from_numpy(np.asarray(a, np.float32)).to(device)) for a in start]
-    refs = [torch.zeros_like(w) if reference is None else torch.from_numpy(r).to(device)
-            for w, r in zip(weights, reference or [None] * len(weights))]
+    # All coded tensors live in one flat vector: one Adam update, one noise draw and one
+    # segment-wise rate per iteration instead of one of each per tensor (the nets are small,
+    # so per-op overhead, not arithmetic, bounds the iterations per second).
+    flat = lambda arrays: torch.from_numpy(np.concatenate([np.asarray(a, np.float32).ravel() for a in arrays]))
+    theta = torch.nn.Parameter(flat(start).to(device))
+    ref = torch.zeros_like(theta) if reference is None else flat(reference).to(device)
+    seg = torch.repeat_interleave(torch.arange(len(specs)), torch.tensor(sizes)).to(device)
+    counts = torch.tensor(sizes, dtype=torch.float32, device=device)
     if start_step_codes is None:
-        log2_steps = []
-        for a in start:
-            std = float(np.std(a)) if a.size > 1 else 0.0
-            log2_steps.append(math.log2(std) - 5.0 if std > 0 else -8.0)
+        log2_steps = [math.log2(float(np.std(a))) - 5.0 if a.size > 1 and np.std(a) > 0 else -8.0 for a in start]
     else:
         log2_steps = [math.log2(step_from_code(c)) for c in start_step_codes]
     log2_step = torch.nn.Parameter(torch.tensor(log2_steps, dtype=torch.float32, device=device))
 
-    opt = torch.optim.Adam([{"params": weights, "lr": cfg.lr}, {"params": [log2_step], "lr": cfg.step_lr}])
-    n_ste = int(round(cfg.iters * cfg.ste_fraction))
-    n_noise = cfg.iters - n_ste
+    opt = torch.optim.Adam([{"params": [theta], "lr": cfg.lr}, {"params": [log2_step], "lr": cfg.step_lr}])
+    n_noise = cfg.iters - int(round(cfg.iters * cfg.ste_fraction))
     gen = torch.Generator().manual_seed(cfg.seed)
     order = torch.empty(0, dtype=torch.long)
     batch = min(cfg.batch, n_frames)
+    snapped_steps: torch.Tensor | None = None
     snapped: list[int] | None = None
-    stats: dict = {}
 
-    def quantized(use_ste: bool) -> tuple[dict, torch.Tensor]:
-        params, bits = {}, torch.zeros((), device=device)
-        for i, (name, w, ref) in enumerate(zip(names, weights, refs)):
-            step = 2.0 ** log2_step[i] if snapped is None else torch.tensor(step_from_code(snapped[i]), device=device)
-            y = (w - ref) / step
-            yq = quantize_ste(y) if use_ste else quantize_noise(y)
-            params[name] = ref + yq * step
-            bits = bits + laplace_bits(yq)
-        return params, bits
+    def unflatten(w: torch.Tensor) -> dict:
+        return {s.name: part.view(s.shape) for s, part in zip(specs, torch.split(w, sizes))}
 
     for it in range(cfg.iters):
         use_ste = it >= n_noise
         if use_ste and snapped is None:
-            snapped = _snap(log2_step.detach().cpu().tolist(), weights, refs)
+            snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
+            snapped_steps = torch.tensor([step_from_code(c) for c in snapped], device=device)
         frac = it / max(1, cfg.iters - 1)
         lr_scale = min(1.0, (it + 1) / max(1, cfg.iters // 20)) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.98 + 0.02)
         opt.param_groups[0]["lr"] = cfg.lr * lr_scale
         opt.param_groups[1]["lr"] = 0.0 if snapped is not None else cfg.step_lr * lr_scale
         if order.numel() < batch:
             order = torch.cat([order, torch.randperm(n_frames, generator=gen)])
-        idx, order = order[:batch], order[batch:]
-        idx_dev = idx.to(device)
-        params, bits = quantized(use_ste)
-        pred = functional_call(model, params, (t_pos[idx_dev],))
-        dist, mses = weighted_mse(pred, [p[idx_dev] for p in planes])
-        bpp = bits / n_pixels
+        idx, order = order[:batch].to(device), order[batch:]
+
+        step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
+        y = (theta - ref) / step
+        yq = quantize_ste(y) if use_ste else quantize_noise(y)
+        bits = segment_laplace_bits(yq, seg, counts)
+        pred = functional_call(model, unflatten(ref + yq * step), (t_pos[idx],))
+        dist, _ = weighted_mse(pred, [p[idx] for p in planes])
         ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
-        loss = ramp * bpp + cfg.lam * dist
+        loss = ramp * bits / n_pixels + cfg.lam * dist
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if cfg.progress is not None:
+        if cfg.progress is not None and (it % 10 == 0 or it == cfg.iters - 1):
             psnr = -10 * math.log10(max(dist.item(), 1e-12))
             cfg.progress(it, {"loss": loss.item(), "psnr": psnr, "kbits": bits.item() / 1000})
 
     if snapped is None:
-        snapped = _snap(log2_step.detach().cpu().tolist(), weights, refs)
+        snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
     symbols = []
     est_bits = float(STREAM_PAD_BITS)
     with torch.no_grad():
-        for i, (w, ref, spec) in enumerate(zip(weights, refs, specs)):
-            q = torch.round((w - ref) / step_from_code(snapped[i])).to(torch.int32)
+        parts = torch.split(theta - ref, sizes)
+        for code, part, spec in zip(snapped, parts, specs):
+            q = torch.round(part / step_from_code(code)).to(torch.int32)
             symbols.append(q.cpu().numpy().reshape(spec.shape))
             if q.abs().max() > 0:
                 est_bits += float(laplace_bits(q.float()))
     qmodel = QuantizedModel(KIND_I if reference is None else KIND_P, 0, snapped, symbols)
     est_bits += 8 * side_info_bytes(qmodel)
-    stats["est_bits"] = est_bits
-    return FitResult(qmodel, est_bits, stats)
+    return FitResult(qmodel, est_bits, {"est_bits": est_bits})
 
 
-def _snap(log2_steps: list[float], weights: list[torch.Tensor], refs: list[torch.Tensor]) -> list[int]:
+def _snap(log2_steps: list[float], theta: torch.Tensor, ref: torch.Tensor, sizes: list[int]) -> list[int]:
     """Put every learned step on the file's grid, coarsening any that would overflow a symbol."""
     codes = []
     with torch.no_grad():
-        for l2, w, ref in zip(log2_steps, weights, refs):
+        for l2, part in zip(log2_steps, torch.split(theta - ref, sizes)):
             code = code_from_log2_step(l2)
-            peak = float((w - ref).abs().max()) if w.numel() else 0.0
+            peak = float(part.abs().max()) if part.numel() else 0.0
             while peak / step_from_code(code) > MAX_ABS_SYMBOL - 1:
                 code += 1
             codes.append(code)

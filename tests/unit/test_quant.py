@@ -57,3 +57,27 @@ class TestRateEstimate:
         y = torch.tensor([3.0, -2.0, 0.5, 4.0], requires_grad=True)
         laplace_bits(y).backward()
         assert (y.grad * y.detach() > 0).all()
+
+
+class TestSegmentRate:
+    def test_segment_rate_equals_per_tensor_rates_and_gradients(self):
+        from inrcodec.quant.entropy import segment_laplace_bits
+
+        torch.manual_seed(0)
+        sizes = [100, 50, 20]
+        y = torch.cat([torch.randn(100) * 0.3, torch.randn(50) * 3, torch.rand(20) - 0.5]).requires_grad_()
+        seg = torch.repeat_interleave(torch.arange(3), torch.tensor(sizes))
+        a = segment_laplace_bits(y, seg, torch.tensor(sizes, dtype=torch.float32))
+        b = sum(laplace_bits(p) for p in torch.split(y, sizes))
+        assert float(a) == pytest.approx(float(b), rel=1e-5)
+        ga, = torch.autograd.grad(a, y)
+        gb, = torch.autograd.grad(b, y)
+        assert torch.allclose(ga, gb, atol=1e-5)
+
+    def test_all_zero_tensor_costs_nothing(self):
+        from inrcodec.quant.entropy import segment_laplace_bits
+
+        y = torch.cat([torch.zeros(30), torch.tensor([1.0, -2.0])])
+        seg = torch.tensor([0] * 30 + [1, 1])
+        bits = segment_laplace_bits(y, seg, torch.tensor([30.0, 2.0]))
+        assert float(bits) == pytest.approx(float(laplace_bits(y[30:])), rel=1e-6)
