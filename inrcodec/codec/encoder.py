@@ -26,7 +26,7 @@ from ..io.video import open_video
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, interpolate_init
-from .presets import PRESET, QUALITY
+from .presets import P_LR_FACTOR, PRESET, QUALITY
 from .render import planes_to_tensors, render_frames
 from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
 
@@ -191,7 +191,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 if progress is not None:
                     def cb(it, d, g=g, iters=iters):
                         progress(f"GOP {g + 1}/{header.n_gops} {'IP'[kind]}", it + 1, iters, d)
-                cfg = FitConfig(iters=iters, lam=res["lam"], batch=opts.batch,
+                lr = FitConfig.lr * (1.0 if is_i else P_LR_FACTOR)
+                cfg = FitConfig(iters=iters, lam=res["lam"], batch=opts.batch, lr=lr,
                                 seed=(header.seed * 1_000_003 + g) % 2**63, progress=cb)
                 fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
                 fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code

@@ -20,7 +20,7 @@ import torch
 from torch.func import functional_call
 
 from ..models.base import InrModel
-from ..quant.entropy import laplace_bits, segment_laplace_bits
+from ..quant.entropy import segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .weights import KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, side_info_bytes
 
@@ -132,14 +132,13 @@ def fit_gop(
     if snapped is None:
         snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
     symbols = []
-    est_bits = float(STREAM_PAD_BITS)
     with torch.no_grad():
         parts = torch.split(theta - ref, sizes)
         for code, part, spec in zip(snapped, parts, specs):
-            q = torch.round(part / step_from_code(code)).to(torch.int32)
-            symbols.append(q.cpu().numpy().reshape(spec.shape))
-            if q.abs().max() > 0:
-                est_bits += float(laplace_bits(q.float()))
+            symbols.append(torch.round(part / step_from_code(code)).to(torch.int32).cpu().numpy().reshape(spec.shape))
+        # the training rate term, evaluated on the final integers
+        q = torch.from_numpy(np.concatenate([s.ravel() for s in symbols]).astype(np.float32)).to(device)
+        est_bits = float(STREAM_PAD_BITS) + float(segment_laplace_bits(q, seg, counts))
     qmodel = QuantizedModel(KIND_I if reference is None else KIND_P, 0, snapped, symbols)
     est_bits += 8 * side_info_bytes(qmodel)
     return FitResult(qmodel, est_bits, {"est_bits": est_bits})

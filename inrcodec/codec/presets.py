@@ -22,3 +22,8 @@ PRESET: dict[str, tuple[int, int]] = {
     "medium": (3000, 1500),
     "slow": (8000, 4000),
 }
+
+# P-models start next to a good solution: Adam's first updates move every weight by about the
+# learning rate whatever its gradient, which at the I-model's rate scatters non-zero residuals
+# over the whole network. A smaller rate keeps the residual sparse (cheap) where nothing changed.
+P_LR_FACTOR = 0.25
