@@ -1,0 +1,231 @@
+"""Regenerate the conformance suite in tests/conformance/: one small .inr stream per feature, with its digests.
+
+A decoder proves conformance by decoding these streams to the exact integer weights and (within the
+tolerance spec/conformance.md states) the frames recorded here. Each stream comes from a fixed encode
+command on a fixed source (a file in samples/ or a clip this script synthesises with integer numpy
+arithmetic), so running the script again on the reference configuration gives the same bytes.
+Regenerating is a deliberate act: commit the new files together with the format change that needed them.
+
+Usage: python tools/make_conformance.py [--out tests/conformance] [FEATURE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from inrcodec.io.video import chroma_shape  # noqa: E402
+from inrcodec.io.y4m import Y4MWriter  # noqa: E402
+
+DEFAULT_OUT = os.path.join(REPO, "tests", "conformance")
+STREAM_NAME = "stream.inr"
+EXPECTED_NAME = "expected.json"
+FRAMES_NAME = "frames.npz"
+# Largest decoded difference (in 8-bit code values) allowed off the reference configuration (FATE's "oneoff").
+MAX_ABS_DIFF = 1
+# Size limits that keep the suite small enough to live in the repository (bytes).
+MAX_STREAM_BYTES = 40_000
+MAX_FRAMES_BYTES = 100_000
+# Options every feature shares: small networks, few iterations, CPU with one pinned thread (the
+# reduction order of a single thread is the simplest configuration to reproduce).
+BASE_OPTIONS = {"quality": 1, "channels": [8, 8, 8], "iters": 30, "p_iters": 15, "seed": 1,
+                "device": "cpu", "threads": 1}
+
+# name -> (description, source, encode options beyond BASE_OPTIONS). A source "synthetic:<clip>"
+# names an entry of SYNTHETIC_CLIPS; anything else is a path relative to the repository root.
+FEATURES: dict[str, tuple[str, str, dict]] = {
+    "ODDSIZE_A": ("odd luma size 37x29 (4:2:0 chroma 19x15), one GOM of an I- and a P-model",
+                  "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2}),
+    "CHROMA444_A": ("4:4:4 chroma at 24x16, one GOM of an I- and a P-model",
+                    "synthetic:square444_24x16_4f", {"gop": 2, "gom": 2}),
+    "MULTIGOM_A": ("three GOMs of an I- and a P-model each, 12 frames",
+                   "synthetic:square420_32x24_12f", {"gop": 2, "gom": 2}),
+    "SINGLEFRAME_A": ("a one-frame file: one GOP of one frame, one I-model",
+                      "samples/carphone_48x32_8f.y4m", {"gop": 1, "gom": 1, "frames": 1}),
+    "SHORTGOP_A": ("7 frames with GOPs of 3: the last GOP holds one frame (a P-model)",
+                   "samples/carphone_48x32_8f.y4m", {"gop": 3, "gom": 3, "frames": 7}),
+    "STATIC_P_A": ("a static clip: the P-model's interpolation factor is 0 (its reference is the I-model)",
+                   "synthetic:static420_32x24_8f", {"gop": 4, "gom": 2}),
+}
+
+# clip -> (width, height, frames, chroma, moving); frame rate 25/1.
+SYNTHETIC_CLIPS: dict[str, tuple[int, int, int, str, bool]] = {
+    "square444_24x16_4f": (24, 16, 4, "444", True),
+    "square420_32x24_12f": (32, 24, 12, "420", True),
+    "static420_32x24_8f": (32, 24, 8, "420", False),
+}
+# The feature whose encode the test suite repeats to check that the encoder reproduces the bytes.
+DETERMINISM_FEATURE = "CHROMA444_A"
+
+
+def synthetic_frames(width: int, height: int, n_frames: int, chroma: str, moving: bool = True):
+    """(Y, U, V) uint8 frames: diagonal gradients and a bright square that moves 2 pixels a frame."""
+    ch, cw = chroma_shape(width, height, chroma)
+    yy, xx = np.mgrid[0:height, 0:width]
+    cy, cx = np.mgrid[0:ch, 0:cw]
+    side = max(2, min(width, height) // 3)
+    frames = []
+    for t in range(n_frames):
+        shift = 2 * t if moving else 0
+        y = (16 + (xx * 160) // max(1, width - 1) + (yy * 40) // max(1, height - 1)).astype(np.int64)
+        x0, y0 = shift % max(1, width - side), (shift // 2) % max(1, height - side)
+        y[y0:y0 + side, x0:x0 + side] = 235
+        u = 128 + (cx * 60) // max(1, cw - 1) - 30
+        v = 128 - (cy * 60) // max(1, ch - 1) + 30
+        frames.append(tuple(p.astype(np.uint8) for p in (y, u, v)))
+    return frames
+
+
+def write_clip(path: str, frames, fps: tuple[int, int] = (25, 1), chroma: str = "420") -> str:
+    """Write frames as a YUV4MPEG2 file and return its path."""
+    height, width = frames[0][0].shape
+    with Y4MWriter(path, width, height, fps[0], fps[1], chroma) as out:
+        for frame in frames:
+            out.write_frame(frame)
+    return path
+
+
+def resolve_source(source: str, workdir: str) -> str:
+    """The path of a feature's source, synthesising it into ``workdir`` when it is synthetic."""
+    if not source.startswith("synthetic:"):
+        return os.path.join(REPO, source)
+    name = source.split(":", 1)[1]
+    if name not in SYNTHETIC_CLIPS:
+        raise ValueError(f"unknown synthetic clip {name!r}; known: {', '.join(SYNTHETIC_CLIPS)}")
+    width, height, n_frames, chroma, moving = SYNTHETIC_CLIPS[name]
+    return write_clip(os.path.join(workdir, f"{name}.y4m"),
+                      synthetic_frames(width, height, n_frames, chroma, moving), chroma=chroma)
+
+
+def encode_options(feature: str) -> dict:
+    """The full keyword options of ``inrcodec.encode`` for ``feature``."""
+    options = dict(BASE_OPTIONS)
+    options.update(FEATURES[feature][2])
+    return options
+
+
+def encode_feature(feature: str, dst: str):
+    """Encode ``feature``'s source to ``dst`` with its fixed options; returns the EncodeSummary."""
+    from inrcodec.api import encode
+
+    options = encode_options(feature)
+    with tempfile.TemporaryDirectory() as workdir:
+        src = resolve_source(FEATURES[feature][1], workdir)
+        return encode(src, dst, **{k: tuple(v) if k == "channels" else v for k, v in options.items()})
+
+
+def frame_md5(planes) -> str:
+    """MD5 of one decoded frame as dav1d's md5 muxer computes it: visible rows of Y, then U, then V."""
+    h = hashlib.md5()
+    for plane in planes:
+        for row in np.asarray(plane, np.uint8):
+            h.update(row.tobytes())
+    return h.hexdigest()
+
+
+def file_md5(path: str) -> str:
+    """MD5 of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.md5(f.read()).hexdigest()
+
+
+def decoded_models(path: str) -> list[dict]:
+    """Per model in file order: GOP index, kind (I or P) and the MD5 of its decoded integer weights."""
+    from inrcodec.api import open as open_inr
+
+    out = []
+    with open_inr(path) as f:
+        for gom in range(f.header.n_goms):
+            for gop, qm, _weights in f.decode_gom_models(gom):
+                out.append({"gop": gop, "kind": "IP"[qm.kind], "weights_md5": qm.digest()})
+    return out
+
+
+def decoded_frames(path: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Every frame of the file, decoded in order."""
+    from inrcodec.api import open as open_inr
+
+    with open_inr(path) as f:
+        return [tuple(np.array(p) for p in frame) for frame in f]
+
+
+def reference_config() -> dict:
+    """What decides whether this machine's floating-point results are the reference ones."""
+    import torch
+
+    return {"machine": platform.machine(), "system": platform.system(), "python": platform.python_version(),
+            "torch": torch.__version__, "numpy": np.__version__,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "threads": BASE_OPTIONS["threads"]}
+
+
+def regenerate(feature: str, out_root: str = DEFAULT_OUT) -> dict:
+    """Encode one feature into ``out_root/feature``, decode it, write expected.json and frames.npz."""
+    if feature not in FEATURES:
+        raise ValueError(f"unknown feature {feature!r}; known: {', '.join(FEATURES)}")
+    description, source, _ = FEATURES[feature]
+    folder = os.path.join(out_root, feature)
+    os.makedirs(folder, exist_ok=True)
+    stream = os.path.join(folder, STREAM_NAME)
+    t0 = time.perf_counter()
+    encode_feature(feature, stream)
+    seconds = time.perf_counter() - t0
+    frames = decoded_frames(stream)
+    arrays = {}
+    for i, planes in enumerate(frames):
+        for name, plane in zip("yuv", planes):
+            arrays[f"{i}_{name}"] = plane
+    np.savez_compressed(os.path.join(folder, FRAMES_NAME), **arrays)
+    expected = {
+        "feature": feature,
+        "description": description,
+        "encode": {"source": source, "options": encode_options(feature)},
+        "reference_config": reference_config(),
+        "file_md5": file_md5(stream),
+        "file_bytes": os.path.getsize(stream),
+        "n_frames": len(frames),
+        "width": int(frames[0][0].shape[1]),
+        "height": int(frames[0][0].shape[0]),
+        "plane_shapes": [list(p.shape) for p in frames[0]],
+        "models": decoded_models(stream),
+        "frames": [{"index": i, "md5": frame_md5(planes)} for i, planes in enumerate(frames)],
+        "max_abs_diff": MAX_ABS_DIFF,
+        "frame_planes": FRAMES_NAME,
+    }
+    with open(os.path.join(folder, EXPECTED_NAME), "w") as f:
+        json.dump(expected, f, indent=2)
+        f.write("\n")
+    for name, limit in ((STREAM_NAME, MAX_STREAM_BYTES), (FRAMES_NAME, MAX_FRAMES_BYTES)):
+        size = os.path.getsize(os.path.join(folder, name))
+        if size > limit:
+            raise ValueError(f"{feature}/{name} is {size} bytes, over the suite's limit of {limit}")
+    expected["encode_seconds"] = seconds
+    return expected
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate the named features (all when none are named)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help="the suite's folder (default: tests/conformance)")
+    parser.add_argument("features", nargs="*", help=f"features to regenerate (default: all of {', '.join(FEATURES)})")
+    args = parser.parse_args(argv)
+    for feature in args.features or list(FEATURES):
+        e = regenerate(feature, args.out)
+        print(f"{feature}: {e['file_bytes']} bytes, {e['n_frames']} frames {e['width']}x{e['height']}, "
+              f"{len(e['models'])} models, encoded in {e['encode_seconds']:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
