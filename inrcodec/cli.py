@@ -77,7 +77,7 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
     else:
         click.echo(f"{summary.path}: {summary.n_frames} frames {summary.width}x{summary.height}, "
                    f"{summary.file_bytes} bytes, {summary.bpp:.4f} bpp, {summary.kbps:.1f} kbit/s, "
-                   f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}), "
+                   f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}, RGB {summary.psnr_rgb:.2f}), "
                    f"{summary.seconds:.1f} s")
 
 

@@ -23,6 +23,7 @@ from ..container.chunks import ModelChunk, SequenceHeader
 from ..container.writer import ContainerWriter
 from ..errors import InrInputError
 from ..io.video import open_video
+from ..metrics import yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, interpolate_init
@@ -51,13 +52,13 @@ class EncodeOptions:
     coder: str = "range"
     model: str = "gnerv"
     threads: int | None = None
-    batch: int = 6
+    batch: int = 4
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
         arch, lam = QUALITY[self.quality]
         if self.channels is not None:
-            arch = arch[:2] + tuple(self.channels)
+            arch = arch[:3] + tuple(self.channels)
         i_it, p_it = PRESET[self.preset]
         return {"arch_params": arch, "lam": self.lam if self.lam is not None else lam,
                 "iters": self.iters if self.iters is not None else i_it,
@@ -93,6 +94,7 @@ class EncodeSummary:
     psnr_u: float
     psnr_v: float
     psnr_yuv: float
+    psnr_rgb: float
     seconds: float
     macs_per_pixel: float
     gops: list[GopReport] = field(default_factory=list)
@@ -161,8 +163,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         model = arch_cls(info.width, info.height, info.chroma, header.arch_params).to(device)
         specs = model.tensor_specs()
         theta_init = init_arrays(specs, header.seed)
-        sse = np.zeros(3)
-        counts = np.zeros(3)
+        sse, counts, sse_rgb = np.zeros(3), np.zeros(3), np.zeros(2)
         reports: list[GopReport] = []
         frames_iter = iter(video)
         with ContainerWriter(dst, header) as writer:
@@ -208,6 +209,11 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                     src_p = np.stack([f[p] for f in frames]).astype(np.float64)
                     sse[p] += float(np.sum((recon[p].astype(np.float64) - src_p) ** 2))
                     counts[p] += src_p.size
+                for i, f in enumerate(frames):
+                    rgb_src = yuv_to_rgb(f, info.matrix, info.color_range).astype(np.float64)
+                    rgb_dec = yuv_to_rgb([recon[p][i] for p in range(3)], info.matrix, info.color_range)
+                    sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
+                    sse_rgb[1] += rgb_src.size
                 reports.append(GopReport(g, "IP"[kind], n, len(body), fit.est_bits, eps_code,
                                          decoded_q.digest(), time.perf_counter() - t0))
                 prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
@@ -219,5 +225,6 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, psnr_y=psnrs[0], psnr_u=psnrs[1],
         psnr_v=psnrs[2], psnr_yuv=(6 * psnrs[0] + psnrs[1] + psnrs[2]) / 8,
+        psnr_rgb=10 * math.log10(255.0**2 / max(sse_rgb[0] / sse_rgb[1], 1e-12)),
         seconds=time.perf_counter() - t_start, macs_per_pixel=model.macs_per_pixel(), gops=reports,
     )

@@ -33,15 +33,22 @@ def positional_encoding(t: torch.Tensor, levels: int) -> torch.Tensor:
 
 @ARCHITECTURES.register("gnerv", wire_id=1)
 class GNeRV(InrModel):
-    """arch_params = (pe_levels, time_dim, C0, C1, ..., Cn): n = number of up-sampling blocks."""
+    """arch_params = (up_mode, pe_levels, time_dim, C0, C1, ..., Cn): n = number of up-sampling blocks.
+
+    up_mode 0: each block is conv3x3 (Cj -> 4*C(j+1)) then PixelShuffle(2), GNeRV's Conv-Up block.
+    up_mode 1: bilinear x2 up-sampling then conv3x3 (Cj -> C(j+1)): the same MACs for a quarter of
+    the parameters, i.e. four times the computation per coded bit (spec/models.md §2).
+    """
 
     name = "gnerv"
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
         super().__init__(width, height, chroma)
-        if len(arch_params) < 4:
-            raise ValueError("gnerv needs (pe_levels, time_dim, C0, C1, ...) with at least one block")
-        self.pe_levels, self.time_dim, *channels = (int(p) for p in arch_params)
+        if len(arch_params) < 5:
+            raise ValueError("gnerv needs (up_mode, pe_levels, time_dim, C0, C1, ...) with at least one block")
+        self.up_mode, self.pe_levels, self.time_dim, *channels = (int(p) for p in arch_params)
+        if self.up_mode not in (0, 1):
+            raise ValueError(f"gnerv up_mode must be 0 or 1, not {self.up_mode}")
         if not 1 <= self.pe_levels <= 64 or not 1 <= self.time_dim <= 1024:
             raise ValueError("gnerv pe_levels must be 1..64 and time_dim 1..1024")
         if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 8:
@@ -51,23 +58,24 @@ class GNeRV(InrModel):
         self.grid = 2 ** (self.n_blocks + 1)
         self.emb_h = -(-height // self.grid)
         self.emb_w = -(-width // self.grid)
+        self.expand = 4 if self.up_mode == 0 else 1  # conv output channels per block output channel
         n_params = channels[0] * self.emb_h * self.emb_w + sum(
-            36 * a * b for a, b in zip(channels[:-1], channels[1:]))
+            9 * self.expand * a * b for a, b in zip(channels[:-1], channels[1:]))
         if n_params > MAX_PARAMS:
             raise ValueError(f"gnerv network of {n_params} parameters exceeds {MAX_PARAMS}")
         self.embedding = nn.Parameter(torch.zeros(1, channels[0], self.emb_h, self.emb_w))
         self.time_fc = nn.Linear(2 * self.pe_levels, self.time_dim)
         self.shift = nn.ModuleList(nn.Linear(self.time_dim, 2 * c) for c in channels[:-1])
         self.convs = nn.ModuleList(
-            nn.Conv2d(cin, 4 * cout, 3, padding=1) for cin, cout in zip(channels[:-1], channels[1:])
+            nn.Conv2d(cin, self.expand * cout, 3, padding=1) for cin, cout in zip(channels[:-1], channels[1:])
         )
         c_last = channels[-1]
         self.head_y = nn.Conv2d(c_last, 4, 3, padding=1)
         self.head_c = nn.Conv2d(c_last, 2 if chroma == "420" else 8, 3, padding=1)
 
     def arch_params(self) -> tuple[int, ...]:
-        """(pe_levels, time_dim, C0, ..., Cn)."""
-        return (self.pe_levels, self.time_dim, *self.channels)
+        """(up_mode, pe_levels, time_dim, C0, ..., Cn)."""
+        return (self.up_mode, self.pe_levels, self.time_dim, *self.channels)
 
     def tensor_specs(self) -> list[TensorSpec]:
         """Wire order: embedding, time MLP, per block (shift, conv), luma head, chroma head."""
@@ -92,6 +100,7 @@ class GNeRV(InrModel):
         macs = 0.0
         h, w = self.emb_h, self.emb_w
         for cin, cout in zip(self.channels[:-1], self.channels[1:]):
+            # conv at input resolution with 4x outputs, or at output resolution with 1x: same MACs
             macs += 9 * cin * 4 * cout * h * w
             h, w = 2 * h, 2 * w
         macs += 9 * self.channels[-1] * (4 + self.head_c.out_channels) * h * w
@@ -107,7 +116,10 @@ class GNeRV(InrModel):
             scale, bias = shift(z).chunk(2, dim=1)
             x = F.instance_norm(x) if x.shape[-1] * x.shape[-2] > 1 else x
             x = x * (1 + scale[:, :, None, None]) + bias[:, :, None, None]
-            x = F.gelu(F.pixel_shuffle(conv(x), 2))
+            if self.up_mode == 0:
+                x = F.gelu(F.pixel_shuffle(conv(x), 2))
+            else:
+                x = F.gelu(conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)))
         y = F.pixel_shuffle(self.head_y(x), 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
         c = self.head_c(x)
         if self.chroma == "420":

@@ -12,7 +12,7 @@ from inrcodec.quant.quantizer import step_from_code
 
 @pytest.fixture(scope="module")
 def specs():
-    return ARCHITECTURES.get("gnerv")(37, 29, "420", (4, 8, 6, 8, 4)).tensor_specs()
+    return ARCHITECTURES.get("gnerv")(37, 29, "420", (1, 4, 8, 6, 8, 4)).tensor_specs()
 
 
 def _random_model(specs, kind, seed=0):
