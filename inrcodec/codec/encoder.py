@@ -52,7 +52,7 @@ class EncodeOptions:
     coder: str = "range"
     model: str = "gnerv"
     threads: int | None = None
-    batch: int = 4
+    batch: int = 2
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""

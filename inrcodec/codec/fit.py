@@ -20,12 +20,13 @@ import torch
 from torch.func import functional_call
 
 from ..models.base import InrModel
-from ..quant.entropy import segment_laplace_bits
+from ..quant.entropy import segment_decay, segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .weights import KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, side_info_bytes
 
 PLANE_WEIGHTS = (6.0, 1.0, 1.0)  # JVET common test conditions
-STREAM_PAD_BITS = 16  # the coder's final 32-bit word is on average half padding
+STREAM_PAD_BITS = 16
+DECAY_REFRESH = 8  # iterations between refits of the entropy model's per-tensor decay  # the coder's final 32-bit word is on average half padding
 
 
 @dataclass
@@ -117,7 +118,9 @@ def fit_gop(
         step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
         y = (theta - ref) / step
         yq = quantize_ste(y) if use_ste else quantize_noise(y)
-        bits = segment_laplace_bits(yq, seg, counts)
+        if it % DECAY_REFRESH == 0 or it == n_noise:
+            decay = segment_decay(yq, seg, counts)
+        bits = segment_laplace_bits(yq, seg, counts, decay)
         pred = functional_call(model, unflatten(ref + yq * step), (t_pos[idx],))
         dist, _ = weighted_mse(pred, [p[idx] for p in planes])
         ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))

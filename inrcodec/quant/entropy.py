@@ -29,18 +29,47 @@ def laplace_bits(y: torch.Tensor) -> torch.Tensor:
     return segment_laplace_bits(flat, seg, torch.tensor([float(flat.numel())], device=y.device))
 
 
-def segment_laplace_bits(y: torch.Tensor, seg: torch.Tensor, counts: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
+def _truncated_ml_decay(mean_abs: torch.Tensor, peak: torch.Tensor, steps: int = 40) -> torch.Tensor:
+    """ML decay r of the two-sided geometric law truncated to [-M, M]: solve E_r[|k|] = mean |k|.
+
+    The truncated law is an exponential family in |k|, so maximum likelihood is moment matching;
+    E_r[|k|] grows with r, so bisection (in binary64, no gradient: at the optimum the cost is
+    stationary in r) finds it.
+    """
+    m = mean_abs.detach().double()
+    big_m = peak.detach().double()
+    lo = torch.zeros_like(m)
+    hi = torch.ones_like(m)
+    for _ in range(steps):
+        r = 0.5 * (lo + hi)
+        rm = r.pow(big_m)
+        s1 = r * (1 - (big_m + 1) * rm + big_m * rm * r) / (1 - r) ** 2  # sum_{k=1..M} k r^k
+        z = 1 + 2 * r * (1 - rm) / (1 - r)
+        too_big = 2 * s1 / z > m
+        hi = torch.where(too_big, r, hi)
+        lo = torch.where(too_big, lo, r)
+    return (0.5 * (lo + hi)).to(mean_abs.dtype)
+
+
+def segment_decay(y: torch.Tensor, seg: torch.Tensor, counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per tensor of a flat vector: (ML decay of the truncated law, truncation point M), no gradient."""
+    a = y.detach().abs()
+    sums = torch.zeros_like(counts).index_add(0, seg, a)
+    peak = torch.zeros_like(counts).scatter_reduce(0, seg, a, reduce="amax").round().clamp_min(1.0)
+    return _truncated_ml_decay(sums / counts, peak).clamp(1e-9, 1 - 1e-7), peak
+
+
+def segment_laplace_bits(y: torch.Tensor, seg: torch.Tensor, counts: torch.Tensor,
+                         decay: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """``laplace_bits`` of every tensor of a flat vector at once: ``seg`` gives each element's tensor.
 
-    Like the coder's table, the law is truncated at each tensor's largest magnitude M:
-    Z = 1 + 2 r (1 - r^M) / (1 - r) normalises it, which matters for the peaked, nearly all-zero
-    residuals of P-models (the untruncated law overstates them by 10 % and more).
+    Like the coder's table, the law is truncated at each tensor's largest magnitude M and its decay
+    is the ML fit of the truncated law (the untruncated law overstates the peaked, nearly all-zero
+    residuals of P-models by 10 % and more). ``decay`` may pass a recent ``segment_decay`` result:
+    the parameters drift slowly, and the fit is a few milliseconds a call.
     """
-    a = y.abs()
-    sums = torch.zeros_like(counts).index_add(0, seg, a)
-    peak = torch.zeros_like(counts).scatter_reduce(0, seg, a.detach(), reduce="amax").round().clamp_min(1.0)
-    m = (sums / counts).clamp_min(eps)
-    r = (((1 + m * m).sqrt() - 1) / m).clamp(eps, 1 - 1e-7)
+    r, peak = segment_decay(y, seg, counts) if decay is None else decay
+    sums = torch.zeros_like(counts).index_add(0, seg, y.abs())
     z = 1 + 2 * r * (1 - r.pow(peak)) / (1 - r)
     bits = counts * torch.log(z) - sums * torch.log(r)
     # an all-zero tensor is coded with no segment at all: it costs no stream bits
