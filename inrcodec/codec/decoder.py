@@ -30,13 +30,16 @@ class InrFile:
 
     def __init__(self, path: str | os.PathLike | bytes, *, salvage: bool = False, device: str = "cpu") -> None:
         self._reader = ContainerReader(path, salvage=salvage)
-        self.header = self._reader.header
-        h = self.header
-        self.chroma = chroma_from_code(h.chroma_format)
+        self.header = h = self._reader.header
         try:
+            self.chroma = chroma_from_code(h.chroma_format)
             self._model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, self.chroma, h.arch_params)
         except ValueError as exc:
+            self._reader.close()
             raise InrFormatError(f"SHDR: arch_params {h.arch_params} invalid: {exc}") from None
+        except BaseException:
+            self._reader.close()
+            raise
         self._device = torch.device(device)
         self._model.to(self._device).eval()
         self._specs = self._model.tensor_specs()
