@@ -69,7 +69,7 @@ class TestSegmentRate:
         seg = torch.repeat_interleave(torch.arange(3), torch.tensor(sizes))
         a = segment_laplace_bits(y, seg, torch.tensor(sizes, dtype=torch.float32))
         b = sum(laplace_bits(p) for p in torch.split(y, sizes))
-        assert float(a) == pytest.approx(float(b), rel=1e-5)
+        assert a.item() == pytest.approx(b.item(), rel=1e-5)
         ga, = torch.autograd.grad(a, y)
         gb, = torch.autograd.grad(b, y)
         assert torch.allclose(ga, gb, atol=1e-5)
