@@ -11,17 +11,13 @@ from typing import Sequence
 import constriction
 import numpy as np
 
-from ..errors import InrFormatError
 from .base import (
-    Coder,
     FreqTable,
-    LibraryErrorsAsFormatErrors,
+    StreamCoder,
     bytes_from_words,
     categorical_model,
-    check_decode_segments,
     register_coder,
     symbol_indices,
-    words_from_bytes,
 )
 
 # The encoder starts from state 2^24 rather than constriction's empty state 0. From state 0,
@@ -34,8 +30,11 @@ SENTINEL_WORDS = np.array([SENTINEL_STATE], dtype=np.uint32)
 
 
 @register_coder("ans", wire_id=2)
-class AnsCoder(Coder):
+class AnsCoder(StreamCoder):
     """constriction 0.5.0 AnsCoder, 32-bit words, 24-bit probabilities; decodes in stream order."""
+
+    label = "ANS"
+    end_problem = "does not end at its start state"
 
     def encode(self, segments: Sequence[tuple[np.ndarray, FreqTable]]) -> bytes:
         """Code every ``(symbols, table)`` segment into one ANS stream that decodes in the given order."""
@@ -48,30 +47,10 @@ class AnsCoder(Coder):
             coder.encode_reverse(indices, categorical_model(table))
         return bytes_from_words(coder.get_compressed())
 
-    def decode(self, data: bytes, segments: Sequence[tuple[int, FreqTable]]) -> list[np.ndarray]:
-        """Decode ``(count, table)`` segments from one ANS stream; InrFormatError if damaged."""
-        checked = check_decode_segments(segments)
-        words = words_from_bytes(data, self.name)
-        if not any(n and table.n_symbols > 1 for n, table in checked):
-            if words.size:
-                raise InrFormatError(f"ANS stream has {len(data)} bytes but codes no symbols")
-            return [np.full(n, table.offset, dtype=np.int64) for n, table in checked]
-        decoded = []
-        with LibraryErrorsAsFormatErrors("damaged ANS stream"):
-            # Rejects a stream ending in a zero word, which no encoder writes.
-            coder = constriction.stream.stack.AnsCoder(words)
-            for n, table in checked:
-                if table.n_symbols == 1 or n == 0:
-                    decoded.append(np.full(n, table.offset, dtype=np.int64))
-                    continue
-                indices = coder.decode(categorical_model(table), n)
-                decoded.append(indices.astype(np.int64) + table.offset)
-            # Decoding a stream the encoder wrote returns the coder to the sentinel it started from.
-            is_at_sentinel = np.array_equal(coder.get_compressed(), SENTINEL_WORDS)
-        if not is_at_sentinel:
-            raise InrFormatError("ANS stream does not end at its start state")
-        # Decoding inverts encoding exactly, so a stream is valid iff it is the encoding of what
-        # it decodes to; this catches damage the coder's own end check misses (spec §2.5).
-        if self.encode([(symbols, table) for symbols, (_, table) in zip(decoded, checked)]) != data:
-            raise InrFormatError("ANS stream is not the encoding of the symbols it decodes to")
-        return decoded
+    def _open_decoder(self, words: np.ndarray):
+        """constriction's AnsCoder over ``words`` (it rejects a stream ending in a zero word)."""
+        return constriction.stream.stack.AnsCoder(words)
+
+    def _ends_cleanly(self, decoder) -> bool:
+        """Decoding a stream the encoder wrote returns the coder to the sentinel it started from."""
+        return np.array_equal(decoder.get_compressed(), SENTINEL_WORDS)

@@ -195,3 +195,50 @@ def check_decode_segments(segments: Sequence[tuple[int, FreqTable]]) -> list[tup
             raise ValueError(f"segment table must be a FreqTable, got {type(table).__name__}")
         checked.append((n, table))
     return checked
+
+
+class StreamCoder(Coder):
+    """A constriction stream coder: the decode loop and the checks every stream gets, shared.
+
+    Subclasses open their library decoder over the words and say whether it ended where a
+    stream the encoder wrote ends (range: exhausted; ANS: back at its start state).
+    """
+
+    label: str = ""  # how messages name the stream ("range", "ANS")
+    end_problem: str = ""  # what a stream that does not end cleanly is told
+
+    @abstractmethod
+    def _open_decoder(self, words: np.ndarray):
+        """The library decoder positioned at the start of ``words``."""
+
+    @abstractmethod
+    def _ends_cleanly(self, decoder) -> bool:
+        """Whether ``decoder`` stopped exactly where an encoder-written stream ends."""
+
+    def decode(self, data: bytes, segments: Sequence[tuple[int, FreqTable]]) -> list[np.ndarray]:
+        """Decode ``(count, table)`` segments from one stream; InrFormatError if damaged."""
+        checked = check_decode_segments(segments)
+        words = words_from_bytes(data, self.name)
+        if not any(n and table.n_symbols > 1 for n, table in checked):
+            if words.size:
+                raise InrFormatError(f"{self.label} stream has {len(data)} bytes but codes no symbols")
+            return [np.full(n, table.offset, dtype=np.int64) for n, table in checked]
+        decoded = []
+        with LibraryErrorsAsFormatErrors(f"damaged {self.label} stream"):
+            decoder = self._open_decoder(words)
+            for n, table in checked:
+                # a one-symbol table costs nothing and constriction cannot model it
+                if table.n_symbols == 1 or n == 0:
+                    decoded.append(np.full(n, table.offset, dtype=np.int64))
+                    continue
+                indices = decoder.decode(categorical_model(table), n)
+                decoded.append(indices.astype(np.int64) + table.offset)
+            ends_cleanly = self._ends_cleanly(decoder)
+        if not ends_cleanly:
+            raise InrFormatError(f"{self.label} stream {self.end_problem}")
+        # Decoding inverts encoding exactly, so a stream is valid iff it is the encoding of what
+        # it decodes to; this catches damage the coder's own end check misses (spec §2.5).
+        if self.encode([(symbols, table) for symbols, (_, table) in zip(decoded, checked)]) != data:
+            raise InrFormatError(f"{self.label} stream is not the encoding of the symbols it decodes to")
+        return decoded
+
