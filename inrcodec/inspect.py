@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from .container import spec as cspec
 from .container.chunks import header_fields
 from .container.reader import ContainerReader
 

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from ..coders import CODERS
-from ..container import spec as cspec
 from ..container.chunks import ModelChunk, SequenceHeader
 from ..container.writer import ContainerWriter
 from ..errors import InrInputError

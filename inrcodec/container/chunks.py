@@ -353,12 +353,15 @@ class ModelChunk:
         _check_field(_ANY_U8, self.layer, "MODL layer: ")
 
 
+def _check_gop_in_sequence(gop_index: int, header: SequenceHeader, where: str) -> None:
+    """A payload chunk's GOP must exist in the sequence (§5.2, §5.3)."""
+    if gop_index >= header.n_gops:
+        raise InrFormatError(f"{where}: gop_index {gop_index} outside 0..{header.n_gops - 1}")
+
+
 def check_model(chunk: ModelChunk, header: SequenceHeader, where: str) -> None:
     """Check a MODL against the header: GOP in range, I-model exactly at GOM starts (§5.2)."""
-    if chunk.gop_index >= header.n_gops:
-        raise InrFormatError(
-            f"{where}: gop_index {chunk.gop_index} outside 0..{header.n_gops - 1}"
-        )
+    _check_gop_in_sequence(chunk.gop_index, header, where)
     if chunk.layer != 0:
         raise InrUnsupportedError(
             f"{where}: model layer {chunk.layer} (progressive layers) needs a newer reader"
@@ -418,10 +421,7 @@ class BlobChunk:
 
 def check_blob(chunk: BlobChunk, header: SequenceHeader, where: str) -> None:
     """Check a BLOB against the header: GOP in range (§5.3)."""
-    if chunk.gop_index >= header.n_gops:
-        raise InrFormatError(
-            f"{where}: gop_index {chunk.gop_index} outside 0..{header.n_gops - 1}"
-        )
+    _check_gop_in_sequence(chunk.gop_index, header, where)
 
 
 def read_blob(r: ByteReader, header: SequenceHeader) -> BlobChunk:
