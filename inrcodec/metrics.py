@@ -13,10 +13,10 @@ convention:
 * ``ssim``: Wang et al. 2004, 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, over the
   positions where the window fits (no padding); planes need at least 11x11 samples.
 * ``ms_ssim``: Wang et al. 2003, up to 5 scales with 2x2 average downsampling (an odd last row or
-  column is dropped) and weights 0.0448, 0.2856, 0.3001, 0.2363, 0.1333. When a plane is too small
-  for 5 scales (a scale needs 11x11 samples), only the scales that fit are used and their weights
-  are renormalised to sum to 1. Negative contrast-structure terms are clipped to 0 so that the
-  fractional powers stay real.
+  column is dropped) and weights 0.0448, 0.2856, 0.3001, 0.2363, 0.1333, used as published (they
+  sum to 1.0001). When a plane is too small for 5 scales (a scale needs 11x11 samples), only the
+  scales that fit are used and their weights are renormalised to sum to 1. Negative
+  contrast-structure terms are clipped to 0 so that the fractional powers stay real.
 * ``bd_rate`` / ``bd_psnr``: Bjøntegaard deltas as JVET computes them: each curve is interpolated
   by a monotone piecewise cubic (PCHIP, Fritsch–Carlson), natural log of the rate against quality
   (or quality against log rate), and integrated exactly over the interval both curves cover; never
@@ -204,7 +204,9 @@ def ms_ssim(a, b, peak: float = 255) -> float:
     while n_scales < len(MS_SSIM_WEIGHTS) and min(a.shape) // 2**n_scales >= SSIM_WINDOW:
         n_scales += 1
     weights = np.array(MS_SSIM_WEIGHTS[:n_scales])
-    weights /= weights.sum()
+    if n_scales < len(MS_SSIM_WEIGHTS):
+        # The published five weights sum to 1.0001 and are used as they are; a subset is rescaled.
+        weights /= weights.sum()
     result = 1.0
     for scale, weight in enumerate(weights):
         s, cs = _ssim_terms(a, b, peak)

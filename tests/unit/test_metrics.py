@@ -137,6 +137,35 @@ class TestMsSsim:
         b = a + rng.normal(0, 8, a.shape)
         assert ms_ssim(a, b) == pytest.approx(ssim(a, b), rel=1e-12)
 
+    def test_constant_planes_by_hand(self):
+        # No contrast at any scale: every cs term is 1 and MS-SSIM is the coarsest luminance term
+        # l = (2*100*110 + C1) / (100^2 + 110^2 + C1) raised to the fifth weight, 0.1333 as published
+        # (176x176 fits all 5 scales: 176, 88, 44, 22, 11).
+        lum = 22006.5025 / 22106.5025
+        got = ms_ssim(np.full((176, 176), 100.0), np.full((176, 176), 110.0))
+        assert got == pytest.approx(lum**0.1333, rel=1e-12)
+        assert got == pytest.approx(0.9993958, abs=1e-7)
+
+    def test_renormalised_weights_by_hand(self):
+        # 32x32 fits 2 scales (16 >= 11, 8 < 11): weights 0.0448 and 0.2856 rescaled to sum to 1.
+        lum = 22006.5025 / 22106.5025
+        got = ms_ssim(np.full((32, 32), 100.0), np.full((32, 32), 110.0))
+        assert got == pytest.approx(lum ** (0.2856 / (0.0448 + 0.2856)), rel=1e-12)
+
+    def test_finest_scale_contrast_by_hand(self):
+        # A +-10 checkerboard about 100 against flat 100: its 2x2 averages are flat 100, so scales 2..5
+        # give cs = 1 and l = 1, and MS-SSIM = cs_1 ** 0.0448. At scale 1 every window sees mean
+        # 100 +- 10 s^2 and variance 100 (1 - s^4), s being the alternating sum of the normalised
+        # Gaussian taps; the covariance with a flat plane is 0, so cs_1 = C2 / (100 (1 - s^4) + C2).
+        taps = np.exp(-((np.arange(11) - 5.0) ** 2) / (2 * 1.5**2))
+        s = float(np.sum(taps * (-1.0) ** np.arange(11)) / taps.sum())
+        c2 = (0.03 * 255) ** 2
+        cs1 = c2 / (100 * (1 - s**4) + c2)
+        checker = 100 + 10 * (-1.0) ** np.add.outer(np.arange(176), np.arange(176))
+        got = ms_ssim(checker, np.full((176, 176), 100.0))
+        assert got == pytest.approx(cs1**0.0448, rel=1e-9)
+        assert cs1 == pytest.approx(0.369175, abs=1e-6) and got == pytest.approx(0.956339, abs=1e-6)
+
     def test_small_sample_uses_fewer_scales(self):
         # 48x32 fits two scales (32 -> 16 >= 11, 8 < 11): finite and between 0 and 1.
         a = first_luma("carphone_48x32_8f.y4m")
