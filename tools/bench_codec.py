@@ -25,20 +25,17 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from inrcodec.bench import decode_cmd, encode_cmd, measure_inrcodec, read_frames, run_child  # noqa: E402
+from inrcodec.errors import InrError  # noqa: E402
 from inrcodec.inspect import describe  # noqa: E402
-from inrcodec.io.video import open_video  # noqa: E402
 from inrcodec.io.y4m import Y4MWriter  # noqa: E402
-from inrcodec.metrics import bd_psnr_result, bd_rate_result, bpp, ms_ssim, psnr_rgb, psnr_yuv  # noqa: E402
+from inrcodec.metrics import bd_psnr_result, bd_rate_result  # noqa: E402
 
 DEFAULT_CLIP = REPO.parent / "shared" / "data" / "carphone_qcif_60f.y4m"
 # x265 veryslow on the same 60 carphone frames, (bpp, PSNR-YUV 6:1:1 in dB); figures quoted in the
@@ -48,8 +45,6 @@ ANCHOR_FRAMES = 60
 # --rss-loop measures memory, not quality: few iterations unless the user asks for more.
 RSS_LOOP_ITERS = 40
 RSS_LOOP_P_ITERS = 20
-# The luma plane must hold one 11x11 SSIM window for MS-SSIM.
-MIN_SSIM_SIDE = 11
 
 CSV_COLUMNS = [
     "quality", "n_frames", "width", "height", "file_bytes", "bpp", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv",
@@ -57,75 +52,6 @@ CSV_COLUMNS = [
     "decode_fps_no_startup", "dec_rss_kb", "macs_per_pixel", "n_i_models", "n_p_models", "mean_i_model_bytes",
     "mean_p_model_bytes", "p_over_i_bytes",
 ]
-
-# Run in a child: open an .inr file and time only the loop over its frames.
-TIMED_DECODE = """
-import json, sys, time
-threads = int(sys.argv[2])
-if threads > 0:
-    import torch
-    torch.set_num_threads(threads)
-from inrcodec.api import open as open_inr
-with open_inr(sys.argv[1]) as f:
-    start = time.perf_counter()
-    n = sum(1 for _ in f)
-    seconds = time.perf_counter() - start
-print(json.dumps({"frames": n, "seconds": seconds}))
-"""
-
-
-@dataclass(frozen=True)
-class ChildRun:
-    """Wall time, peak resident memory and standard output of one child process that succeeded."""
-
-    seconds: float
-    rss_kb: int
-    stdout: str
-
-
-def run_child(cmd: list[str], log_stem: Path, threads: int | None) -> ChildRun:
-    """Run ``cmd`` from the repository root; stdout and stderr go to ``log_stem``.stdout / .stderr."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    if threads is not None:
-        # The decoder has no --threads option; torch reads this at start-up.
-        env["OMP_NUM_THREADS"] = str(threads)
-    out_path, err_path = (log_stem.with_name(f"{log_stem.name}.{ext}") for ext in ("stdout", "stderr"))
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-    # The child is reaped; tell Popen so it does not wait for it again.
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        tail = err_path.read_text(errors="replace").strip().splitlines()[-5:]
-        raise SystemExit(f"bench_codec: {' '.join(cmd[:4])} ... exited {proc.returncode}:\n" + "\n".join(tail))
-    return ChildRun(seconds, int(usage.ru_maxrss), out_path.read_text())
-
-
-def encode_cmd(src: Path, dst: Path, quality: int, args) -> list[str]:
-    """The encoder command line for one quality."""
-    cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "--gop", str(args.gop),
-           "--gom", str(args.gom), "--quality", str(quality), "--preset", args.preset, "--device", args.device,
-           "--json", "--quiet"]
-    for flag, value in (("--iters", args.iters), ("--p-iters", args.p_iters), ("--frames", args.frames),
-                        ("--threads", args.threads)):
-        if value is not None:
-            cmd += [flag, str(value)]
-    return cmd
-
-
-def decode_cmd(src: Path, dst: Path) -> list[str]:
-    """The decoder command line."""
-    return [sys.executable, "-m", "inrcodec.cli", "dec", str(src), "-o", str(dst), "--quiet"]
-
-
-def read_frames(path: Path, max_frames: int | None = None):
-    """Video info and every frame of a video file."""
-    with open_video(path, max_frames=max_frames) as video:
-        return video.info, list(video)
-
 
 def model_bytes(desc: dict) -> list[dict]:
     """Bytes of each model chunk, in file order, with its GOP and kind (I or P)."""
@@ -138,44 +64,15 @@ def mean_or_none(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def quality_metrics(source: list, decoded: list, info) -> dict:
-    """PSNR-Y/U/V/YUV, RGB PSNR and mean luma MS-SSIM of the decoded frames against the source."""
-    if len(decoded) != len(source):
-        raise SystemExit(f"bench_codec: decoded {len(decoded)} frames, source has {len(source)}")
-    out = psnr_yuv(source, decoded)
-    out["psnr_rgb"] = psnr_rgb(source, decoded, info.matrix, info.color_range)
-    if min(info.width, info.height) >= MIN_SSIM_SIDE:
-        out["ms_ssim_y"] = sum(ms_ssim(s[0], d[0]) for s, d in zip(source, decoded)) / len(source)
-    else:
-        out["ms_ssim_y"] = None
-    return out
-
-
 def bench_quality(src: Path, source: list, info, quality: int, args, out_dir: Path) -> dict:
     """Encode and decode at one quality; every measure of the row."""
-    inr = out_dir / f"q{quality}.inr"
-    y4m = out_dir / f"q{quality}.y4m"
-    enc = run_child(encode_cmd(src, inr, quality, args), out_dir / f"q{quality}.enc", args.threads)
-    summary = json.loads(enc.stdout)
-    n_frames = summary["n_frames"]
-    dec = run_child(decode_cmd(inr, y4m), out_dir / f"q{quality}.dec", args.threads)
-    timed = run_child([sys.executable, "-c", TIMED_DECODE, str(inr), str(args.threads or 0)],
-                      out_dir / f"q{quality}.timed", args.threads)
-    loop = json.loads(timed.stdout)
-    _, decoded = read_frames(y4m)
+    row, inr = measure_inrcodec(src, source, info, quality, args, out_dir)
     desc = describe(inr)
     models = model_bytes(desc)
     mean_i = mean_or_none([m["bytes"] for m in models if m["kind"] == "I"])
     mean_p = mean_or_none([m["bytes"] for m in models if m["kind"] == "P"])
-    file_bytes = inr.stat().st_size
     row = {
-        "quality": quality, "n_frames": n_frames, "width": info.width, "height": info.height,
-        "file_bytes": file_bytes, "bpp": bpp(file_bytes, info.width, info.height, n_frames),
-        **quality_metrics(source[:n_frames], decoded, info),
-        "enc_seconds": enc.seconds, "enc_seconds_inner": summary.get("seconds"), "enc_rss_kb": enc.rss_kb,
-        "dec_seconds": dec.seconds, "decode_fps": n_frames / dec.seconds,
-        "decode_fps_no_startup": loop["frames"] / loop["seconds"] if loop["seconds"] > 0 else None,
-        "dec_rss_kb": dec.rss_kb, "macs_per_pixel": desc.get("macs_per_pixel"),
+        "quality": quality, **row, "macs_per_pixel": desc.get("macs_per_pixel"),
         "n_i_models": sum(m["kind"] == "I" for m in models), "n_p_models": sum(m["kind"] == "P" for m in models),
         "mean_i_model_bytes": mean_i, "mean_p_model_bytes": mean_p,
         "p_over_i_bytes": mean_p / mean_i if mean_i and mean_p is not None else None,
@@ -331,10 +228,13 @@ def main(argv=None) -> None:
         raise SystemExit(f"bench_codec: clip not found: {src}")
     out_dir = args.out.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    if args.rss_loop is not None:
-        run_rss_loop(args, src, out_dir)
-    else:
-        run_bench(args, src, out_dir)
+    try:
+        if args.rss_loop is not None:
+            run_rss_loop(args, src, out_dir)
+        else:
+            run_bench(args, src, out_dir)
+    except InrError as exc:
+        raise SystemExit(f"bench_codec: {exc}") from None
 
 
 if __name__ == "__main__":
