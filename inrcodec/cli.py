@@ -116,5 +116,43 @@ def info_cmd(src, as_json, salvage) -> None:
     click.echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
 
 
+@main.command("bench")
+@click.argument("clips", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--codecs", default=None, help="subset of inrcodec,x264,x265,svt-av1 (default: all)")
+@click.option("--qualities", default=None, help="inrcodec qualities, comma-separated [default: 2,4,6,8]")
+@click.option("--preset", default=None, help="inrcodec preset (fast, medium, slow) [default: medium]")
+@click.option("--gop", type=int, default=None, help="frames per GOP, and the anchors' keyframe interval [default: 30]")
+@click.option("--gom", type=int, default=None, help="GOPs per group of models [default: 2]")
+@click.option("--iters", type=int, default=None, help="inrcodec I-model iterations (default: the preset's)")
+@click.option("--p-iters", type=int, default=None, help="inrcodec P-model iterations (default: the preset's)")
+@click.option("--qps-x264", default=None, help="x264 QPs [default: 22,27,32,37,42]")
+@click.option("--qps-x265", default=None, help="x265 QPs [default: 22,27,32,37,42]")
+@click.option("--qps-av1", default=None, help="SVT-AV1 QPs [default: 30,38,46,54,63]")
+@click.option("--av1-preset", default=None, help="SVT-AV1 preset 0..13 [default: 0]")
+@click.option("--frames", type=int, default=None, help="use only the first K frames")
+@click.option("--threads", type=int, default=None, help="CPU threads of every encode and decode process")
+@click.option("--device", default=None, help="inrcodec encoder device: auto, cpu, cuda [default: cpu]")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="results go to OUT/<clip name>/ [default: out/benchmark]")
+@click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+@click.option("--quiet", is_flag=True, help="no progress lines")
+def bench_cmd(clips, as_json, **options) -> None:
+    """Rate-distortion, speed and memory of inrcodec against x264, x265 and SVT-AV1 on CLIPS."""
+    from pathlib import Path
+
+    from .bench import BenchOptions, format_report, run_benchmark
+
+    if options["out"] is not None:
+        options["out"] = Path(options["out"])
+    opts = _run(BenchOptions.from_strings, **options)
+    results = _run(run_benchmark, clips, opts)
+    if as_json:
+        click.echo(json.dumps({"clips": results}, indent=2))
+        return
+    for result in results:
+        click.echo(format_report(result, opts))
+        click.echo(f"wrote results.json, results.csv, rd.png and summary.md in {result['out_dir']}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
