@@ -100,14 +100,29 @@ def _sse_per_plane(frames_a: Iterable[Sequence], frames_b: Iterable[Sequence], c
     return sse, count
 
 
+def psnr_yuv_from_sse(sse: Sequence[float], counts: Sequence[int], peak: float = 255) -> dict[str, float]:
+    """psnr_y, psnr_u, psnr_v and 6:1:1 psnr_yuv from each plane's sum of squared errors and sample count.
+
+    For code that accumulates errors as it goes (the encoder's summary) and must agree with ``psnr_yuv``.
+
+    >>> round(psnr_yuv_from_sse([16.0, 4.0, 4.0], [16, 4, 4])["psnr_yuv"], 4)
+    48.1308
+    """
+    if len(sse) != 3 or len(counts) != 3:
+        raise ValueError(f"YUV has 3 planes, got {len(sse)} sums and {len(counts)} counts")
+    if any(c <= 0 for c in counts):
+        raise ValueError(f"sample counts must be positive, got {list(counts)}")
+    y, u, v = (_psnr_from_mse(s / c, peak) for s, c in zip(sse, counts))
+    wy, wu, wv = PSNR_YUV_WEIGHTS
+    return {"psnr_y": y, "psnr_u": u, "psnr_v": v, "psnr_yuv": (wy * y + wu * u + wv * v) / (wy + wu + wv)}
+
+
 def psnr_yuv(frames_a: Iterable[Sequence], frames_b: Iterable[Sequence], peak: float = 255) -> dict[str, float]:
     """psnr_y, psnr_u, psnr_v (each from the sequence MSE) and their 6:1:1 average psnr_yuv."""
     sse, count = _sse_per_plane(frames_a, frames_b)
     if len(sse) != 3:
         raise ValueError(f"YUV frames have 3 planes, got {len(sse)}")
-    y, u, v = (_psnr_from_mse(s / c, peak) for s, c in zip(sse, count))
-    wy, wu, wv = PSNR_YUV_WEIGHTS
-    return {"psnr_y": y, "psnr_u": u, "psnr_v": v, "psnr_yuv": (wy * y + wu * u + wv * v) / (wy + wu + wv)}
+    return psnr_yuv_from_sse(sse, count, peak)
 
 
 def yuv_to_rgb(planes: Sequence[np.ndarray], matrix: int = 6, color_range: str = "limited") -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inrcodec.io.video import open_video
-from inrcodec.metrics import bpp, ms_ssim, psnr, psnr_rgb, psnr_yuv, ssim, yuv_to_rgb
+from inrcodec.metrics import bpp, ms_ssim, psnr, psnr_rgb, psnr_yuv, psnr_yuv_from_sse, ssim, yuv_to_rgb
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -57,6 +57,16 @@ class TestPsnrYuv:
         assert got["psnr_v"] == pytest.approx(v)
         assert got["psnr_yuv"] == pytest.approx((6 * y + u + v) / 8)
         assert got["psnr_y"] == pytest.approx(51.14111, abs=1e-5) and got["psnr_v"] == pytest.approx(45.12051, abs=1e-5)
+
+    def test_from_sums_matches_frames(self):
+        rng = np.random.default_rng(5)
+        a = [tuple(rng.integers(0, 256, shape) for shape in ((6, 8), (3, 4), (3, 4))) for _ in range(3)]
+        b = [tuple(np.clip(p + rng.integers(-3, 4, p.shape), 0, 255) for p in f) for f in a]
+        sse = [sum(float(np.sum((fa[i] - fb[i]) ** 2)) for fa, fb in zip(a, b)) for i in range(3)]
+        counts = [3 * a[0][i].size for i in range(3)]
+        assert psnr_yuv_from_sse(sse, counts) == pytest.approx(psnr_yuv(a, b))
+        with pytest.raises(ValueError, match="positive"):
+            psnr_yuv_from_sse([1.0, 1.0, 1.0], [4, 0, 1])
 
     def test_rejects_different_lengths(self):
         f = (np.zeros((2, 2)), np.zeros((1, 1)), np.zeros((1, 1)))
