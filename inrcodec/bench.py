@@ -484,6 +484,8 @@ def bench_clip(src: Path, opts: BenchOptions, out_dir: Path, command: str) -> di
             row = measure_anchor(src, source, info, point, opts, out_dir, log_dir)
         rows.append({"codec": point.codec, "preset": opts.preset if point.codec == INRCODEC
                      else opts.anchor_preset(point.codec), "setting": point.setting, **row})
+        _say(opts, f"bench {src.name}: [{i}/{len(points)}] {row['bpp']:.4f} bpp, PSNR-YUV {row['psnr_yuv']:.2f} dB, "
+                   f"encode {row['enc_seconds']:.1f} s")
     for name, reason in skipped.items():
         _say(opts, f"bench {src.name}: {name} skipped: {reason}")
     result = {
