@@ -56,7 +56,7 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _psnr_from_mse(mse: float, peak: float) -> float:
+def psnr_from_mse(mse: float, peak: float = 255) -> float:
     """PSNR in dB of a mean squared error; inf when the error is zero."""
     return math.inf if mse == 0 else 10.0 * math.log10(peak * peak / mse)
 
@@ -68,7 +68,7 @@ def psnr(a, b, peak: float = 255) -> float:
     48.1308
     """
     a, b = _pair(a, b)
-    return _psnr_from_mse(float(np.mean((a - b) ** 2)), peak)
+    return psnr_from_mse(float(np.mean((a - b) ** 2)), peak)
 
 
 def _sse_per_plane(frames_a: Iterable[Sequence], frames_b: Iterable[Sequence], convert=None):
@@ -112,7 +112,7 @@ def psnr_yuv_from_sse(sse: Sequence[float], counts: Sequence[int], peak: float =
         raise ValueError(f"YUV has 3 planes, got {len(sse)} sums and {len(counts)} counts")
     if any(c <= 0 for c in counts):
         raise ValueError(f"sample counts must be positive, got {list(counts)}")
-    y, u, v = (_psnr_from_mse(s / c, peak) for s, c in zip(sse, counts))
+    y, u, v = (psnr_from_mse(s / c, peak) for s, c in zip(sse, counts))
     wy, wu, wv = PSNR_YUV_WEIGHTS
     return {"psnr_y": y, "psnr_u": u, "psnr_v": v, "psnr_yuv": (wy * y + wu * u + wv * v) / (wy + wu + wv)}
 
@@ -161,7 +161,7 @@ def psnr_rgb(
         return (yuv_to_rgb(frame, matrix, color_range),)
 
     sse, count = _sse_per_plane(frames_a, frames_b, convert)
-    return _psnr_from_mse(sse[0] / count[0], 255)
+    return psnr_from_mse(sse[0] / count[0], 255)
 
 
 def _gaussian_window() -> np.ndarray:

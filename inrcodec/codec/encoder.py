@@ -8,7 +8,6 @@ predicts from exactly what the decoder will have.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ from ..container.chunks import ModelChunk, SequenceHeader
 from ..container.writer import ContainerWriter
 from ..errors import InrInputError
 from ..io.video import open_video
-from ..metrics import yuv_to_rgb
+from ..metrics import psnr_from_mse, psnr_yuv_from_sse, yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, interpolate_init
@@ -217,13 +216,12 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                                          decoded_q.digest(), time.perf_counter() - t0))
                 prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
     file_bytes = os.path.getsize(dst)
-    psnrs = [10 * math.log10(255.0**2 / max(s / c, 1e-12)) for s, c in zip(sse, counts)]
+    psnrs = psnr_yuv_from_sse(sse, counts)
     fps = info.fps_num / info.fps_den
     return EncodeSummary(
         path=str(dst), n_frames=info.n_frames, width=info.width, height=info.height,
         file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
-        kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, psnr_y=psnrs[0], psnr_u=psnrs[1],
-        psnr_v=psnrs[2], psnr_yuv=(6 * psnrs[0] + psnrs[1] + psnrs[2]) / 8,
-        psnr_rgb=10 * math.log10(255.0**2 / max(sse_rgb[0] / sse_rgb[1], 1e-12)),
+        kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, **psnrs,
+        psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1]),
         seconds=time.perf_counter() - t_start, macs_per_pixel=model.macs_per_pixel(), gops=reports,
     )
