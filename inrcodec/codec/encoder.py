@@ -113,6 +113,18 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _deterministic_cuda() -> None:
+    """Same options, same GPU, same bytes: cuDNN/cuBLAS and scatter-adds in their deterministic modes.
+
+    Atomic float adds (cuDNN weight gradients, index_add) sum in a different order each run; the
+    deterministic kernels fix the order. Bytes still differ between GPU models and from the CPU.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 def _validate(opts: EncodeOptions) -> None:
     if opts.gop <= 0:
         raise InrInputError(f"--gop must be >= 1 (got {opts.gop})")
@@ -141,6 +153,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     _validate(opts)
     t_start = time.perf_counter()
     device = pick_device(opts.device)
+    if device.type == "cuda":
+        _deterministic_cuda()
     if opts.threads:
         torch.set_num_threads(opts.threads)
     res = opts.resolved()
