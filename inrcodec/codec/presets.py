@@ -18,12 +18,17 @@ QUALITY: dict[int, tuple[tuple[int, ...], float]] = {
 # preset -> (iterations of a GOM's I-model, iterations of each P-model), for a 30-frame GOP;
 # shorter GOPs scale the counts with their number of frames. Iterations are at batch 2, which on
 # two cores beat batch 4 at equal wall time (carphone GOP 0, q4: 33.47 dB at 0.129 bpp after 6000
-# iterations in 175 s, against 33.17 dB at 0.130 bpp after 4000 at batch 4 in 157 s). "medium" is
-# sized for the 10-minute budget of 60 QCIF frames (GOP 30, GOM 2) on two cores.
+# iterations in 175 s, against 33.17 dB at 0.130 bpp after 4000 at batch 4 in 157 s); batch 1
+# runs 1.5x the iterations per second and ended level with batch 2 at equal time (33.91 dB at
+# 0.128 bpp against 33.75 / 34.00 dB for two batch-2 runs: run-to-run spread is about 0.25 dB).
+# "medium" fills the 10-minute budget of 60 QCIF frames (GOP 30, GOM 2) on two cores with the q4
+# network (~75 iterations/s): most of it goes to the I-model, since in a 14-run sweep moving
+# iterations from the P- to the I-model gave a better point (16000/4000: 34.16 dB at 0.113 bpp;
+# 14000/7000: 34.04 dB at 0.115). Larger networks (q6 and up) run proportionally longer.
 PRESET: dict[str, tuple[int, int]] = {
     "fast": (2000, 1000),
-    "medium": (14000, 7000),
-    "slow": (40000, 20000),
+    "medium": (28000, 10000),
+    "slow": (80000, 30000),
 }
 
 # P-models start next to a good solution: Adam's first updates move every weight by about the
