@@ -59,18 +59,33 @@ def main() -> None:
 @click.option("--coder", default="range", show_default=True, help="entropy coder (range, ans, raw)")
 @click.option("--model", default="gnerv", show_default=True, help="architecture")
 @click.option("--threads", type=int, default=None, help="torch CPU threads (fixed for identical bytes)")
+@click.option("--resume", is_flag=True, help="continue an interrupted encode of the same source and options")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
-            coder, model, threads, as_json, quiet) -> None:
-    """Encode SRC (any video PyAV reads) into an .inr file."""
+            coder, model, threads, resume, as_json, quiet) -> None:
+    """Encode SRC (any video PyAV reads) into an .inr file.
+
+    Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
+    interruption, the same command with --resume continues from the last finished GOM and
+    writes the same bytes as an uninterrupted encode.
+    """
+    import os
+
     from .api import encode
+    from .codec.journal import journal_path
     from .progress import ProgressBar
 
     bar = ProgressBar(enabled=not quiet)
-    summary = _run(encode, src, dst, progress=bar.update, gop=gop, gom=gom, quality=quality, preset=preset,
-                   lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
-                   seed=seed, device=device, coder=coder, model=model, threads=threads)
+    try:
+        summary = _run(encode, src, dst, progress=bar.update, gop=gop, gom=gom, quality=quality, preset=preset,
+                       lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
+                       seed=seed, device=device, coder=coder, model=model, threads=threads, resume=resume)
+    except SystemExit as stop:
+        if stop.code == 130 and os.path.exists(journal_path(dst)):
+            click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
+                       err=True)
+        raise
     bar.close()
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))

@@ -17,14 +17,17 @@ import numpy as np
 import torch
 
 from ..coders import CODERS
-from ..container.chunks import ModelChunk, SequenceHeader
-from ..container.writer import ContainerWriter
-from ..errors import InrInputError
+from ..container import spec
+from ..container.chunks import IndexRecord, ModelChunk, SequenceHeader
+from ..container.reader import ContainerReader
+from ..container.writer import ContainerWriter, partial_path
+from ..errors import InrError, InrInputError
 from ..io.video import open_video
 from ..metrics import psnr_from_mse, psnr_yuv_from_sse, yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, interpolate_init
+from .journal import GomEntry, Journal, fingerprint
 from .presets import P_LR_FACTOR, PRESET, QUALITY
 from .render import planes_to_tensors, render_frames
 from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
@@ -51,6 +54,7 @@ class EncodeOptions:
     model: str = "gnerv"
     threads: int | None = None
     batch: int = 2
+    resume: bool = False
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
@@ -96,6 +100,7 @@ class EncodeSummary:
     seconds: float
     macs_per_pixel: float
     gops: list[GopReport] = field(default_factory=list)
+    resumed_goms: int = 0  # GOMs taken from an interrupted encode's partial file (--resume)
 
     def to_dict(self) -> dict:
         """JSON-ready view."""
@@ -175,16 +180,31 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         model = arch_cls(info.width, info.height, info.chroma, header.arch_params).to(device)
         specs = model.tensor_specs()
         theta_init = init_arrays(specs, header.seed)
-        sse, counts, sse_rgb = np.zeros(3), np.zeros(3), np.zeros(2)
-        reports: list[GopReport] = []
+        journal = Journal(dst, _fingerprint(src, header, opts, res, device))
+        entries = _resumable(journal, dst, header) if opts.resume else []
+        resumed = len(entries)
+        if entries:
+            state = entries[-1].state
+            sse, counts, sse_rgb = (np.array(state[k], dtype=np.float64) for k in ("sse", "counts", "sse_rgb"))
+            reports = [GopReport(**r) for r in state["reports"]]
+            writer = ContainerWriter.resume(dst, header, _records_before(dst, header, entries[-1].offset),
+                                            entries[-1].offset)
+        else:
+            sse, counts, sse_rgb = np.zeros(3), np.zeros(3), np.zeros(2)
+            reports: list[GopReport] = []
+            writer = ContainerWriter(dst, header, resumable=True)
         frames_iter = iter(video)
-        with ContainerWriter(dst, header) as writer:
+        keep = False
+        try:
+            journal.start(entries)
             prev_frames = None
             prev_decoded: list[np.ndarray] | None = None
             prev_steps: list[int] | None = None
             for g in range(header.n_gops):
                 first, n = header.gop_range(g)
                 frames = [next(frames_iter) for _ in range(n)]
+                if header.gom_of_gop(g) < len(entries):
+                    continue  # finished before the interruption: its chunks are in the partial file
                 t0 = time.perf_counter()
                 planes = planes_to_tensors(frames, device)
                 t_pos = torch.arange(n, dtype=torch.float32, device=device) / header.gop_size
@@ -200,10 +220,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                     ref = interpolate_init(theta_init, prev_decoded, eps_code)
                     start, steps0 = ref, prev_steps
                     iters = res["p_iters"] if opts.p_iters is not None else _scaled(res["p_iters"], n)
-                cb = None
-                if progress is not None:
-                    def cb(it, d, g=g, iters=iters):
-                        progress(f"GOP {g + 1}/{header.n_gops} {'IP'[kind]}", it + 1, iters, d)
+                cb = _gop_progress(progress, f"GOP {g + 1}/{header.n_gops} {'IP'[kind]}", iters)
                 lr = FitConfig.lr * (1.0 if is_i else P_LR_FACTOR)
                 cfg = FitConfig(iters=iters, lam=res["lam"], batch=opts.batch, lr=lr,
                                 seed=(header.seed * 1_000_003 + g) % 2**63, progress=cb)
@@ -229,6 +246,22 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 reports.append(GopReport(g, "IP"[kind], n, len(body), fit.est_bits, eps_code,
                                          decoded_q.digest(), time.perf_counter() - t0))
                 prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
+                if g == header.gops_of_gom(header.gom_of_gop(g))[-1]:
+                    # a GOM is finished: its bytes on disk first, then the journal line that counts them
+                    writer.sync()
+                    entries.append(GomEntry(len(entries), writer.size_bytes, {
+                        "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
+                        "reports": [asdict(r) for r in reports]}))
+                    journal.append(entries[-1])
+            writer.close()
+        except BaseException:
+            # Ctrl-C, a kill signal turned into an exception, a full disk...: keep what a later
+            # --resume can use, never anything under the output name
+            keep = bool(entries)
+            writer.abort(keep_partial=keep)
+            raise
+        finally:
+            journal.close(remove=not keep)
     file_bytes = os.path.getsize(dst)
     psnrs = psnr_yuv_from_sse(sse, counts)
     fps = info.fps_num / info.fps_den
@@ -238,4 +271,55 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, **psnrs,
         psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1]),
         seconds=time.perf_counter() - t_start, macs_per_pixel=model.macs_per_pixel(), gops=reports,
+        resumed_goms=resumed,
     )
+
+
+def _gop_progress(progress, label: str, iters: int):
+    """fit_gop's per-iteration callback reporting to ``progress`` under ``label`` (None: no reporting)."""
+    if progress is None:
+        return None
+    return lambda it, d: progress(label, it + 1, iters, d)
+
+
+def _fingerprint(src, header: SequenceHeader, opts: EncodeOptions, res: dict, device: torch.device) -> str:
+    """Everything the output bytes depend on, hashed: a journal only resumes the same encode."""
+    try:
+        st = os.stat(src)
+        source = [os.path.abspath(src), st.st_size, st.st_mtime_ns]
+    except OSError:
+        source = [os.path.abspath(src)]
+    options = {k: v for k, v in asdict(opts).items() if k not in ("resume", "device", "threads")}
+    return fingerprint({"source": source, "header": asdict(header), "options": options, "resolved": res,
+                        "threads": torch.get_num_threads(), "device": device.type, "torch": torch.__version__})
+
+
+def _resumable(journal: Journal, dst, header: SequenceHeader) -> list[GomEntry]:
+    """The journalled GOMs whose bytes are intact in the partial file (all of them, or an error)."""
+    entries = journal.load()
+    if not entries:
+        return []
+    part = partial_path(dst)
+    try:
+        with open(part, "rb") as f:
+            prefix = f.read(entries[-1].offset)
+    except OSError as err:
+        raise InrInputError(f"cannot resume: {part}: {err.strerror or err}") from err
+    if len(prefix) != entries[-1].offset:
+        raise InrInputError(f"cannot resume: {part} is shorter than its journal says")
+    return entries
+
+
+def _records_before(dst, header: SequenceHeader, offset: int) -> list[IndexRecord]:
+    """Index records of the partial file's first ``offset`` bytes, every chunk's CRC checked."""
+    with open(partial_path(dst), "rb") as f:
+        prefix = f.read(offset)
+    try:
+        reader = ContainerReader(prefix, salvage=True)
+        chunks = reader.chunks()
+    except InrError as err:
+        raise InrInputError(f"cannot resume: the partial file is damaged ({err})") from err
+    end = spec.PREAMBLE_BYTES + sum(c.total_size for c in chunks)
+    if reader.header != header or end != offset:
+        raise InrInputError("cannot resume: the partial file does not hold the journalled GOMs")
+    return [IndexRecord(spec.IndexCode[c.type], c.gop_index, c.offset) for c in chunks if c.type in ("MODL", "BLOB")]

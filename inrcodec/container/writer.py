@@ -3,6 +3,10 @@
 A path target is written to a temporary file in the same directory, synced, then renamed over
 the target in one step; any failure removes the temporary file. The writer applies the same
 chunk and GOP-order checks as the reader, so it cannot produce a file the reader refuses.
+
+A *resumable* writer uses a fixed temporary name (``.NAME.part``) and may keep it when aborted, so
+that an interrupted encode can continue it later (``ContainerWriter.resume``): the encoder's
+journal records how many bytes of it are complete.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class ContainerWriter:
         *,
         writer_version: int = spec.WRITER_VERSION,
         min_reader_version: int = spec.READER_VERSION,
+        resumable: bool = False,
     ) -> None:
         if not 1 <= min_reader_version <= writer_version <= spec.MAX_VERSION:
             raise InrFormatError(
@@ -63,8 +68,7 @@ class ContainerWriter:
         self._tmp: str | None = None
         if isinstance(target, (str, os.PathLike)):
             self._path = os.fspath(target)
-            folder, name = os.path.split(os.path.abspath(self._path))
-            self._tmp = os.path.join(folder, f".{name}.tmp-{os.getpid()}")
+            self._tmp = partial_path(self._path) if resumable else _temp_path(self._path)
             try:
                 self._fh: BinaryIO = open(self._tmp, "wb")
             except OSError as err:
@@ -80,6 +84,48 @@ class ContainerWriter:
         w = ByteWriter()
         write_header(w, header)
         self._emit(spec.ChunkType.SHDR.code, w.getvalue())
+
+    @classmethod
+    def resume(cls, target: str | os.PathLike[str], header: SequenceHeader,
+               records: Iterable[IndexRecord], offset: int) -> ContainerWriter:
+        """Continue the resumable write of ``target`` from its partial file's first ``offset`` bytes.
+
+        ``records`` are the index records of the payload chunks in those bytes, whole GOMs only;
+        the caller has checked them (the encoder re-reads the prefix in salvage mode). Whatever
+        follows ``offset`` (a GOM cut short) is cut off.
+        """
+        self = cls.__new__(cls)
+        self.header = header
+        self._path = os.fspath(target)
+        self._tmp = partial_path(self._path)
+        self._records = list(records)
+        next_gop = 1 + max((r.gop_index for r in self._records), default=-1)
+        self._order = GopOrder(header, first_gop=next_gop)
+        self._offset = offset
+        self._closed = False
+        try:
+            self._fh = open(self._tmp, "r+b")
+            self._fh.truncate(offset)
+            self._fh.seek(offset)
+        except OSError as err:
+            self._closed = True
+            raise _io_error(self._path, err) from err
+        return self
+
+    @property
+    def records(self) -> tuple[IndexRecord, ...]:
+        """Index records of the payload chunks written so far."""
+        return tuple(self._records)
+
+    def sync(self) -> None:
+        """Flush and fsync what has been written (a resumable encode's GOM boundary)."""
+        try:
+            self._fh.flush()
+            if self._tmp is not None:
+                os.fsync(self._fh.fileno())
+        except OSError as err:
+            self.abort()
+            raise _io_error(self._path or "output", err) from err
 
     @property
     def size_bytes(self) -> int:
@@ -175,8 +221,9 @@ class ContainerWriter:
         finally:
             os.close(fd)
 
-    def abort(self) -> None:
-        """Stop writing; a path target is left untouched and the temporary file removed."""
+    def abort(self, keep_partial: bool = False) -> None:
+        """Stop writing; a path target is left untouched and the temporary file removed
+        (kept, with ``keep_partial``, for a later ``resume``)."""
         if self._closed:
             return
         self._closed = True
@@ -186,6 +233,8 @@ class ContainerWriter:
             self._fh.close()
         except OSError:
             pass  # the file is being discarded; a failed flush of it changes nothing
+        if keep_partial:
+            return
         try:
             os.remove(self._tmp)
         except FileNotFoundError:
@@ -199,6 +248,17 @@ class ContainerWriter:
             self.close()
         else:
             self.abort()
+
+
+def _temp_path(path: str) -> str:
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.tmp-{os.getpid()}")
+
+
+def partial_path(path: str | os.PathLike[str]) -> str:
+    """Where a resumable write of ``path`` keeps its bytes until it is renamed into place."""
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    return os.path.join(folder, f".{name}.part")
 
 
 def serialize(
