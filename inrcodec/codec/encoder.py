@@ -33,14 +33,16 @@ from .render import planes_to_tensors, render_frames
 from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
 
 DEFAULT_SEED = 1
+DEFAULT_GOP = 30
+DEFAULT_GOM = 5
 
 
 @dataclass
 class EncodeOptions:
     """Every encoder knob; None means "from --quality / --preset"."""
 
-    gop: int = 30
-    gom: int = 5
+    gop: int | None = None  # None: DEFAULT_GOP, or the whole video when it is shorter
+    gom: int | None = None  # None: DEFAULT_GOM, or every GOP when there are fewer
     quality: int = 5
     preset: str = "medium"
     lam: float | None = None
@@ -131,9 +133,9 @@ def _deterministic_cuda() -> None:
 
 
 def _validate(opts: EncodeOptions) -> None:
-    if opts.gop <= 0:
+    if opts.gop is not None and opts.gop <= 0:
         raise InrInputError(f"--gop must be >= 1 (got {opts.gop})")
-    if opts.gom <= 0:
+    if opts.gom is not None and opts.gom <= 0:
         raise InrInputError(f"--gom must be >= 1 (got {opts.gom})")
     if opts.quality not in QUALITY:
         raise InrInputError(f"--quality must be 1..9 (got {opts.quality})")
@@ -165,8 +167,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     res = opts.resolved()
     with open_video(src, max_frames=opts.frames) as video:
         info = video.info
-        if opts.gop > info.n_frames:
-            raise InrInputError(f"--gop {opts.gop} is larger than the video ({info.n_frames} frames)")
+        gop, gom = _structure(opts, info.n_frames)
         codes = info.to_header_codes()
         arch_cls = ARCHITECTURES.get(opts.model)
         header = SequenceHeader(
@@ -174,7 +175,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             fps_num=info.fps_num, fps_den=info.fps_den, chroma_format=codes["chroma"],
             bit_depth=8, color_range=codes["color_range"], color_primaries=info.color_primaries,
             transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
-            gop_size=opts.gop, gom_size=opts.gom, arch_id=ARCHITECTURES.id_of(opts.model),
+            gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
             arch_params=tuple(res["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
         )
         model = arch_cls(info.width, info.height, info.chroma, header.arch_params).to(device)
@@ -273,6 +274,22 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         seconds=time.perf_counter() - t_start, macs_per_pixel=model.macs_per_pixel(), gops=reports,
         resumed_goms=resumed,
     )
+
+
+def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
+    """GOP and GOM sizes: explicit values must fit the video, defaults shrink to fit it."""
+    if opts.gop is None:
+        gop = min(DEFAULT_GOP, n_frames)
+    elif opts.gop > n_frames:
+        raise InrInputError(f"--gop {opts.gop} is larger than the video ({n_frames} frames)")
+    else:
+        gop = opts.gop
+    n_gops = -(-n_frames // gop)
+    if opts.gom is None:
+        return gop, min(DEFAULT_GOM, n_gops)
+    if opts.gom > n_gops:
+        raise InrInputError(f"--gom {opts.gom} is larger than the video ({n_gops} GOPs of {gop} frames)")
+    return gop, opts.gom
 
 
 def _gop_progress(progress, label: str, iters: int):

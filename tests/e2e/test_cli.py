@@ -116,6 +116,7 @@ class TestEncodeErrors:
         ["--gop", "0"],
         ["--gom", "0"],
         ["--gop", "9"],
+        ["--gop", "4", "--gom", "3"],  # 8 frames make 2 GOPs of 4
         ["--frames", "0"],
         ["--quality", "12"],
     ])
@@ -141,6 +142,23 @@ class TestEncodeErrors:
         result = run("enc", SAMPLE_48, "-o", workdir / "missing" / "a.inr", "--frames", "1", "--gop", "1", *FAST_ARGS)
         assert_one_line_error(result, InrIOError.exit_code)
         assert os.listdir(workdir) == []
+
+
+    def test_full_disk_is_an_io_error_and_leaves_nothing(self, workdir):
+        # the partial file beside the output points at /dev/full: every write fails with ENOSPC
+        if not os.path.exists("/dev/full"):
+            pytest.skip("needs /dev/full")
+        os.symlink("/dev/full", workdir / ".a.inr.part")
+        result = run("enc", SAMPLE_48, "-o", workdir / "a.inr", "--frames", "2", "--gop", "1", *FAST_ARGS)
+        assert_one_line_error(result, InrIOError.exit_code)
+        assert "space" in result.stderr.lower()
+        assert not (workdir / "a.inr").exists()
+
+    def test_defaults_shrink_to_a_short_video(self, workdir):
+        result = run("enc", SAMPLE_48, "-o", workdir / "a.inr", "--json", *FAST_ARGS)
+        assert result.exit_code == 0, result.output
+        header = {f["name"]: f["value"] for f in describe(workdir / "a.inr")["header"]}
+        assert (header["gop_size"], header["gom_size"]) == (8, 1)
 
 
 class TestDecodeErrors:
