@@ -58,12 +58,18 @@ def main() -> None:
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--coder", default="range", show_default=True, help="entropy coder (range, ans, raw)")
 @click.option("--model", default="gnerv", show_default=True, help="architecture")
-@click.option("--threads", type=int, default=None, help="torch CPU threads (fixed for identical bytes)")
+@click.option("--threads", type=int, default=None,
+              help="torch CPU threads per worker; give it for identical bytes [default: cores / workers]")
+@click.option("--workers", type=int, default=None,
+              help="GOMs encoded at once in local processes [default: one per GPU with --device cuda, else 1]")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="encode the GOMs as Ray tasks on the cluster at ADDRESS (alone: start a local Ray); "
+                   "needs pip install 'inrcodec[ray]'")
 @click.option("--resume", is_flag=True, help="continue an interrupted encode of the same source and options")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
-            coder, model, threads, resume, as_json, quiet) -> None:
+            coder, model, threads, workers, ray_address, resume, as_json, quiet) -> None:
     """Encode SRC (any video PyAV reads) into an .inr file.
 
     Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
@@ -80,7 +86,8 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
     try:
         summary = _run(encode, src, dst, progress=bar.update, gop=gop, gom=gom, quality=quality, preset=preset,
                        lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
-                       seed=seed, device=device, coder=coder, model=model, threads=threads, resume=resume)
+                       seed=seed, device=device, coder=coder, model=model, threads=threads, workers=workers,
+                       ray=ray_address, resume=resume)
     except SystemExit as stop:
         if stop.code == 130 and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",

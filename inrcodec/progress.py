@@ -18,24 +18,27 @@ class ProgressBar:
         self._last = 0.0
         self._label = None
         self._t0 = time.monotonic()
+        self._done0 = 0
 
     def update(self, label: str, done: int, total: int, values: dict | None = None) -> None:
-        """Show ``done``/``total`` for ``label`` with optional numbers (loss, PSNR, bits)."""
+        """Show ``done``/``total`` for ``label`` with optional values (numbers: loss, PSNR, bits;
+        strings: a status shown as it is). The ETA comes from the rate since the label began."""
         if not self.enabled:
             return
         now = time.monotonic()
         if label != self._label:
             if self._label is not None and self.is_tty:
                 self.stream.write("\n")
-            self._label, self._t0, self._last = label, now, 0.0
+            self._label, self._t0, self._last, self._done0 = label, now, 0.0, done
         if done < total and now - self._last < self.min_interval_s:
             return
         self._last = now
         frac = done / total if total else 1.0
         width = 24
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        eta = (now - self._t0) / frac * (1 - frac) if frac > 0 else 0.0
-        extra = " ".join(f"{k} {v:.2f}" for k, v in (values or {}).items())
+        rate = (done - self._done0) / max(now - self._t0, 1e-9)
+        eta = (total - done) / rate if rate > 0 else 0.0
+        extra = " ".join(f"{k} {v:.2f}" if isinstance(v, (int, float)) else str(v) for k, v in (values or {}).items())
         line = f"{label} [{bar}] {done}/{total} {extra} eta {eta:.0f}s"
         self.stream.write(("\r" + line + "\x1b[K") if self.is_tty else line + "\n")
         self.stream.flush()

@@ -18,19 +18,17 @@ import torch
 
 from ..coders import CODERS
 from ..container import spec
-from ..container.chunks import IndexRecord, ModelChunk, SequenceHeader
+from ..container.chunks import IndexRecord, SequenceHeader
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError
 from ..io.video import open_video
-from ..metrics import psnr_from_mse, psnr_yuv_from_sse, yuv_to_rgb
+from ..metrics import psnr_from_mse, psnr_yuv_from_sse
 from ..models import ARCHITECTURES
-from .fit import FitConfig, fit_gop
-from .init import eps_code_from_mse, init_arrays, interpolate_init
+from .gom import GomJob, GopReport, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
-from .presets import P_LR_FACTOR, PRESET, QUALITY
-from .render import planes_to_tensors, render_frames
-from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
+from .presets import PRESET, QUALITY
+from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 
 DEFAULT_SEED = 1
 DEFAULT_GOP = 30
@@ -57,6 +55,8 @@ class EncodeOptions:
     threads: int | None = None
     batch: int = 2
     resume: bool = False
+    workers: int | None = None  # GOMs encoded at once in local processes (None: one per GPU, else 1)
+    ray: str | None = None  # run the GOMs as Ray tasks: "local" starts a local Ray, else a cluster address
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
@@ -67,20 +67,6 @@ class EncodeOptions:
         return {"arch_params": arch, "lam": self.lam if self.lam is not None else lam,
                 "iters": self.iters if self.iters is not None else i_it,
                 "p_iters": self.p_iters if self.p_iters is not None else p_it}
-
-
-@dataclass
-class GopReport:
-    """What one fitted GOP cost and achieved."""
-
-    gop_index: int
-    kind: str
-    n_frames: int
-    bytes: int
-    est_bits: float
-    eps_code: int
-    digest: str
-    seconds: float
 
 
 @dataclass
@@ -143,6 +129,10 @@ def _validate(opts: EncodeOptions) -> None:
         raise InrInputError(f"--preset must be one of {', '.join(PRESET)} (got {opts.preset!r})")
     if opts.frames is not None and opts.frames <= 0:
         raise InrInputError(f"--frames must be >= 1 (got {opts.frames})")
+    if opts.workers is not None and opts.workers <= 0:
+        raise InrInputError(f"--workers must be >= 1 (got {opts.workers})")
+    if opts.threads is not None and opts.threads <= 0:
+        raise InrInputError(f"--threads must be >= 1 (got {opts.threads})")
     if opts.seed < 0 or opts.seed >= 2**64:
         raise InrInputError("--seed must be in 0..2**64-1")
     CODERS.get(opts.coder)
@@ -178,10 +168,10 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
             arch_params=tuple(res["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
         )
-        model = arch_cls(info.width, info.height, info.chroma, header.arch_params).to(device)
-        specs = model.tensor_specs()
-        theta_init = init_arrays(specs, header.seed)
-        journal = Journal(dst, _fingerprint(src, header, opts, res, device))
+        macs = arch_cls(info.width, info.height, info.chroma, header.arch_params).macs_per_pixel()
+        workers = opts.workers or default_workers(device)
+        threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
+        journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads))
         entries = _resumable(journal, dst, header) if opts.resume else []
         resumed = len(entries)
         if entries:
@@ -194,70 +184,36 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             sse, counts, sse_rgb = np.zeros(3), np.zeros(3), np.zeros(2)
             reports: list[GopReport] = []
             writer = ContainerWriter(dst, header, resumable=True)
-        frames_iter = iter(video)
+        tracker = _Progress(progress, header, res, opts, resumed)
+        jobs = _jobs(iter(video), header, res, opts, device, workers, skip=resumed)
         keep = False
         try:
             journal.start(entries)
-            prev_frames = None
-            prev_decoded: list[np.ndarray] | None = None
-            prev_steps: list[int] | None = None
-            for g in range(header.n_gops):
-                first, n = header.gop_range(g)
-                frames = [next(frames_iter) for _ in range(n)]
-                if header.gom_of_gop(g) < len(entries):
-                    continue  # finished before the interruption: its chunks are in the partial file
-                t0 = time.perf_counter()
-                planes = planes_to_tensors(frames, device)
-                t_pos = torch.arange(n, dtype=torch.float32, device=device) / header.gop_size
-                is_i = g % header.gom_size == 0
-                if is_i:
-                    kind, eps_code, start, ref, steps0 = KIND_I, 0, theta_init, None, None
-                    iters = res["iters"] if opts.iters is not None else _scaled(res["iters"], n)
-                else:
-                    m = min(n, len(prev_frames))
-                    mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
-                                         for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
-                    kind, eps_code = KIND_P, eps_code_from_mse(mse)
-                    ref = interpolate_init(theta_init, prev_decoded, eps_code)
-                    start, steps0 = ref, prev_steps
-                    iters = res["p_iters"] if opts.p_iters is not None else _scaled(res["p_iters"], n)
-                cb = _gop_progress(progress, f"GOP {g + 1}/{header.n_gops} {'IP'[kind]}", iters)
-                lr = FitConfig.lr * (1.0 if is_i else P_LR_FACTOR)
-                cfg = FitConfig(iters=iters, lam=res["lam"], batch=opts.batch, lr=lr,
-                                seed=(header.seed * 1_000_003 + g) % 2**63, progress=cb)
-                fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
-                fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
-                body = encode_body(fit.qmodel, header.coder_id)
-                writer.write_model(ModelChunk(gop_index=g, kind=kind, body=body))
-                decoded_q = decode_body(body, specs, kind, header.coder_id)  # closed loop
-                if decoded_q.digest() != fit.qmodel.digest():
-                    raise RuntimeError(f"GOP {g}: the model body does not decode to what was coded")
-                decoded = dequantize(decoded_q, ref)
-                model.load_arrays(decoded)
-                recon = render_frames(model, t_pos)
-                for p in range(3):
-                    src_p = np.stack([f[p] for f in frames]).astype(np.float64)
-                    sse[p] += float(np.sum((recon[p].astype(np.float64) - src_p) ** 2))
-                    counts[p] += src_p.size
-                for i, f in enumerate(frames):
-                    rgb_src = yuv_to_rgb(f, info.matrix, info.color_range).astype(np.float64)
-                    rgb_dec = yuv_to_rgb([recon[p][i] for p in range(3)], info.matrix, info.color_range)
-                    sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
-                    sse_rgb[1] += rgb_src.size
-                reports.append(GopReport(g, "IP"[kind], n, len(body), fit.est_bits, eps_code,
-                                         decoded_q.digest(), time.perf_counter() - t0))
-                prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
-                if g == header.gops_of_gom(header.gom_of_gop(g))[-1]:
-                    # a GOM is finished: its bytes on disk first, then the journal line that counts them
-                    writer.sync()
-                    entries.append(GomEntry(len(entries), writer.size_bytes, {
-                        "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
-                        "reports": [asdict(r) for r in reports]}))
-                    journal.append(entries[-1])
+            if opts.ray is not None:
+                results = run_ray(jobs, None if opts.ray == "local" else opts.ray, workers, threads,
+                                  1.0 if device.type == "cuda" else 0.0, tracker.update if progress else None)
+            elif workers > 1:
+                results = run_pool(jobs, workers, threads, tracker.update if progress else None)
+            else:
+                results = run_serial(jobs, tracker.update if progress else None)
+            for result in results:
+                for chunk in result.chunks:
+                    writer.write_model(chunk)
+                sse += result.sse
+                counts += result.counts
+                sse_rgb += result.sse_rgb
+                reports.extend(result.reports)
+                tracker.finished(result.gom_index)
+                # a GOM is finished: its bytes on disk first, then the journal line that counts them
+                writer.sync()
+                entries.append(GomEntry(len(entries), writer.size_bytes, {
+                    "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
+                    "reports": [asdict(r) for r in reports]}))
+                journal.append(entries[-1])
             writer.close()
         except BaseException:
-            # Ctrl-C, a kill signal turned into an exception, a full disk...: keep what a later
-            # --resume can use, never anything under the output name
+            # Ctrl-C, a kill signal turned into an exception, a full disk, a failed worker...: keep
+            # what a later --resume can use, never anything under the output name
             keep = bool(entries)
             writer.abort(keep_partial=keep)
             raise
@@ -271,7 +227,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, **psnrs,
         psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1]),
-        seconds=time.perf_counter() - t_start, macs_per_pixel=model.macs_per_pixel(), gops=reports,
+        seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=reports,
         resumed_goms=resumed,
     )
 
@@ -292,23 +248,66 @@ def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
     return gop, opts.gom
 
 
-def _gop_progress(progress, label: str, iters: int):
-    """fit_gop's per-iteration callback reporting to ``progress`` under ``label`` (None: no reporting)."""
-    if progress is None:
-        return None
-    return lambda it, d: progress(label, it + 1, iters, d)
+def _jobs(frames, header: SequenceHeader, res: dict, opts: EncodeOptions, device: torch.device,
+          workers: int, skip: int):
+    """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past)."""
+    n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    for k in range(header.n_goms):
+        gops = header.gops_of_gom(k)
+        n = sum(header.gop_range(g)[1] for g in gops)
+        gom_frames = [next(frames) for _ in range(n)]
+        if k < skip:
+            continue  # finished before the interruption: its chunks are in the partial file
+        dev = f"cuda:{k % n_gpus}" if n_gpus > 1 and workers > 1 else str(device)
+        iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
+                                scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
+                 for g in gops]
+        yield GomJob(header, k, gom_frames, res["lam"], iters, opts.batch, dev)
 
 
-def _fingerprint(src, header: SequenceHeader, opts: EncodeOptions, res: dict, device: torch.device) -> str:
+class _Progress:
+    """One bar for the whole encode: iterations done over all GOPs (so the ETA covers the whole
+    video), and what each GOM in flight is doing (one per worker)."""
+
+    def __init__(self, progress, header: SequenceHeader, res: dict, opts: EncodeOptions, resumed: int) -> None:
+        self.progress = progress
+        self.header = header
+        self.gom_iters = [sum(gop_iterations(header, g, res["iters"], res["p_iters"],
+                                             scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
+                              for g in header.gops_of_gom(k)) for k in range(header.n_goms)]
+        self.total = sum(self.gom_iters)
+        self.done_goms = resumed
+        self.base = sum(self.gom_iters[:resumed])  # iterations of finished GOMs
+        self.active: dict[int, list] = {}  # GOM -> [GOP label, iterations of its finished GOPs, done, total]
+
+    def update(self, gom_index: int, label: str, done: int, total: int, values: dict) -> None:
+        state = self.active.setdefault(gom_index, [label, 0, 0, total])
+        if label != state[0]:  # the GOM moved on to its next GOP
+            state[:] = [label, state[1] + state[3], 0, total]
+        state[2] = done
+        running = sum(s[1] + s[2] for s in self.active.values())
+        status = ", ".join(s[0] for _, s in sorted(self.active.items()))
+        if self.header.n_goms > 1:
+            status = f"GOM {self.done_goms}/{self.header.n_goms} done; {status}"
+        self.progress("encode", self.base + running, self.total, {**values, "at": status})
+
+    def finished(self, gom_index: int) -> None:
+        self.done_goms += 1
+        self.base += self.gom_iters[gom_index]
+        self.active.pop(gom_index, None)
+
+
+def _fingerprint(src, header: SequenceHeader, opts: EncodeOptions, res: dict, device: torch.device,
+                 threads: int) -> str:
     """Everything the output bytes depend on, hashed: a journal only resumes the same encode."""
     try:
         st = os.stat(src)
         source = [os.path.abspath(src), st.st_size, st.st_mtime_ns]
     except OSError:
         source = [os.path.abspath(src)]
-    options = {k: v for k, v in asdict(opts).items() if k not in ("resume", "device", "threads")}
+    options = {k: v for k, v in asdict(opts).items() if k not in ("resume", "device", "threads", "workers", "ray")}
     return fingerprint({"source": source, "header": asdict(header), "options": options, "resolved": res,
-                        "threads": torch.get_num_threads(), "device": device.type, "torch": torch.__version__})
+                        "threads": threads, "device": device.type, "torch": torch.__version__})
 
 
 def _resumable(journal: Journal, dst, header: SequenceHeader) -> list[GomEntry]:

@@ -1,0 +1,140 @@
+"""Encoding one Group of Models: the unit of random access, of resuming and of parallel encoding.
+
+A GOM depends on nothing outside itself (uar-nvc §III-B): its I-model starts from the file's
+seeded initialisation, each P-model from the decoded previous model of the same GOM, and every
+fit is seeded by its GOP index. ``encode_gom`` therefore gives the same bytes in whichever process,
+order or machine it runs, as long as the torch thread count and the device kind are the same.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..container.chunks import ModelChunk, SequenceHeader
+from ..io.video import chroma_from_code, color_range_from_code
+from ..metrics import yuv_to_rgb
+from ..models import ARCHITECTURES
+from .fit import FitConfig, fit_gop
+from .init import eps_code_from_mse, init_arrays, interpolate_init
+from .presets import P_LR_FACTOR
+from .render import planes_to_tensors, render_frames
+from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
+
+# progress(gom_index, label, iteration done, iterations, values)
+GomProgress = Callable[[int, str, int, int, dict], None]
+
+
+@dataclass
+class GopReport:
+    """What one fitted GOP cost and achieved."""
+
+    gop_index: int
+    kind: str
+    n_frames: int
+    bytes: int
+    est_bits: float
+    eps_code: int
+    digest: str
+    seconds: float
+
+
+@dataclass
+class GomJob:
+    """Everything a worker needs to encode one GOM (picklable: frames travel with it)."""
+
+    header: SequenceHeader
+    gom_index: int
+    frames: list  # the GOM's frames, each (Y, U, V) uint8 planes
+    lam: float
+    iters: list[int]  # per GOP of the GOM
+    batch: int
+    device: str
+
+
+@dataclass
+class GomResult:
+    """The GOM's MODL chunks in GOP order, and what the summary needs from it."""
+
+    gom_index: int
+    chunks: list[ModelChunk]
+    reports: list[GopReport]
+    sse: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    counts: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    sse_rgb: list[float] = field(default_factory=lambda: [0.0, 0.0])
+
+
+def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters: int, scaled: bool) -> int:
+    """Iterations for one GOP: the I or P count, scaled to a short GOP's length unless given explicitly."""
+    n = header.gop_range(gop_index)[1]
+    iters = i_iters if gop_index % header.gom_size == 0 else p_iters
+    return max(50, round(iters * min(n, 30) / 30)) if scaled else iters
+
+
+def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
+    """Fit and code every GOP of one GOM, closed loop (each P-model predicts from the decoded previous one)."""
+    h = job.header
+    device = torch.device(job.device)
+    chroma = chroma_from_code(h.chroma_format)
+    model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, chroma, h.arch_params).to(device)
+    specs = model.tensor_specs()
+    theta_init = init_arrays(specs, h.seed)
+    result = GomResult(job.gom_index, [], [])
+    gops = h.gops_of_gom(job.gom_index)
+    first_frame = h.gop_range(gops[0])[0]
+    color_range = color_range_from_code(h.color_range)
+    prev_frames = prev_decoded = prev_steps = None
+    for j, g in enumerate(gops):
+        first, n = h.gop_range(g)
+        frames = job.frames[first - first_frame:first - first_frame + n]
+        t0 = time.perf_counter()
+        planes = planes_to_tensors(frames, device)
+        t_pos = torch.arange(n, dtype=torch.float32, device=device) / h.gop_size
+        if j == 0:
+            kind, eps_code, start, ref, steps0 = KIND_I, 0, theta_init, None, None
+        else:
+            m = min(n, len(prev_frames))
+            mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
+                                 for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
+            kind, eps_code = KIND_P, eps_code_from_mse(mse)
+            ref = interpolate_init(theta_init, prev_decoded, eps_code)
+            start, steps0 = ref, prev_steps
+        iters = job.iters[j]
+        cb = None
+        if progress is not None:
+            label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}"
+            cb = _fit_progress(progress, job.gom_index, label, iters)
+        lr = FitConfig.lr * (1.0 if kind == KIND_I else P_LR_FACTOR)
+        cfg = FitConfig(iters=iters, lam=job.lam, batch=job.batch, lr=lr,
+                        seed=(h.seed * 1_000_003 + g) % 2**63, progress=cb)
+        fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
+        fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
+        body = encode_body(fit.qmodel, h.coder_id)
+        result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body))
+        decoded_q = decode_body(body, specs, kind, h.coder_id)  # closed loop
+        if decoded_q.digest() != fit.qmodel.digest():
+            raise RuntimeError(f"GOP {g}: the model body does not decode to what was coded")
+        decoded = dequantize(decoded_q, ref)
+        model.load_arrays(decoded)
+        recon = render_frames(model, t_pos)
+        for p in range(3):
+            src_p = np.stack([f[p] for f in frames]).astype(np.float64)
+            result.sse[p] += float(np.sum((recon[p].astype(np.float64) - src_p) ** 2))
+            result.counts[p] += src_p.size
+        for i, f in enumerate(frames):
+            rgb_src = yuv_to_rgb(f, h.matrix, color_range).astype(np.float64)
+            rgb_dec = yuv_to_rgb([recon[p][i] for p in range(3)], h.matrix, color_range)
+            result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
+            result.sse_rgb[1] += rgb_src.size
+        result.reports.append(GopReport(g, "IP"[kind], n, len(body), fit.est_bits, eps_code,
+                                        decoded_q.digest(), time.perf_counter() - t0))
+        prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
+    return result
+
+
+def _fit_progress(progress: GomProgress, gom_index: int, label: str, iters: int):
+    return lambda it, d: progress(gom_index, label, it + 1, iters, d)
