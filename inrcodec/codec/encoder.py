@@ -25,7 +25,7 @@ from ..errors import InrError, InrInputError
 from ..io.video import open_video
 from ..metrics import psnr_from_mse, psnr_yuv_from_sse
 from ..models import ARCHITECTURES
-from .gom import GomJob, GopReport, gop_iterations
+from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
 from .presets import PRESET, QUALITY
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
@@ -106,18 +106,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _deterministic_cuda() -> None:
-    """Same options, same GPU, same bytes: cuDNN/cuBLAS and scatter-adds in their deterministic modes.
-
-    Atomic float adds (cuDNN weight gradients, index_add) sum in a different order each run; the
-    deterministic kernels fix the order. Bytes still differ between GPU models and from the CPU.
-    """
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.backends.cudnn.benchmark = False
-    torch.backends.cudnn.deterministic = True
-    torch.use_deterministic_algorithms(True, warn_only=True)
-
-
 def _validate(opts: EncodeOptions) -> None:
     if opts.gop is not None and opts.gop <= 0:
         raise InrInputError(f"--gop must be >= 1 (got {opts.gop})")
@@ -151,7 +139,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     t_start = time.perf_counter()
     device = pick_device(opts.device)
     if device.type == "cuda":
-        _deterministic_cuda()
+        deterministic_cuda()
     if opts.threads:
         torch.set_num_threads(opts.threads)
     res = opts.resolved()

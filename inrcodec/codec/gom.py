@@ -8,6 +8,7 @@ order or machine it runs, as long as the torch thread count and the device kind 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -68,6 +69,20 @@ class GomResult:
     sse_rgb: list[float] = field(default_factory=lambda: [0.0, 0.0])
 
 
+def deterministic_cuda() -> None:
+    """Same options, same GPU, same bytes: cuDNN/cuBLAS and scatter-adds in their deterministic modes.
+
+    Atomic float adds (cuDNN weight gradients, index_add) sum in a different order each run; the
+    deterministic kernels fix the order. Bytes still differ between GPU models and from the CPU.
+    Called in every process that encodes a GOM: worker processes do not inherit torch's flags
+    (seen on an H200: --workers 2 and 1 differed before the workers called it).
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters: int, scaled: bool) -> int:
     """Iterations for one GOP: the I or P count, scaled to a short GOP's length unless given explicitly."""
     n = header.gop_range(gop_index)[1]
@@ -79,6 +94,8 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     """Fit and code every GOP of one GOM, closed loop (each P-model predicts from the decoded previous one)."""
     h = job.header
     device = torch.device(job.device)
+    if device.type == "cuda":
+        deterministic_cuda()
     chroma = chroma_from_code(h.chroma_format)
     model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, chroma, h.arch_params).to(device)
     specs = model.tensor_specs()

@@ -57,3 +57,11 @@ def test_cuda_encode_is_repeatable_on_the_same_gpu(cuda_file, tmp_path):
     again = tmp_path / "again.inr"
     fast_encode(SAMPLE_48, again, gop=4, gom=2, device="cuda")
     assert again.read_bytes() == path.read_bytes()
+
+
+def test_cuda_workers_give_the_same_bytes(tmp_path):
+    # 4 GOMs; the worker processes must switch on the deterministic kernels themselves
+    one, two = tmp_path / "one.inr", tmp_path / "two.inr"
+    fast_encode(SAMPLE_48, one, gop=2, gom=1, device="cuda", workers=1)
+    fast_encode(SAMPLE_48, two, gop=2, gom=1, device="cuda", workers=2)
+    assert two.read_bytes() == one.read_bytes()
