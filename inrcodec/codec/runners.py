@@ -70,24 +70,12 @@ def run_pool(jobs: Iterable[GomJob], workers: int, threads: int,
     progress_queue = ctx.Queue(maxsize=1000) if progress is not None else None
     pool = ctx.Pool(workers, initializer=_worker_init, initargs=(threads, progress_queue))
     pending: deque = deque()
-    jobs = iter(jobs)
-    exhausted = False
     try:
-        while True:
-            while not exhausted and len(pending) < workers:
-                job = next(jobs, None)
-                if job is None:
-                    exhausted = True
-                else:
-                    pending.append(pool.apply_async(_worker_encode, (job,)))
-            if not pending:
-                break
-            head = pending[0]
+        for head in _in_order(jobs, workers, lambda job: pool.apply_async(_worker_encode, (job,)), pending):
             while not head.ready():
                 head.wait(POLL_S)
                 _drain(progress_queue, progress)
             _drain(progress_queue, progress)
-            pending.popleft()
             yield head.get()  # re-raises a worker's exception here
         pool.close()
         pool.join()
@@ -96,6 +84,19 @@ def run_pool(jobs: Iterable[GomJob], workers: int, threads: int,
         if progress_queue is not None:
             progress_queue.close()
             progress_queue.cancel_join_thread()
+
+
+def _in_order(jobs: Iterable[GomJob], limit: int, submit, pending: deque) -> Iterator:
+    """Submit jobs keeping at most ``limit`` in flight; yield their handles in submission order.
+
+    ``pending`` holds the handles submitted and not yet yielded, for the caller to cancel on failure.
+    """
+    for job in jobs:
+        pending.append(submit(job))
+        if len(pending) >= limit:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
 
 
 def _drain(progress_queue, progress: GomProgress | None) -> None:
@@ -163,23 +164,11 @@ def run_ray(jobs: Iterable[GomJob], address: str | None, workers: int, threads: 
     task = ray.remote(num_cpus=threads, num_gpus=gpus_per_task, max_retries=0)(_ray_encode)
     progress_queue = Queue(maxsize=1000) if progress is not None else None
     pending: deque = deque()
-    jobs = iter(jobs)
-    exhausted = False
     try:
-        while True:
-            while not exhausted and len(pending) < workers:
-                job = next(jobs, None)
-                if job is None:
-                    exhausted = True
-                else:
-                    pending.append(task.remote(job, threads, progress_queue))
-            if not pending:
-                break
-            head = pending[0]
+        for head in _in_order(jobs, workers, lambda job: task.remote(job, threads, progress_queue), pending):
             while not ray.wait([head], timeout=POLL_S)[0]:
                 _drain_ray(progress_queue, progress)
             _drain_ray(progress_queue, progress)
-            pending.popleft()
             try:
                 yield ray.get(head)
             except ray.exceptions.RayTaskError as err:
