@@ -57,6 +57,9 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
                    "samples/carphone_48x32_8f.y4m", {"gop": 3, "gom": 3, "frames": 7}),
     "STATIC_P_A": ("a static clip: the P-model's interpolation factor is 0 (its reference is the I-model)",
                    "synthetic:static420_32x24_8f", {"gop": 4, "gom": 2}),
+    "NIRVANA_A": ("the patch-wise nirvana architecture (arch_id 2) at 37x29: 32x32 patches padded and "
+                  "cropped, GOPs of 3 frames as the paper's groups, one I- and one P-model",
+                  "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "nirvana"}),
 }
 
 # clip -> (width, height, frames, chroma, moving); frame rate 25/1.

@@ -27,7 +27,7 @@ from ..metrics import psnr_from_mse, psnr_yuv_from_sse
 from ..models import ARCHITECTURES
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
-from .presets import PRESET, QUALITY
+from .presets import NIRVANA_QUALITY, PRESET, QUALITY
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 
 DEFAULT_SEED = 1
@@ -61,6 +61,8 @@ class EncodeOptions:
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
         arch, lam = QUALITY[self.quality]
+        if self.model == "nirvana":
+            arch = NIRVANA_QUALITY[self.quality]
         if self.channels is not None:
             arch = arch[:3] + tuple(self.channels)
         i_it, p_it = PRESET[self.preset]

@@ -15,6 +15,20 @@ QUALITY: dict[int, tuple[tuple[int, ...], float]] = {
     9: ((1, 16, 16, 40, 64, 48, 28), 2500.0),
 }
 
+# --model nirvana: quality -> (patch, mlp_width, mlp_depth, C0, C1, ...), lambda from QUALITY.
+# A first, untuned ladder: 32x32 patches as in the paper, MLP and trunk widened with quality.
+NIRVANA_QUALITY: dict[int, tuple[int, ...]] = {
+    1: (32, 32, 2, 8, 12, 8),
+    2: (32, 48, 2, 8, 16, 12),
+    3: (32, 48, 3, 12, 16, 12),
+    4: (32, 64, 3, 16, 16, 12),
+    5: (32, 64, 3, 16, 20, 16),
+    6: (32, 96, 3, 16, 24, 16),
+    7: (32, 128, 3, 20, 28, 20),
+    8: (32, 128, 4, 24, 32, 24),
+    9: (32, 192, 4, 32, 40, 28),
+}
+
 # preset -> (iterations of a GOM's I-model, iterations of each P-model), for a 30-frame GOP;
 # shorter GOPs scale the counts with their number of frames. Iterations are at batch 2, which on
 # two cores beat batch 4 at equal wall time (carphone GOP 0, q4: 33.47 dB at 0.129 bpp after 6000

@@ -1,0 +1,150 @@
+"""NIRVANA-style patch-wise network (nirvana.txt §3), the second architecture (``--model nirvana``).
+
+The frame is cut into P x P patches (padded to the patch grid, cropped on output). A SIREN MLP maps
+a patch centroid (x_p, y_p), normalised to [-1, 1] by the frame size, to a feature s_p; s_p is
+replicated for every frame of the group (our GOP) and the sinusoidal embedding of the frame's
+position in the group is added (nirvana eq. 1); the sum is reshaped to C0 x h0 x h0 and goes through
+NeRV-style Conv-PixelShuffle blocks; heads as in ``gnerv`` give the luma patch (4 channels +
+PixelShuffle) and the chroma patch at its native resolution. No part of the network depends on the
+frame size, so any resolution is coded by the same architecture. Patches are run in batches of
+``PATCH_BATCH`` when no gradient is needed, so decoding memory does not grow with the resolution.
+
+arch_params = (patch, mlp_width, mlp_depth, C0, C1, ..., Cn): n up-sampling blocks take the
+trunk from h0 = patch / 2^(n+1) to patch / 2, where the heads run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import ARCHITECTURES, InrModel, TensorSpec
+
+SIREN_W0 = 30.0
+PE_BASE = 10000.0
+# The codec gives a network t = i / gop_size; the embedding reads u = TIME_SCALE * t, so frames of a
+# group of up to 32 keep at least one unit apart (the paper's g is the frame index in the group).
+TIME_SCALE = 32.0
+OUTPUT_OFFSET = 0.5
+PATCH_BATCH = 1024
+MAX_PARAMS = 1 << 24
+
+
+def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
+    """nirvana eq. 1: (sin(g / f^(2i/d)), cos(g / f^(2i/d))) interleaved, f = 10000; [B] -> [B, dim]
+    (an odd ``dim`` gets a final zero)."""
+    i = torch.arange(dim // 2, dtype=torch.float32, device=g.device)
+    ang = g[:, None] / PE_BASE ** (2 * i[None, :] / dim)
+    out = torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1)
+    return F.pad(out, (0, dim - out.shape[1]))
+
+
+@ARCHITECTURES.register("nirvana", wire_id=2)
+class Nirvana(InrModel):
+    """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
+
+    name = "nirvana"
+
+    def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+        super().__init__(width, height, chroma)
+        if len(arch_params) < 5:
+            raise ValueError("nirvana needs (patch, mlp_width, mlp_depth, C0, C1, ...) with at least one block")
+        self.patch, self.mlp_width, self.mlp_depth, *channels = (int(p) for p in arch_params)
+        self.channels = channels
+        self.n_blocks = len(channels) - 1
+        if self.patch not in (8, 16, 32, 64, 128) or self.patch < 2 ** (self.n_blocks + 1):
+            raise ValueError(f"nirvana patch must be 8..128, a power of two >= 2^(blocks+1), not {self.patch}")
+        if not 1 <= self.mlp_width <= 2048 or not 1 <= self.mlp_depth <= 16:
+            raise ValueError("nirvana mlp_width must be 1..2048 and mlp_depth 1..16")
+        if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 6:
+            raise ValueError("nirvana channels must be 1..1024, at most 6 of them")
+        self.h0 = self.patch // 2 ** (self.n_blocks + 1)
+        self.feature = channels[0] * self.h0 * self.h0
+        self.grid_h = -(-height // self.patch)
+        self.grid_w = -(-width // self.patch)
+        widths = [2] + [self.mlp_width] * self.mlp_depth
+        self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.to_feature = nn.Linear(self.mlp_width, self.feature)
+        self.convs = nn.ModuleList(nn.Conv2d(a, 4 * b, 3, padding=1) for a, b in zip(channels[:-1], channels[1:]))
+        self.head_y = nn.Conv2d(channels[-1], 4, 3, padding=1)
+        self.head_c = nn.Conv2d(channels[-1], 2 if chroma == "420" else 8, 3, padding=1)
+        if sum(s.numel for s in self.tensor_specs()) > MAX_PARAMS:
+            raise ValueError(f"nirvana network exceeds {MAX_PARAMS} parameters")
+
+    def arch_params(self) -> tuple[int, ...]:
+        return (self.patch, self.mlp_width, self.mlp_depth, *self.channels)
+
+    def tensor_specs(self) -> list[TensorSpec]:
+        """Wire order: MLP layers, to_feature, conv blocks, luma head, chroma head."""
+        out = []
+
+        def layer(prefix: str, mod: nn.Module, bound: float) -> None:
+            out.append(TensorSpec(f"{prefix}.weight", tuple(mod.weight.shape), bound))
+            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0))
+
+        for j, lin in enumerate(self.mlp):
+            fan_in = lin.weight.shape[1]
+            # SIREN initialisation: first layer U(-1/n, 1/n), later ones U(-sqrt(6/n)/w0, sqrt(6/n)/w0)
+            layer(f"mlp.{j}", lin, 1.0 / fan_in if j == 0 else math.sqrt(6.0 / fan_in) / SIREN_W0)
+        layer("to_feature", self.to_feature, 1.0 / math.sqrt(self.mlp_width))
+        for j, conv in enumerate(self.convs):
+            layer(f"convs.{j}", conv, 1.0 / math.sqrt(9 * conv.weight.shape[1]))
+        layer("head_y", self.head_y, 1.0 / math.sqrt(9 * self.channels[-1]))
+        layer("head_c", self.head_c, 1.0 / math.sqrt(9 * self.channels[-1]))
+        return out
+
+    def macs_per_pixel(self) -> float:
+        """Per luma pixel: the MLP once per patch and group (amortised over the GOP's frames is not
+        assumed: it is counted per frame), the conv blocks and heads per frame."""
+        mlp = sum(lin.weight.numel() for lin in self.mlp) + self.to_feature.weight.numel()
+        convs, h = 0, self.h0
+        for a, b in zip(self.channels[:-1], self.channels[1:]):
+            convs += 9 * a * 4 * b * h * h
+            h *= 2
+        convs += 9 * self.channels[-1] * (4 + self.head_c.out_channels) * h * h
+        patches = self.grid_h * self.grid_w
+        return patches * (mlp + convs) / (self.width * self.height)
+
+    def centroids(self, device: torch.device) -> torch.Tensor:
+        """[grid_h * grid_w, 2] patch centres (x, y) in [-1, 1] of the frame, row-major."""
+        ys = (torch.arange(self.grid_h, dtype=torch.float32, device=device) + 0.5) * self.patch / self.height
+        xs = (torch.arange(self.grid_w, dtype=torch.float32, device=device) + 0.5) * self.patch / self.width
+        yy, xx = torch.meshgrid(2 * ys - 1, 2 * xs - 1, indexing="ij")
+        return torch.stack([xx.flatten(), yy.flatten()], dim=1)
+
+    def _patches(self, feats: torch.Tensor) -> torch.Tensor:
+        """[N, feature] -> [N, 4 + k, patch/2, patch/2] head outputs."""
+        x = feats.view(-1, self.channels[0], self.h0, self.h0)
+        for conv in self.convs:
+            x = F.gelu(F.pixel_shuffle(conv(x), 2))
+        return F.conv2d(x, torch.cat([self.head_y.weight, self.head_c.weight]),
+                        torch.cat([self.head_y.bias, self.head_c.bias]), padding=1)
+
+    def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
+        """Planes [Y, U, V] of the frames at time positions ``t`` (frame / gop_size), each [B, h, w]."""
+        b = t.shape[0]
+        s = self.centroids(t.device)
+        for lin in self.mlp:
+            s = torch.sin(SIREN_W0 * lin(s))
+        s = self.to_feature(s)  # [P, feature]
+        feats = (s[None, :, :] + group_embedding(TIME_SCALE * t, self.feature)[:, None, :]).reshape(-1, self.feature)
+        if torch.is_grad_enabled():
+            out = self._patches(feats)
+        else:  # bounded memory at any resolution
+            out = torch.cat([self._patches(feats[i:i + PATCH_BATCH]) for i in range(0, feats.shape[0], PATCH_BATCH)])
+        half = self.patch // 2
+        k = out.shape[1]
+        # [B*P, k, half, half] -> [B, k, grid_h*half, grid_w*half]
+        out = out.view(b, self.grid_h, self.grid_w, k, half, half).permute(0, 3, 1, 4, 2, 5)
+        out = out.reshape(b, k, self.grid_h * half, self.grid_w * half)
+        y = F.pixel_shuffle(out[:, :4], 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
+        c = out[:, 4:]
+        if self.chroma == "420":
+            ch, cw = -(-self.height // 2), -(-self.width // 2)
+        else:
+            c = F.pixel_shuffle(c, 2)
+            ch, cw = self.height, self.width
+        return [y, c[:, 0, :ch, :cw] + OUTPUT_OFFSET, c[:, 1, :ch, :cw] + OUTPUT_OFFSET]

@@ -1,0 +1,87 @@
+"""--model nirvana through the codec: round trip at QCIF and an odd size, bit-exact weights, seeking.
+
+(First step of the NIRVANA issue: every tensor is entropy-coded like gnerv's; the zstd/LZMA blobs
+for the conv layers come next.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inrcodec.api import open as open_inr
+from inrcodec.metrics import psnr_yuv
+from inrcodec.models import ARCHITECTURES
+
+from .conftest import REPO, SAMPLE_37, assert_frames_equal, decode_all, fast_encode, read_source
+
+QCIF = f"{REPO}/samples/carphone_qcif_16f.mp4"
+NIRVANA = {"model": "nirvana", "quality": 1, "channels": None, "iters": 80, "p_iters": 20}
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nirvana") / "odd.inr"
+    return path, fast_encode(SAMPLE_37, path, gop=3, gom=2, **NIRVANA)
+
+
+@pytest.fixture(scope="module")
+def qcif(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nirvana") / "qcif.inr"
+    return path, fast_encode(QCIF, path, gop=3, gom=2, frames=6, **NIRVANA)
+
+
+@pytest.mark.parametrize("name", ["odd", "qcif"])
+def test_round_trip_keeps_size_and_count_and_resembles_the_source(request, name):
+    path, summary = request.getfixturevalue(name)
+    frames = decode_all(path)
+    src = read_source(SAMPLE_37 if name == "odd" else QCIF)[: len(frames)]
+    assert len(frames) == summary.n_frames == 6
+    assert [p.shape for p in frames[0]] == [p.shape for p in src[0]]
+    measured = psnr_yuv(src, frames)["psnr_yuv"]
+    assert measured == pytest.approx(summary.psnr_yuv, abs=1e-6)
+    assert measured > 15
+
+
+def test_decoded_integer_weights_are_the_encoders(odd):
+    path, summary = odd
+    with open_inr(path) as f:
+        assert ARCHITECTURES.name_of(f.header.arch_id) == "nirvana"
+        decoded = [(gop, qm.digest()) for gom in range(f.header.n_goms) for gop, qm, _ in f.decode_gom_models(gom)]
+    assert decoded == [(g.gop_index, g.digest) for g in summary.gops]
+
+
+def test_seek_decodes_one_gom_and_matches_full_decode(odd):
+    path, _ = odd
+    full = decode_all(path)
+    for n in (0, 4, 5):
+        with open_inr(path) as f:
+            frame = f[n]
+            assert f.n_decoded_goms == 1
+        assert_frames_equal([frame], [full[n]])
+
+
+def test_patch_batches_give_the_same_frames_as_one_pass(monkeypatch):
+    import inrcodec.models.nirvana as nirvana
+    model = nirvana.Nirvana(200, 100, "420", (16, 16, 2, 8, 8, 8))
+    t = torch.tensor([0.0, 0.5])
+    with torch.no_grad():
+        whole = model(t)
+        monkeypatch.setattr(nirvana, "PATCH_BATCH", 7)
+        batched = model(t)
+    for a, b in zip(whole, batched):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("params", [(12, 16, 2, 8, 8), (32, 0, 2, 8, 8), (8, 16, 2, 8, 8, 8, 8), (32, 16, 2, 8)])
+def test_invalid_params_are_refused(params):
+    with pytest.raises(ValueError):
+        ARCHITECTURES.get("nirvana")(64, 64, "420", params)
+
+
+def test_any_resolution_same_parameter_count():
+    n = {(w, h): sum(s.numel for s in ARCHITECTURES.get("nirvana")(w, h, "420", (32, 32, 2, 8, 8, 8)).tensor_specs())
+         for w, h in [(37, 29), (176, 144), (1280, 720)]}
+    assert len(set(n.values())) == 1
+    assert np.isfinite(list(n.values())[0])
