@@ -125,7 +125,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         if progress is not None:
             label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}"
             cb = _fit_progress(progress, job.gom_index, label, iters)
-        lr = FitConfig.lr * (1.0 if kind == KIND_I else P_LR_FACTOR)
+        lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
         cfg = FitConfig(iters=iters, lam=job.lam, batch=job.batch, lr=lr,
                         seed=(h.seed * 1_000_003 + g) % 2**63, progress=cb)
         fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)

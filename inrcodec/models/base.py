@@ -38,6 +38,9 @@ class TensorSpec:
 class InrModel(nn.Module):
     """Base class: a network mapping a time position to the planes of one frame."""
 
+    # Adam's peak learning rate for fitting this architecture (an encoder choice, not in the file)
+    learning_rate: float = 1e-2
+
     def __init__(self, width: int, height: int, chroma: str) -> None:
         super().__init__()
         self.width = width
