@@ -13,14 +13,15 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ..container.chunks import ModelChunk
+from ..coders.blob import decompress_blob
+from ..container.chunks import BlobChunk, ModelChunk
 from ..container.reader import ContainerReader
-from ..errors import InrFormatError, InrInputError
+from ..errors import InrError, InrFormatError, InrInputError
 from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
 from .init import init_arrays, interpolate_init
 from .render import render_frames
-from .weights import KIND_I, QuantizedModel, decode_body, dequantize
+from .weights import BLOB_TAG_RESIDUALS, KIND_I, QuantizedModel, decode_body, dequantize
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -43,6 +44,7 @@ class InrFile:
         self._device = torch.device(device)
         self._model.to(self._device).eval()
         self._specs = self._model.tensor_specs()
+        self._blob_bytes = 4 * sum(spec.numel for spec in self._specs if spec.blob)  # residual BLOB size
         self._theta_init: list[np.ndarray] | None = None
         self._cache: tuple[int, list[np.ndarray]] | None = None  # (gop index, frames Y/U/V)
         self._state: tuple[int, list[np.ndarray]] | None = None  # last decoded model's weights
@@ -87,24 +89,41 @@ class InrFile:
 
     def _weights(self, qm: QuantizedModel, prev: list[np.ndarray] | None, gop_index: int) -> list[np.ndarray]:
         if qm.kind == KIND_I:
-            return dequantize(qm, None)
+            return dequantize(qm, None, self._specs)
         if prev is None:
             raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
-        return dequantize(qm, interpolate_init(self._init(), prev, qm.eps_code))
+        return dequantize(qm, interpolate_init(self._init(), prev, qm.eps_code), self._specs)
 
-    def _decode(self, chunk: ModelChunk) -> QuantizedModel:
-        return decode_body(chunk.body, self._specs, int(chunk.kind), self.header.coder_id)
+    def _decode(self, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
+        qm = decode_body(chunk.body, self._specs, int(chunk.kind), self.header.coder_id)
+        if self._blob_bytes:
+            mine = [b for b in blobs if b.gop_index == chunk.gop_index and b.tag == BLOB_TAG_RESIDUALS]
+            if len(mine) != 1:
+                raise InrFormatError(f"GOP {chunk.gop_index}: {len(mine)} residual BLOBs, the architecture needs 1")
+            blob = mine[0]
+            if blob.raw_size != self._blob_bytes:  # checked before anything is decompressed
+                raise InrFormatError(f"GOP {chunk.gop_index}: residual BLOB of {blob.raw_size} bytes, "
+                                     f"the architecture needs {self._blob_bytes}")
+            try:
+                qm.blob = decompress_blob(blob.data, blob.method, blob.raw_size)
+            except InrError:
+                raise
+            except (ValueError, KeyError) as exc:
+                raise InrFormatError(f"GOP {chunk.gop_index}: residual BLOB: {exc}") from None
+        return qm
 
     def decode_gom_models(self, gom_index: int, last_gop: int | None = None
                           ) -> Iterator[tuple[int, QuantizedModel, list[np.ndarray]]]:
         """Yield (gop index, integers, float32 weights) for the GOM's models up to ``last_gop``."""
-        chunks = [c for c in self._reader.read_gom(gom_index) if isinstance(c, ModelChunk) and c.layer == 0]
+        all_chunks = self._reader.read_gom(gom_index)
+        chunks = [c for c in all_chunks if isinstance(c, ModelChunk) and c.layer == 0]
+        blobs = [c for c in all_chunks if isinstance(c, BlobChunk)]
         self.n_decoded_goms += 1
         prev: list[np.ndarray] | None = None
         for chunk in chunks:
             if last_gop is not None and chunk.gop_index > last_gop:
                 break
-            qm = self._decode(chunk)
+            qm = self._decode(chunk, blobs)
             prev = self._weights(qm, prev, chunk.gop_index)
             yield chunk.gop_index, qm, prev
 
@@ -112,10 +131,15 @@ class InrFile:
         h = self.header
         if self._state is not None and self._state[0] == gop_index - 1 and gop_index % h.gom_size != 0:
             # sequential playback: the predecessor is at hand, decode just this GOP's model
-            chunks = [c for c in self._reader.read_models(gop_index) if c.layer == 0]
+            if self._blob_bytes:  # the GOP's BLOB too: read the GOM's chunks
+                gop_chunks = [c for c in self._reader.read_gom(h.gom_of_gop(gop_index)) if c.gop_index == gop_index]
+            else:
+                gop_chunks = self._reader.read_models(gop_index)
+            chunks = [c for c in gop_chunks if isinstance(c, ModelChunk) and c.layer == 0]
             if not chunks:
                 raise InrFormatError(f"GOP {gop_index}: no model in the file")
-            weights = self._weights(self._decode(chunks[0]), self._state[1], gop_index)
+            blobs = [c for c in gop_chunks if isinstance(c, BlobChunk)]
+            weights = self._weights(self._decode(chunks[0], blobs), self._state[1], gop_index)
         else:
             weights = None
             for g, _qm, w in self.decode_gom_models(h.gom_of_gop(gop_index), gop_index):

@@ -18,7 +18,7 @@ import torch
 
 from ..coders import CODERS
 from ..container import spec
-from ..container.chunks import IndexRecord, SequenceHeader
+from ..container.chunks import BlobChunk, IndexRecord, SequenceHeader
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError
@@ -188,7 +188,10 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 results = run_serial(jobs, tracker.update if progress else None)
             for result in results:
                 for chunk in result.chunks:
-                    writer.write_model(chunk)
+                    if isinstance(chunk, BlobChunk):
+                        writer.write_blob(chunk)
+                    else:
+                        writer.write_model(chunk)
                 sse += result.sse
                 counts += result.counts
                 sse_rgb += result.sse_rgb

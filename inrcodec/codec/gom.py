@@ -16,7 +16,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..container.chunks import ModelChunk, SequenceHeader
+from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
+from ..container.chunks import BlobChunk, ModelChunk, SequenceHeader
 from ..io.video import chroma_from_code, color_range_from_code
 from ..metrics import yuv_to_rgb
 from ..models import ARCHITECTURES
@@ -24,7 +25,7 @@ from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, interpolate_init
 from .presets import P_LR_FACTOR
 from .render import planes_to_tensors, render_frames
-from .weights import KIND_I, KIND_P, decode_body, dequantize, encode_body
+from .weights import BLOB_TAG_RESIDUALS, KIND_I, KIND_P, decode_body, dequantize, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
 GomProgress = Callable[[int, str, int, int, dict], None]
@@ -62,7 +63,7 @@ class GomResult:
     """The GOM's MODL chunks in GOP order, and what the summary needs from it."""
 
     gom_index: int
-    chunks: list[ModelChunk]
+    chunks: list  # ModelChunk, then the GOP's BlobChunk when its architecture has blob tensors
     reports: list[GopReport]
     sse: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     counts: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
@@ -132,10 +133,16 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
         body = encode_body(fit.qmodel, h.coder_id)
         result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body))
+        n_bytes = len(body)
         decoded_q = decode_body(body, specs, kind, h.coder_id)  # closed loop
+        if fit.qmodel.blob:
+            blob = blob_chunk(g, fit.qmodel.blob)
+            result.chunks.append(blob)
+            n_bytes += len(blob.data)
+            decoded_q.blob = decompress_blob(blob.data, blob.method, blob.raw_size)
         if decoded_q.digest() != fit.qmodel.digest():
             raise RuntimeError(f"GOP {g}: the model body does not decode to what was coded")
-        decoded = dequantize(decoded_q, ref)
+        decoded = dequantize(decoded_q, ref, specs)
         model.load_arrays(decoded)
         recon = render_frames(model, t_pos)
         for p in range(3):
@@ -147,10 +154,16 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             rgb_dec = yuv_to_rgb([recon[p][i] for p in range(3)], h.matrix, color_range)
             result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
             result.sse_rgb[1] += rgb_src.size
-        result.reports.append(GopReport(g, "IP"[kind], n, len(body), fit.est_bits, eps_code,
+        result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
                                         decoded_q.digest(), time.perf_counter() - t0))
         prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
     return result
+
+
+def blob_chunk(gop_index: int, raw: bytes) -> BlobChunk:
+    """The GOP's residual blob, compressed by whichever of zstd and LZMA is smaller (nirvana §4.1)."""
+    name, data = compress_best(raw)
+    return BlobChunk(gop_index, BLOB_TAG_RESIDUALS, BLOB_CODECS.id_of(name), len(raw), data)
 
 
 def _fit_progress(progress: GomProgress, gom_index: int, label: str, iters: int):

@@ -31,14 +31,45 @@ class QuantizedModel:
     eps_code: int  # P-models: interpolation factor eps = eps_code / 256; 0 for I-models
     step_codes: list[int]
     symbols: list[np.ndarray]  # int32, shaped like the tensors
+    blob: bytes = b""  # the BLOB payload of the blob tensors' residuals (pack_blob), empty if none
 
     def digest(self) -> str:
-        """MD5 of the decoded integers (step codes then symbols, little-endian int32), for conformance."""
+        """MD5 of the decoded integers (step codes then symbols, little-endian int32; then the blob
+        tensors' residual bytes, if any), for conformance."""
         h = hashlib.md5()
         h.update(np.asarray([self.kind, self.eps_code, *self.step_codes], "<i4").tobytes())
         for s in self.symbols:
             h.update(np.ascontiguousarray(s, "<i4").tobytes())
+        h.update(self.blob)
         return h.hexdigest()
+
+
+BLOB_TAG_RESIDUALS = 1  # BLOB tag: binary32 residuals of the architecture's blob tensors
+
+
+def pack_blob(residuals: list[np.ndarray]) -> bytes:
+    """Blob tensors' binary32 residuals, in wire order, byte-plane shuffled (spec/models.md §3b):
+    every value's least significant byte first, then the second bytes... (zstd and LZMA find the
+    sign/exponent planes very compressible, the raw interleaved floats much less)."""
+    if not residuals:
+        return b""
+    flat = np.concatenate([np.ascontiguousarray(r, "<f4").ravel() for r in residuals])
+    return flat.view(np.uint8).reshape(-1, 4).T.tobytes()
+
+
+def unpack_blob(data: bytes, specs: list[TensorSpec]) -> list[np.ndarray]:
+    """Inverse of ``pack_blob`` for the blob tensors among ``specs``; the size must match exactly."""
+    shapes = [s.shape for s in specs if s.blob]
+    n = sum(s.numel for s in specs if s.blob)
+    if len(data) != 4 * n:
+        raise InrFormatError(f"BLOB of residuals has {len(data)} bytes, the architecture needs {4 * n}")
+    flat = np.frombuffer(data, np.uint8).reshape(4, n).T.copy().view("<f4").ravel()
+    out, pos = [], 0
+    for shape in shapes:
+        k = int(np.prod(shape))
+        out.append(flat[pos:pos + k].astype(np.float32).reshape(shape))
+        pos += k
+    return out
 
 
 def _zigzag(v: int) -> int:
@@ -111,11 +142,17 @@ def decode_body(body: bytes, specs: list[TensorSpec], kind: int, coder_id: int) 
     return QuantizedModel(kind, eps_code, step_codes, symbols)
 
 
-def dequantize(qm: QuantizedModel, reference: list[np.ndarray] | None) -> list[np.ndarray]:
-    """Weights in binary32: q * step (exact), plus the reference for P-models (one rounded add)."""
+def dequantize(qm: QuantizedModel, reference: list[np.ndarray] | None,
+               specs: list[TensorSpec] | None = None) -> list[np.ndarray]:
+    """Weights in binary32: q * step (exact) or, for blob tensors, the blob's residual; plus the
+    reference for P-models (one rounded add)."""
+    blobs = iter(unpack_blob(qm.blob, specs)) if specs is not None and any(s.blob for s in specs) else None
     out = []
     for i, (code, sym) in enumerate(zip(qm.step_codes, qm.symbols)):
-        w = np.multiply(sym.astype(np.float32), np.float32(step_from_code(code)), dtype=np.float32)
+        if blobs is not None and specs[i].blob:
+            w = next(blobs)
+        else:
+            w = np.multiply(sym.astype(np.float32), np.float32(step_from_code(code)), dtype=np.float32)
         if reference is not None:
             w = np.add(reference[i], w, dtype=np.float32)
         out.append(w)

@@ -25,6 +25,9 @@ class TensorSpec:
     name: str
     shape: tuple[int, ...]
     init_bound: float  # 0.0: initialised to zeros, no PRNG draws
+    # True: not quantized or entropy-modelled; its residual travels in the GOP's BLOB chunk as
+    # binary32 (nirvana §4.1 stores the conv layers this way). Its body symbols are all zero.
+    blob: bool = False
 
     @property
     def numel(self) -> int:

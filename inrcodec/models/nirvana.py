@@ -81,12 +81,13 @@ class Nirvana(InrModel):
         return (self.patch, self.mlp_width, self.mlp_depth, *self.channels)
 
     def tensor_specs(self) -> list[TensorSpec]:
-        """Wire order: MLP layers, to_feature, conv blocks, luma head, chroma head."""
+        """Wire order: MLP layers, to_feature, conv blocks, luma head, chroma head (the convs as blobs)."""
         out = []
 
         def layer(prefix: str, mod: nn.Module, bound: float) -> None:
-            out.append(TensorSpec(f"{prefix}.weight", tuple(mod.weight.shape), bound))
-            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0))
+            blob = isinstance(mod, nn.Conv2d)  # conv layers: residual blobs, not entropy-modelled (§4.1)
+            out.append(TensorSpec(f"{prefix}.weight", tuple(mod.weight.shape), bound, blob))
+            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0, blob))
 
         for j, lin in enumerate(self.mlp):
             fan_in = lin.weight.shape[1]

@@ -85,3 +85,35 @@ def test_any_resolution_same_parameter_count():
          for w, h in [(37, 29), (176, 144), (1280, 720)]}
     assert len(set(n.values())) == 1
     assert np.isfinite(list(n.values())[0])
+
+
+def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
+    from inrcodec.container.chunks import BlobChunk, ModelChunk
+    from inrcodec.container.reader import ContainerReader
+    from inrcodec.coders.blob import BLOB_CODECS
+    path, _ = odd
+    with ContainerReader(str(path)) as r:
+        chunks = [c for g in range(r.header.n_goms) for c in r.read_gom(g)]
+        model = ARCHITECTURES.by_id(r.header.arch_id)(37, 29, "420", r.header.arch_params)
+    n_blob = sum(s.numel for s in model.tensor_specs() if s.blob)
+    assert n_blob > 0 and any(not s.blob for s in model.tensor_specs())
+    blobs = [c for c in chunks if isinstance(c, BlobChunk)]
+    assert [b.gop_index for b in blobs] == [c.gop_index for c in chunks if isinstance(c, ModelChunk)]
+    for b in blobs:
+        assert b.raw_size == 4 * n_blob and len(b.data) <= b.raw_size
+        assert BLOB_CODECS.name_of(b.method) in ("zstd", "lzma", "none")
+
+
+def test_pack_blob_round_trips_and_shuffles_byte_planes():
+    from inrcodec.codec.weights import pack_blob, unpack_blob
+    from inrcodec.models.base import TensorSpec
+    a = np.array([[1.5, -2.0]], np.float32)
+    b = np.array([3.25], np.float32)
+    specs = [TensorSpec("a", (1, 2), 1.0, True), TensorSpec("x", (4,), 1.0), TensorSpec("b", (1,), 0.0, True)]
+    raw = pack_blob([a, b])
+    le = np.concatenate([a.ravel(), b]).astype("<f4").tobytes()
+    assert raw == bytes(le[i] for k in range(4) for i in range(k, len(le), 4))
+    out = unpack_blob(raw, specs)
+    assert np.array_equal(out[0], a) and np.array_equal(out[1], b)
+    with pytest.raises(Exception):
+        unpack_blob(raw[:-1], specs)
