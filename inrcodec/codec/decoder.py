@@ -19,7 +19,7 @@ from ..container.reader import ContainerReader
 from ..errors import InrError, InrFormatError, InrInputError
 from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
-from .init import init_arrays, interpolate_init
+from .init import init_arrays, p_reference
 from .render import render_frames
 from .weights import BLOB_TAG_RESIDUALS, KIND_I, QuantizedModel, decode_body, dequantize
 
@@ -92,7 +92,8 @@ class InrFile:
             return dequantize(qm, None, self._specs)
         if prev is None:
             raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
-        return dequantize(qm, interpolate_init(self._init(), prev, qm.eps_code), self._specs)
+        return dequantize(qm, p_reference(self._init(), prev, qm.eps_code, [s.blob for s in self._specs]),
+                          self._specs)
 
     def _decode(self, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
         qm = decode_body(chunk.body, self._specs, int(chunk.kind), self.header.coder_id)

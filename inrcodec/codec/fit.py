@@ -139,7 +139,9 @@ def fit_gop(
         bits = segment_laplace_bits(yq, seg, counts, decay)
         w = ref + yq * step
         if blob_mask is not None:
-            w = torch.where(blob_mask, theta, w)
+            # I-models train blob tensors in float; P-models keep them at the reference (a zero
+            # residual blob costs next to nothing, a float32 one about 4 bytes a value)
+            w = torch.where(blob_mask, theta if reference is None else ref, w)
         pred = functional_call(model, unflatten(w), (t_pos[idx],))
         dist, _ = weighted_mse(pred, [p[idx] for p in planes])
         ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
@@ -171,7 +173,8 @@ def fit_gop(
         parts = torch.split(theta - ref, sizes)
         for code, part, spec in zip(snapped, parts, specs):
             if spec.blob:  # binary32 residual, exactly what the decoder adds to its reference
-                blob_residuals.append(part.cpu().numpy().astype(np.float32).reshape(spec.shape))
+                r = part if reference is None else torch.zeros_like(part)
+                blob_residuals.append(r.cpu().numpy().astype(np.float32).reshape(spec.shape))
                 symbols.append(np.zeros(spec.shape, np.int32))
                 continue
             symbols.append(torch.round(part / step_from_code(code)).to(torch.int32).cpu().numpy().reshape(spec.shape))

@@ -22,7 +22,7 @@ from ..io.video import chroma_from_code, color_range_from_code
 from ..metrics import yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
-from .init import eps_code_from_mse, init_arrays, interpolate_init
+from .init import eps_code_from_mse, init_arrays, p_reference
 from .presets import P_LR_FACTOR
 from .render import planes_to_tensors, render_frames
 from .weights import BLOB_TAG_RESIDUALS, KIND_I, KIND_P, decode_body, dequantize, encode_body
@@ -119,7 +119,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
                                  for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
             kind, eps_code = KIND_P, eps_code_from_mse(mse)
-            ref = interpolate_init(theta_init, prev_decoded, eps_code)
+            ref = p_reference(theta_init, prev_decoded, eps_code, [sp.blob for sp in specs])
             start, steps0 = ref, prev_steps
         iters = job.iters[j]
         cb = None

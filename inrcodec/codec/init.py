@@ -39,3 +39,12 @@ def eps_code_from_mse(mse: float, sharpness: float = 50.0) -> int:
     """uar-nvc eq. 9 with a*e^c = 1: eps = 1 - exp(-b * MSE), MSE on [0, 1] samples; as a code 0..255."""
     eps = 1.0 - float(np.exp(-sharpness * mse))
     return int(min(255, max(0, round(eps * 256))))
+
+
+def p_reference(theta_init: list[np.ndarray], previous: list[np.ndarray], eps_code: int,
+                blob: list[bool]) -> list[np.ndarray]:
+    """A P-model's reference: theta' (eq. 8) for quantized tensors; the previous model itself for
+    blob tensors (spec/models.md §3b), which P-models keep unchanged, so the interpolation's share
+    of random initialisation would stay in them for good."""
+    mixed = interpolate_init(theta_init, previous, eps_code)
+    return [prev if b else m for m, prev, b in zip(mixed, previous, blob)]

@@ -117,3 +117,15 @@ def test_pack_blob_round_trips_and_shuffles_byte_planes():
     assert np.array_equal(out[0], a) and np.array_equal(out[1], b)
     with pytest.raises(Exception):
         unpack_blob(raw[:-1], specs)
+
+
+def test_p_models_keep_the_conv_layers_and_their_blob_is_tiny(odd):
+    path, summary = odd
+    with open_inr(path) as f:
+        specs = f._model.tensor_specs()
+        (g0, _, w0), (g1, qm1, w1) = list(f.decode_gom_models(0))
+    blob_idx = [i for i, s in enumerate(specs) if s.blob]
+    assert all(np.array_equal(w0[i], w1[i]) for i in blob_idx)  # previous + zero residual
+    assert not np.frombuffer(qm1.blob, np.uint8).any()
+    i_bytes, p_bytes = summary.gops[0].bytes, summary.gops[1].bytes
+    assert p_bytes < i_bytes / 4
