@@ -58,6 +58,9 @@ def main() -> None:
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--coder", default="range", show_default=True, help="entropy coder (range, ans, raw)")
 @click.option("--model", default="gnerv", show_default=True, help="architecture")
+@click.option("--patch-size", type=int, default=None, help="nirvana: patch side, 8..128, a power of two [default: 32]")
+@click.option("--mlp-width", type=int, default=None, help="nirvana: SIREN MLP width [default: by --quality]")
+@click.option("--mlp-depth", type=int, default=None, help="nirvana: SIREN MLP layers [default: by --quality]")
 @click.option("--threads", type=int, default=None,
               help="torch CPU threads per worker; give it for identical bytes [default: cores / workers]")
 @click.option("--workers", type=int, default=None,
@@ -69,7 +72,8 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
-            coder, model, threads, workers, ray_address, resume, as_json, quiet) -> None:
+            coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, as_json,
+            quiet) -> None:
     """Encode SRC (any video PyAV reads) into an .inr file.
 
     Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
@@ -86,7 +90,8 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
     try:
         summary = _run(encode, src, dst, progress=bar.update, gop=gop, gom=gom, quality=quality, preset=preset,
                        lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
-                       seed=seed, device=device, coder=coder, model=model, threads=threads, workers=workers,
+                       seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
+                       mlp_depth=mlp_depth, threads=threads, workers=workers,
                        ray=ray_address, resume=resume)
     except SystemExit as stop:
         if stop.code == 130 and os.path.exists(journal_path(dst)):
@@ -152,6 +157,9 @@ def info_cmd(src, as_json, salvage) -> None:
 @click.option("--qps-av1", default=None, help="SVT-AV1 QPs [default: 30,38,46,54,63]")
 @click.option("--av1-preset", default=None, help="SVT-AV1 preset 0..13 [default: 0]")
 @click.option("--frames", type=int, default=None, help="use only the first K frames")
+@click.option("--patch-size", type=int, default=None, help="nirvana: patch side, 8..128, a power of two [default: 32]")
+@click.option("--mlp-width", type=int, default=None, help="nirvana: SIREN MLP width [default: by --quality]")
+@click.option("--mlp-depth", type=int, default=None, help="nirvana: SIREN MLP layers [default: by --quality]")
 @click.option("--threads", type=int, default=None, help="CPU threads of every encode and decode process")
 @click.option("--device", default=None, help="inrcodec encoder device: auto, cpu, cuda [default: cpu]")
 @click.option("--out", type=click.Path(file_okay=False), default=None,

@@ -55,6 +55,9 @@ class EncodeOptions:
     threads: int | None = None
     batch: int = 2
     resume: bool = False
+    patch_size: int | None = None  # nirvana: patch side (None: the quality preset's, 32)
+    mlp_width: int | None = None  # nirvana: SIREN MLP width
+    mlp_depth: int | None = None  # nirvana: SIREN MLP layers
     workers: int | None = None  # GOMs encoded at once in local processes (None: one per GPU, else 1)
     ray: str | None = None  # run the GOMs as Ray tasks: "local" starts a local Ray, else a cluster address
 
@@ -63,6 +66,8 @@ class EncodeOptions:
         arch, lam = QUALITY[self.quality]
         if self.model == "nirvana":
             arch = NIRVANA_QUALITY[self.quality]
+            prefix = (self.patch_size, self.mlp_width, self.mlp_depth)
+            arch = tuple(v if v is not None else a for v, a in zip(prefix, arch[:3])) + arch[3:]
         if self.channels is not None:
             arch = arch[:3] + tuple(self.channels)
         i_it, p_it = PRESET[self.preset]
@@ -127,6 +132,15 @@ def _validate(opts: EncodeOptions) -> None:
         raise InrInputError("--seed must be in 0..2**64-1")
     CODERS.get(opts.coder)
     ARCHITECTURES.get(opts.model)
+    nirvana_only = {"--patch-size": opts.patch_size, "--mlp-width": opts.mlp_width, "--mlp-depth": opts.mlp_depth}
+    for flag, value in nirvana_only.items():
+        if value is not None and opts.model != "nirvana":
+            raise InrInputError(f"{flag} applies to --model nirvana only")
+    try:
+        res = opts.resolved()
+        ARCHITECTURES.get(opts.model)(64, 64, "420", res["arch_params"])
+    except ValueError as exc:
+        raise InrInputError(f"--model {opts.model}: {exc}") from None
 
 
 def _scaled(iters: int, n_frames: int) -> int:

@@ -129,3 +129,11 @@ def test_p_models_keep_the_conv_layers_and_their_blob_is_tiny(odd):
     assert not np.frombuffer(qm1.blob, np.uint8).any()
     i_bytes, p_bytes = summary.gops[0].bytes, summary.gops[1].bytes
     assert p_bytes < i_bytes / 4
+
+
+def test_patch_and_mlp_options_reach_the_header(tmp_path):
+    path = tmp_path / "opts.inr"
+    fast_encode(SAMPLE_37, path, gop=3, gom=2, patch_size=16, mlp_width=24, mlp_depth=2, **NIRVANA)
+    with open_inr(path) as f:
+        assert f.header.arch_params[:3] == (16, 24, 2)
+        assert len(list(f)) == 6
