@@ -143,11 +143,6 @@ def _validate(opts: EncodeOptions) -> None:
         raise InrInputError(f"--model {opts.model}: {exc}") from None
 
 
-def _scaled(iters: int, n_frames: int) -> int:
-    """Preset iteration counts are for 30-frame GOPs; shorter GOPs need proportionally fewer."""
-    return max(50, round(iters * min(n_frames, 30) / 30))
-
-
 def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
            progress: Callable[[str, int, int, dict], None] | None = None) -> EncodeSummary:
     """Encode ``src`` to ``dst`` (written atomically) and return the summary."""
@@ -176,20 +171,22 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         workers = opts.workers or default_workers(device)
         threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
         journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads))
-        entries = _resumable(journal, dst, header) if opts.resume else []
+        entries, records = _resume_point(journal, dst, header) if opts.resume else ([], [])
         resumed = len(entries)
         if entries:
             state = entries[-1].state
             sse, counts, sse_rgb = (np.array(state[k], dtype=np.float64) for k in ("sse", "counts", "sse_rgb"))
             reports = [GopReport(**r) for r in state["reports"]]
-            writer = ContainerWriter.resume(dst, header, _records_before(dst, header, entries[-1].offset),
-                                            entries[-1].offset)
+            writer = ContainerWriter.resume(dst, header, records, entries[-1].offset)
         else:
             sse, counts, sse_rgb = np.zeros(3), np.zeros(3), np.zeros(2)
             reports: list[GopReport] = []
             writer = ContainerWriter(dst, header, resumable=True)
-        tracker = _Progress(progress, header, res, opts, resumed)
-        jobs = _jobs(iter(video), header, res, opts, device, workers, skip=resumed)
+        gop_iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
+                                    scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
+                     for g in range(header.n_gops)]
+        tracker = _Progress(progress, header, gop_iters, resumed)
+        jobs = _jobs(iter(video), header, res["lam"], gop_iters, opts.batch, device, workers, skip=resumed)
         keep = False
         try:
             journal.start(entries)
@@ -255,7 +252,7 @@ def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
     return gop, opts.gom
 
 
-def _jobs(frames, header: SequenceHeader, res: dict, opts: EncodeOptions, device: torch.device,
+def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batch: int, device: torch.device,
           workers: int, skip: int):
     """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past)."""
     n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
@@ -266,22 +263,17 @@ def _jobs(frames, header: SequenceHeader, res: dict, opts: EncodeOptions, device
         if k < skip:
             continue  # finished before the interruption: its chunks are in the partial file
         dev = f"cuda:{k % n_gpus}" if n_gpus > 1 and workers > 1 else str(device)
-        iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
-                                scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
-                 for g in gops]
-        yield GomJob(header, k, gom_frames, res["lam"], iters, opts.batch, dev)
+        yield GomJob(header, k, gom_frames, lam, [gop_iters[g] for g in gops], batch, dev)
 
 
 class _Progress:
     """One bar for the whole encode: iterations done over all GOPs (so the ETA covers the whole
     video), and what each GOM in flight is doing (one per worker)."""
 
-    def __init__(self, progress, header: SequenceHeader, res: dict, opts: EncodeOptions, resumed: int) -> None:
+    def __init__(self, progress, header: SequenceHeader, gop_iters: list[int], resumed: int) -> None:
         self.progress = progress
         self.header = header
-        self.gom_iters = [sum(gop_iterations(header, g, res["iters"], res["p_iters"],
-                                             scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
-                              for g in header.gops_of_gom(k)) for k in range(header.n_goms)]
+        self.gom_iters = [sum(gop_iters[g] for g in header.gops_of_gom(k)) for k in range(header.n_goms)]
         self.total = sum(self.gom_iters)
         self.done_goms = resumed
         self.base = sum(self.gom_iters[:resumed])  # iterations of finished GOMs
@@ -317,26 +309,20 @@ def _fingerprint(src, header: SequenceHeader, opts: EncodeOptions, res: dict, de
                         "threads": threads, "device": device.type, "torch": torch.__version__})
 
 
-def _resumable(journal: Journal, dst, header: SequenceHeader) -> list[GomEntry]:
-    """The journalled GOMs whose bytes are intact in the partial file (all of them, or an error)."""
+def _resume_point(journal: Journal, dst, header: SequenceHeader) -> tuple[list[GomEntry], list[IndexRecord]]:
+    """The journalled GOMs and the index records of their chunks, read once from the partial file:
+    every chunk's CRC checked, and the chunks must end exactly where the journal says."""
     entries = journal.load()
     if not entries:
-        return []
-    part = partial_path(dst)
+        return [], []
+    part, offset = partial_path(dst), entries[-1].offset
     try:
         with open(part, "rb") as f:
-            prefix = f.read(entries[-1].offset)
+            prefix = f.read(offset)
     except OSError as err:
         raise InrInputError(f"cannot resume: {part}: {err.strerror or err}") from err
-    if len(prefix) != entries[-1].offset:
+    if len(prefix) != offset:
         raise InrInputError(f"cannot resume: {part} is shorter than its journal says")
-    return entries
-
-
-def _records_before(dst, header: SequenceHeader, offset: int) -> list[IndexRecord]:
-    """Index records of the partial file's first ``offset`` bytes, every chunk's CRC checked."""
-    with open(partial_path(dst), "rb") as f:
-        prefix = f.read(offset)
     try:
         reader = ContainerReader(prefix, salvage=True)
         chunks = reader.chunks()
@@ -345,4 +331,5 @@ def _records_before(dst, header: SequenceHeader, offset: int) -> list[IndexRecor
     end = spec.PREAMBLE_BYTES + sum(c.total_size for c in chunks)
     if reader.header != header or end != offset:
         raise InrInputError("cannot resume: the partial file does not hold the journalled GOMs")
-    return [IndexRecord(spec.IndexCode[c.type], c.gop_index, c.offset) for c in chunks if c.type in ("MODL", "BLOB")]
+    records = [IndexRecord(spec.IndexCode[c.type], c.gop_index, c.offset) for c in chunks if c.type in ("MODL", "BLOB")]
+    return entries, records
