@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..registry import Registry
 
 ARCHITECTURES: Registry[type["InrModel"]] = Registry("architecture")
+OUTPUT_OFFSET = 0.5  # the heads predict samples on [0, 1] minus one half
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,30 @@ class InrModel(nn.Module):
     def forward(self, t: torch.Tensor) -> list[torch.Tensor]:  # pragma: no cover - abstract
         """Planes [Y, U, V] of the frames at time positions ``t`` (shape [B]), each [B, h, w]."""
         raise NotImplementedError
+
+    # -- the heads every architecture ends with (spec/models.md §2 steps 4-5) --------------------
+
+    def make_heads(self, channels: int) -> None:
+        """Luma head (4 channels, PixelShuffled to full resolution) and chroma head (2 channels at
+        half resolution for 4:2:0, 8 PixelShuffled for 4:4:4), both conv3x3 on ``channels``."""
+        self.head_y = nn.Conv2d(channels, 4, 3, padding=1)
+        self.head_c = nn.Conv2d(channels, 2 if self.chroma == "420" else 8, 3, padding=1)
+
+    def heads(self, x: torch.Tensor) -> torch.Tensor:
+        """Both heads on x as one convolution, their output channels stacked (luma first)."""
+        return F.conv2d(x, torch.cat([self.head_y.weight, self.head_c.weight]),
+                        torch.cat([self.head_y.bias, self.head_c.bias]), padding=1)
+
+    def planes(self, heads: torch.Tensor) -> list[torch.Tensor]:
+        """[B, 4 + k, h, w] head outputs (h, w: half the padded frame) -> cropped [Y, U, V] planes."""
+        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
+        c = heads[:, 4:]
+        if self.chroma == "420":
+            ch, cw = -(-self.height // 2), -(-self.width // 2)
+        else:
+            c = F.pixel_shuffle(c, 2)
+            ch, cw = self.height, self.width
+        return [y, c[:, 0, :ch, :cw] + OUTPUT_OFFSET, c[:, 1, :ch, :cw] + OUTPUT_OFFSET]
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
         """Set every coded tensor from float32 arrays in wire order."""

@@ -20,7 +20,6 @@ from torch import nn
 from .base import ARCHITECTURES, InrModel, TensorSpec
 
 PE_BASE = 1.25
-OUTPUT_OFFSET = 0.5
 MAX_PARAMS = 1 << 24  # a decoder refuses larger networks before allocating them
 
 
@@ -69,9 +68,7 @@ class GNeRV(InrModel):
         self.convs = nn.ModuleList(
             nn.Conv2d(cin, self.expand * cout, 3, padding=1) for cin, cout in zip(channels[:-1], channels[1:])
         )
-        c_last = channels[-1]
-        self.head_y = nn.Conv2d(c_last, 4, 3, padding=1)
-        self.head_c = nn.Conv2d(c_last, 2 if chroma == "420" else 8, 3, padding=1)
+        self.make_heads(channels[-1])
 
     def arch_params(self) -> tuple[int, ...]:
         """(up_mode, pe_levels, time_dim, C0, ..., Cn)."""
@@ -123,14 +120,4 @@ class GNeRV(InrModel):
                 x = F.gelu(F.pixel_shuffle(conv(x), 2))
             else:
                 x = F.gelu(conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)))
-        # both heads read the same x: one convolution with their output channels stacked
-        heads = F.conv2d(x, torch.cat([self.head_y.weight, self.head_c.weight]),
-                         torch.cat([self.head_y.bias, self.head_c.bias]), padding=1)
-        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
-        c = heads[:, 4:]
-        if self.chroma == "420":
-            ch, cw = -(-self.height // 2), -(-self.width // 2)
-        else:
-            c = F.pixel_shuffle(c, 2)
-            ch, cw = self.height, self.width
-        return [y, c[:, 0, :ch, :cw] + OUTPUT_OFFSET, c[:, 1, :ch, :cw] + OUTPUT_OFFSET]
+        return self.planes(self.heads(x))

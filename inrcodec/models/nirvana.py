@@ -28,7 +28,6 @@ PE_BASE = 10000.0
 # The codec gives a network t = i / gop_size; the embedding reads u = TIME_SCALE * t, so frames of a
 # group of up to 32 keep at least one unit apart (the paper's g is the frame index in the group).
 TIME_SCALE = 32.0
-OUTPUT_OFFSET = 0.5
 PATCH_BATCH = 1024
 MAX_PARAMS = 1 << 24
 
@@ -72,8 +71,7 @@ class Nirvana(InrModel):
         self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.to_feature = nn.Linear(self.mlp_width, self.feature)
         self.convs = nn.ModuleList(nn.Conv2d(a, 4 * b, 3, padding=1) for a, b in zip(channels[:-1], channels[1:]))
-        self.head_y = nn.Conv2d(channels[-1], 4, 3, padding=1)
-        self.head_c = nn.Conv2d(channels[-1], 2 if chroma == "420" else 8, 3, padding=1)
+        self.make_heads(channels[-1])
         if sum(s.numel for s in self.tensor_specs()) > MAX_PARAMS:
             raise ValueError(f"nirvana network exceeds {MAX_PARAMS} parameters")
 
@@ -124,8 +122,7 @@ class Nirvana(InrModel):
         x = feats.view(-1, self.channels[0], self.h0, self.h0)
         for conv in self.convs:
             x = F.gelu(F.pixel_shuffle(conv(x), 2))
-        return F.conv2d(x, torch.cat([self.head_y.weight, self.head_c.weight]),
-                        torch.cat([self.head_y.bias, self.head_c.bias]), padding=1)
+        return self.heads(x)
 
     def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
         """Planes [Y, U, V] of the frames at time positions ``t`` (frame / gop_size), each [B, h, w]."""
@@ -144,11 +141,4 @@ class Nirvana(InrModel):
         # [B*P, k, half, half] -> [B, k, grid_h*half, grid_w*half]
         out = out.view(b, self.grid_h, self.grid_w, k, half, half).permute(0, 3, 1, 4, 2, 5)
         out = out.reshape(b, k, self.grid_h * half, self.grid_w * half)
-        y = F.pixel_shuffle(out[:, :4], 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
-        c = out[:, 4:]
-        if self.chroma == "420":
-            ch, cw = -(-self.height // 2), -(-self.width // 2)
-        else:
-            c = F.pixel_shuffle(c, 2)
-            ch, cw = self.height, self.width
-        return [y, c[:, 0, :ch, :cw] + OUTPUT_OFFSET, c[:, 1, :ch, :cw] + OUTPUT_OFFSET]
+        return self.planes(out)
