@@ -7,7 +7,6 @@ rebuilt by tools/make_conformance.py first (a deliberate act: commit the result 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 
@@ -16,20 +15,13 @@ import pytest
 
 from inrcodec.api import open as open_inr
 
+import make_conformance as tool  # tools/, on the path through pyproject.toml: the one definition of features, digests and sources
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 REGENERATE = os.environ.get("INRCODEC_REGENERATE") == "1"
 
 
-def _load_tool():
-    """tools/make_conformance.py as a module: the one definition of features, digests and sources."""
-    spec = importlib.util.spec_from_file_location("make_conformance", os.path.join(REPO, "tools", "make_conformance.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
 FEATURES = sorted(tool.FEATURES)
 
 

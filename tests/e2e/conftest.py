@@ -6,7 +6,6 @@ and shared; every encode uses a tiny network and a few iterations on the CPU.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -16,6 +15,8 @@ import pytest
 from inrcodec.api import encode, open as open_inr
 from inrcodec.io.video import open_video
 
+import make_conformance as tool  # tools/, on the path through pyproject.toml
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLE_48 = os.path.join(REPO, "samples", "carphone_48x32_8f.y4m")
 SAMPLE_37 = os.path.join(REPO, "samples", "carphone_37x29_6f.y4m")
@@ -24,15 +25,6 @@ SAMPLE_37 = os.path.join(REPO, "samples", "carphone_37x29_6f.y4m")
 FAST = {"quality": 1, "channels": (8, 8, 8), "iters": 60, "p_iters": 10, "device": "cpu", "threads": 1}
 
 
-def _load_conformance_tool():
-    """tools/make_conformance.py as a module (tools/ is not a package); it owns the synthetic clips."""
-    spec = importlib.util.spec_from_file_location("make_conformance", os.path.join(REPO, "tools", "make_conformance.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_conformance_tool()
 
 
 def fast_encode(src, dst, **options):

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+import bench_codec  # tools/, on the path through pyproject.toml
+
 from .conftest import REPO, SAMPLE_48
 
 
@@ -36,26 +38,13 @@ def test_bench_codec_writes_results(tmp_path):
         assert full["p_over_i_bytes"] == full["model_bytes"][1]["bytes"] / full["model_bytes"][0]["bytes"]
 
 
-def load_tool():
-    """tools/bench_codec.py as a module (tools/ is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_codec", os.path.join(REPO, "tools", "bench_codec.py"))
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the module executes.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_x265_comparison_reports_no_overlap_or_a_number():
-    tool = load_tool()
     far = [{"n_frames": 60, "bpp": 11.0, "psnr_yuv": 23.0}, {"n_frames": 60, "bpp": 12.0, "psnr_yuv": 24.0}]
-    result = tool.compare_x265(tool.DEFAULT_CLIP, far)
+    result = bench_codec.compare_x265(bench_codec.DEFAULT_CLIP, far)
     assert result["bd_rate_percent"] is None and result["bd_rate_reason"].startswith("no overlap")
     assert "no overlap" in result["text"]
     # Twice x265's rate at every x265 quality: +100 %.
-    doubled = [{"n_frames": 60, "bpp": 2 * r, "psnr_yuv": q} for r, q in tool.ANCHOR_X265_CARPHONE]
-    assert tool.compare_x265(tool.DEFAULT_CLIP, doubled)["bd_rate_percent"] == pytest.approx(100.0)
-    assert "skipped" in tool.compare_x265(tool.DEFAULT_CLIP, [{**row, "n_frames": 8} for row in doubled])
-    assert "skipped" in tool.compare_x265(tool.DEFAULT_CLIP.with_name("other.y4m"), doubled)
+    doubled = [{"n_frames": 60, "bpp": 2 * r, "psnr_yuv": q} for r, q in bench_codec.ANCHOR_X265_CARPHONE]
+    assert bench_codec.compare_x265(bench_codec.DEFAULT_CLIP, doubled)["bd_rate_percent"] == pytest.approx(100.0)
+    assert "skipped" in bench_codec.compare_x265(bench_codec.DEFAULT_CLIP, [{**row, "n_frames": 8} for row in doubled])
+    assert "skipped" in bench_codec.compare_x265(bench_codec.DEFAULT_CLIP.with_name("other.y4m"), doubled)
