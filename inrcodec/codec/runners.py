@@ -47,20 +47,25 @@ def _worker_init(threads: int, progress_queue) -> None:
     _progress_queue = progress_queue
 
 
-def _worker_progress(gom_index: int, label: str, done: int, total: int, values: dict) -> None:
+def _encode_job(job: GomJob, progress_queue) -> GomResult:
+    """One GOM in a worker, pool or Ray: progress goes to ``progress_queue`` (best effort, never
+    slowing the worker down), and a failure outside the InrError family becomes one WorkerError
+    line naming the GOM (the CLI prints it as it is)."""
+    def report(*event) -> None:
+        try:
+            progress_queue.put_nowait(event)
+        except Exception:
+            pass
     try:
-        _progress_queue.put_nowait((gom_index, label, done, total, values))
-    except queue.Full:
-        pass  # progress is best effort; never slow a worker down for it
+        return encode_gom(job, report if progress_queue is not None else None)
+    except InrError:
+        raise
+    except Exception as exc:
+        raise WorkerError(f"worker failed on GOM {job.gom_index}: {type(exc).__name__}: {exc}") from None
 
 
 def _worker_encode(job: GomJob) -> GomResult:
-    try:
-        return encode_gom(job, _worker_progress if _progress_queue is not None else None)
-    except InrError:
-        raise
-    except Exception as exc:  # keep the worker's story in one line for the CLI
-        raise WorkerError(f"worker failed on GOM {job.gom_index}: {type(exc).__name__}: {exc}") from None
+    return _encode_job(job, _progress_queue)
 
 
 def run_pool(jobs: Iterable[GomJob], workers: int, threads: int,
@@ -100,6 +105,8 @@ def _in_order(jobs: Iterable[GomJob], limit: int, submit, pending: deque) -> Ite
 
 
 def _drain(progress_queue, progress: GomProgress | None) -> None:
+    """Pass on every progress event waiting in the queue (multiprocessing or Ray: both raise a
+    subclass of queue.Empty when there is none)."""
     if progress_queue is None:
         return
     while True:
@@ -127,18 +134,7 @@ def default_threads(workers: int) -> int:
 def _ray_encode(job: GomJob, threads: int, progress_queue) -> GomResult:
     """A Ray task: one GOM, with the thread count the bytes depend on."""
     torch.set_num_threads(threads)
-
-    def report(*event):
-        try:
-            progress_queue.put_nowait(event)
-        except Exception:
-            pass  # best effort
-    try:
-        return encode_gom(job, report if progress_queue is not None else None)
-    except InrError:
-        raise
-    except Exception as exc:
-        raise WorkerError(f"worker failed on GOM {job.gom_index}: {type(exc).__name__}: {exc}") from None
+    return _encode_job(job, progress_queue)
 
 
 def run_ray(jobs: Iterable[GomJob], address: str | None, workers: int, threads: int, gpus_per_task: float,
@@ -167,8 +163,8 @@ def run_ray(jobs: Iterable[GomJob], address: str | None, workers: int, threads: 
     try:
         for head in _in_order(jobs, workers, lambda job: task.remote(job, threads, progress_queue), pending):
             while not ray.wait([head], timeout=POLL_S)[0]:
-                _drain_ray(progress_queue, progress)
-            _drain_ray(progress_queue, progress)
+                _drain(progress_queue, progress)
+            _drain(progress_queue, progress)
             try:
                 yield ray.get(head)
             except ray.exceptions.RayTaskError as err:
@@ -184,13 +180,3 @@ def run_ray(jobs: Iterable[GomJob], address: str | None, workers: int, threads: 
         if started_here:
             ray.shutdown()
 
-
-def _drain_ray(progress_queue, progress: GomProgress | None) -> None:
-    if progress_queue is None:
-        return
-    while not progress_queue.empty():
-        try:
-            event = progress_queue.get_nowait()
-        except Exception:
-            return
-        progress(*event)
