@@ -16,7 +16,7 @@ import torch
 from ..coders.blob import decompress_blob
 from ..container.chunks import BlobChunk, ModelChunk
 from ..container.reader import ContainerReader
-from ..errors import InrError, InrFormatError, InrInputError
+from ..errors import InrFormatError, InrInputError
 from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
 from .init import init_arrays, p_reference
@@ -105,12 +105,8 @@ class InrFile:
             if blob.raw_size != self._blob_bytes:  # checked before anything is decompressed
                 raise InrFormatError(f"GOP {chunk.gop_index}: residual BLOB of {blob.raw_size} bytes, "
                                      f"the architecture needs {self._blob_bytes}")
-            try:
-                qm.blob = decompress_blob(blob.data, blob.method, blob.raw_size)
-            except InrError:
-                raise
-            except (ValueError, KeyError) as exc:
-                raise InrFormatError(f"GOP {chunk.gop_index}: residual BLOB: {exc}") from None
+            # raises only InrFormatError (bad data) or InrUnsupportedError (unknown method)
+            qm.blob = decompress_blob(blob.data, blob.method, blob.raw_size)
         return qm
 
     def decode_gom_models(self, gom_index: int, last_gop: int | None = None
