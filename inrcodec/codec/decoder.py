@@ -21,7 +21,8 @@ from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
 from .init import init_arrays, p_reference
 from .render import render_frames
-from .weights import BLOB_TAG_RESIDUALS, KIND_I, QuantizedModel, decode_body, dequantize
+from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
+                      dequantize)
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -44,7 +45,7 @@ class InrFile:
         self._device = torch.device(device)
         self._model.to(self._device).eval()
         self._specs = self._model.tensor_specs()
-        self._blob_bytes = 4 * sum(spec.numel for spec in self._specs if spec.blob)  # residual BLOB size
+        self._has_blob = any(spec.blob for spec in self._specs)  # a residual BLOB per GOP (spec/models.md §3b)
         self._theta_init: list[np.ndarray] | None = None
         self._cache: tuple[int, list[np.ndarray]] | None = None  # (gop index, frames Y/U/V)
         self._state: tuple[int, list[np.ndarray]] | None = None  # last decoded model's weights
@@ -92,21 +93,22 @@ class InrFile:
             return dequantize(qm, None, self._specs)
         if prev is None:
             raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
-        return dequantize(qm, p_reference(self._init(), prev, qm.eps_code, [s.blob for s in self._specs]),
-                          self._specs)
+        keep = [s.blob for s in self._specs] if qm.blob_tag == BLOB_TAG_FLOAT else None
+        return dequantize(qm, p_reference(self._init(), prev, qm.eps_code, keep), self._specs)
 
     def _decode(self, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
         qm = decode_body(chunk.body, self._specs, int(chunk.kind), self.header.coder_id)
-        if self._blob_bytes:
-            mine = [b for b in blobs if b.gop_index == chunk.gop_index and b.tag == BLOB_TAG_RESIDUALS]
+        if self._has_blob:
+            mine = [b for b in blobs if b.gop_index == chunk.gop_index and b.tag in BLOB_TAGS]
             if len(mine) != 1:
                 raise InrFormatError(f"GOP {chunk.gop_index}: {len(mine)} residual BLOBs, the architecture needs 1")
             blob = mine[0]
-            if blob.raw_size != self._blob_bytes:  # checked before anything is decompressed
+            need = blob_raw_size(blob.tag, self._specs)
+            if blob.raw_size != need:  # checked before anything is decompressed
                 raise InrFormatError(f"GOP {chunk.gop_index}: residual BLOB of {blob.raw_size} bytes, "
-                                     f"the architecture needs {self._blob_bytes}")
+                                     f"the architecture needs {need}")
             # raises only InrFormatError (bad data) or InrUnsupportedError (unknown method)
-            qm.blob = decompress_blob(blob.data, blob.method, blob.raw_size)
+            attach_blob(qm, self._specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
         return qm
 
     def decode_gom_models(self, gom_index: int, last_gop: int | None = None
@@ -128,7 +130,7 @@ class InrFile:
         h = self.header
         if self._state is not None and self._state[0] == gop_index - 1 and gop_index % h.gom_size != 0:
             # sequential playback: the predecessor is at hand, decode just this GOP's model
-            if self._blob_bytes:  # the GOP's BLOB too: read the GOM's chunks
+            if self._has_blob:  # the GOP's BLOB too: read the GOM's chunks
                 gop_chunks = [c for c in self._reader.read_gom(h.gom_of_gop(gop_index)) if c.gop_index == gop_index]
             else:
                 gop_chunks = self._reader.read_models(gop_index)

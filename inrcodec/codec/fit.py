@@ -23,7 +23,8 @@ from torch.func import functional_call
 from ..models.base import InrModel
 from ..quant.entropy import segment_decay, segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
-from .weights import KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_blob, side_info_bytes
+from .weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
+                      side_info_bytes)
 
 PLANE_WEIGHTS = (6.0, 1.0, 1.0)  # JVET common test conditions
 STREAM_PAD_BITS = 16
@@ -94,9 +95,6 @@ def fit_gop(
     theta = torch.nn.Parameter(flat(start).to(device))
     ref = torch.zeros_like(theta) if reference is None else flat(reference).to(device)
     seg = torch.repeat_interleave(torch.arange(len(specs)), torch.tensor(sizes)).to(device)
-    # blob tensors (spec.blob) train in float: no quantization, no rate; their residual is stored
-    is_blob = [s.blob for s in specs]
-    blob_mask = seg.new_tensor(is_blob, dtype=torch.bool)[seg] if any(is_blob) else None
     counts = torch.tensor(sizes, dtype=torch.float32, device=device)
     if start_step_codes is None:
         log2_steps = [math.log2(float(np.std(a))) - 5.0 if a.size > 1 and np.std(a) > 0 else -8.0 for a in start]
@@ -119,7 +117,7 @@ def fit_gop(
     for it in range(cfg.iters):
         use_ste = it >= n_noise
         if use_ste and snapped is None:
-            snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes, is_blob)
+            snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
             snapped_steps = torch.tensor([step_from_code(c) for c in snapped], device=device)
         frac = it / max(1, cfg.iters - 1)
         lr_scale = min(1.0, (it + 1) / max(1, cfg.iters // 20)) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.98 + 0.02)
@@ -132,16 +130,10 @@ def fit_gop(
         step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
         y = (theta - ref) / step
         yq = quantize_ste(y) if use_ste else quantize_noise(y)
-        if blob_mask is not None:
-            yq = yq.masked_fill(blob_mask, 0.0)
         if it % DECAY_REFRESH == 0 or it == n_noise:
             decay = segment_decay(yq, seg, counts)
         bits = segment_laplace_bits(yq, seg, counts, decay)
         w = ref + yq * step
-        if blob_mask is not None:
-            # I-models train blob tensors in float; P-models keep them at the reference (a zero
-            # residual blob costs next to nothing, a float32 one about 4 bytes a value)
-            w = torch.where(blob_mask, theta if reference is None else ref, w)
         pred = functional_call(model, unflatten(w), (t_pos[idx],))
         dist, _ = weighted_mse(pred, [p[idx] for p in planes])
         ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
@@ -167,35 +159,30 @@ def fit_gop(
             cfg.progress(it, {"loss": loss.item(), "psnr": psnr, "kbits": bits.item() / 1000})
 
     if snapped is None:
-        snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes, is_blob)
-    symbols, blob_residuals = [], []
+        snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
+    symbols = []
     with torch.no_grad():
         parts = torch.split(theta - ref, sizes)
         for code, part, spec in zip(snapped, parts, specs):
-            if spec.blob:  # binary32 residual, exactly what the decoder adds to its reference
-                r = part if reference is None else torch.zeros_like(part)
-                blob_residuals.append(r.cpu().numpy().astype(np.float32).reshape(spec.shape))
-                symbols.append(np.zeros(spec.shape, np.int32))
-                continue
             symbols.append(torch.round(part / step_from_code(code)).to(torch.int32).cpu().numpy().reshape(spec.shape))
         # the training rate term, evaluated on the final integers
         q = torch.from_numpy(np.concatenate([s.ravel() for s in symbols]).astype(np.float32)).to(device)
         est_bits = float(STREAM_PAD_BITS) + float(segment_laplace_bits(q, seg, counts))
-    qmodel = QuantizedModel(KIND_I if reference is None else KIND_P, 0, snapped, symbols, pack_blob(blob_residuals))
+    qmodel = QuantizedModel(KIND_I if reference is None else KIND_P, 0, snapped, symbols)
+    if any(s.blob for s in specs):
+        # blob tensors train like the others (the rate term stands in for their compressed size);
+        # only their coding differs: their symbols go to the residual BLOB (spec/models.md §3b)
+        qmodel.blob = pack_symbol_blob([q for q, s in zip(symbols, specs) if s.blob])
+        qmodel.blob_tag = BLOB_TAG_SYMBOLS
     est_bits += 8 * side_info_bytes(qmodel)
     return FitResult(qmodel, est_bits, {"est_bits": est_bits, "rollbacks": n_rollbacks})
 
 
-def _snap(log2_steps: list[float], theta: torch.Tensor, ref: torch.Tensor, sizes: list[int],
-          is_blob: list[bool]) -> list[int]:
-    """Put every learned step on the file's grid, coarsening any that would overflow a symbol
-    (blob tensors, whose step is unused, get code 0)."""
+def _snap(log2_steps: list[float], theta: torch.Tensor, ref: torch.Tensor, sizes: list[int]) -> list[int]:
+    """Put every learned step on the file's grid, coarsening any that would overflow a symbol."""
     codes = []
     with torch.no_grad():
-        for l2, part, blob in zip(log2_steps, torch.split(theta - ref, sizes), is_blob):
-            if blob:
-                codes.append(0)
-                continue
+        for l2, part in zip(log2_steps, torch.split(theta - ref, sizes)):
             code = code_from_log2_step(l2)
             peak = float(part.abs().max()) if part.numel() else 0.0
             while peak / step_from_code(code) > MAX_ABS_SYMBOL - 1:

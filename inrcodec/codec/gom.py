@@ -25,7 +25,7 @@ from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
 from .presets import P_LR_FACTOR
 from .render import planes_to_tensors, render_frames
-from .weights import BLOB_TAG_RESIDUALS, KIND_I, KIND_P, decode_body, dequantize, encode_body
+from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
 GomProgress = Callable[[int, str, int, int, dict], None]
@@ -119,7 +119,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
                                  for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
             kind, eps_code = KIND_P, eps_code_from_mse(mse)
-            ref = p_reference(theta_init, prev_decoded, eps_code, [sp.blob for sp in specs])
+            ref = p_reference(theta_init, prev_decoded, eps_code)
             start, steps0 = ref, prev_steps
         iters = job.iters[j]
         cb = None
@@ -131,15 +131,15 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
                         seed=(h.seed * 1_000_003 + g) % 2**63, progress=cb)
         fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
         fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
-        body = encode_body(fit.qmodel, h.coder_id)
+        body = encode_body(fit.qmodel, h.coder_id, specs)
         result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body))
         n_bytes = len(body)
         decoded_q = decode_body(body, specs, kind, h.coder_id)  # closed loop
         if fit.qmodel.blob:
-            blob = blob_chunk(g, fit.qmodel.blob)
+            blob = blob_chunk(g, fit.qmodel.blob_tag, fit.qmodel.blob)
             result.chunks.append(blob)
             n_bytes += len(blob.data)
-            decoded_q.blob = decompress_blob(blob.data, blob.method, blob.raw_size)
+            attach_blob(decoded_q, specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
         if decoded_q.digest() != fit.qmodel.digest():
             raise RuntimeError(f"GOP {g}: the model body does not decode to what was coded")
         decoded = dequantize(decoded_q, ref, specs)
@@ -160,10 +160,10 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     return result
 
 
-def blob_chunk(gop_index: int, raw: bytes) -> BlobChunk:
+def blob_chunk(gop_index: int, tag: int, raw: bytes) -> BlobChunk:
     """The GOP's residual blob, compressed by whichever of zstd and LZMA is smaller (nirvana §4.1)."""
     name, data = compress_best(raw)
-    return BlobChunk(gop_index, BLOB_TAG_RESIDUALS, BLOB_CODECS.id_of(name), len(raw), data)
+    return BlobChunk(gop_index, tag, BLOB_CODECS.id_of(name), len(raw), data)
 
 
 def _fit_progress(progress: GomProgress, gom_index: int, label: str, iters: int):

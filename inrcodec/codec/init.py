@@ -42,9 +42,11 @@ def eps_code_from_mse(mse: float, sharpness: float = 50.0) -> int:
 
 
 def p_reference(theta_init: list[np.ndarray], previous: list[np.ndarray], eps_code: int,
-                blob: list[bool]) -> list[np.ndarray]:
-    """A P-model's reference: theta' (eq. 8) for quantized tensors; the previous model itself for
-    blob tensors (spec/models.md §3b), which P-models keep unchanged, so the interpolation's share
-    of random initialisation would stay in them for good."""
+                keep: list[bool] | None = None) -> list[np.ndarray]:
+    """A P-model's reference: theta' (eq. 8), except for the tensors flagged in ``keep``, whose
+    reference is the previous model itself: the blob tensors of a legacy binary32 residual BLOB
+    (spec/models.md §3b), which that layout kept unchanged in P-models."""
     mixed = interpolate_init(theta_init, previous, eps_code)
-    return [prev if b else m for m, prev, b in zip(mixed, previous, blob)]
+    if keep is None:
+        return mixed
+    return [prev if k else m for m, prev, k in zip(mixed, previous, keep)]

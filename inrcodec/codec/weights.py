@@ -7,7 +7,7 @@ Everything here is integer or exact binary32 arithmetic, so encoder and decoder 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,7 +31,9 @@ class QuantizedModel:
     eps_code: int  # P-models: interpolation factor eps = eps_code / 256; 0 for I-models
     step_codes: list[int]
     symbols: list[np.ndarray]  # int32, shaped like the tensors
-    blob: bytes = b""  # the BLOB payload of the blob tensors' residuals (pack_blob), empty if none
+    blob: bytes = b""  # the blob tensors' residual BLOB payload (raw, as its tag defines), empty if none
+    blob_tag: int = 0  # that BLOB's tag (BLOB_TAG_SYMBOLS or the legacy BLOB_TAG_FLOAT), 0 if none
+    blob_bounds: list[int] = field(default_factory=list)  # decoded bodies: the blob tensors' max_abs
 
     def digest(self) -> str:
         """MD5 of the decoded integers (step codes then symbols, little-endian int32; then the blob
@@ -44,32 +46,87 @@ class QuantizedModel:
         return h.hexdigest()
 
 
-BLOB_TAG_RESIDUALS = 1  # BLOB tag: binary32 residuals of the architecture's blob tensors
+# BLOB tags of the blob tensors' residuals (spec/models.md §3b)
+BLOB_TAG_FLOAT = 1  # legacy: binary32 residuals, byte-plane shuffled (read, no longer written)
+BLOB_TAG_SYMBOLS = 2  # the blob tensors' integer symbols, zig-zag uint16, byte-plane shuffled
+BLOB_TAGS = (BLOB_TAG_FLOAT, BLOB_TAG_SYMBOLS)
+_BLOB_VALUE_BYTES = {BLOB_TAG_FLOAT: 4, BLOB_TAG_SYMBOLS: 2}
+
+
+def blob_raw_size(tag: int, specs: list[TensorSpec]) -> int:
+    """The exact decompressed size a residual BLOB of ``tag`` must have for these tensors."""
+    return _BLOB_VALUE_BYTES[tag] * sum(s.numel for s in specs if s.blob)
+
+
+def _shuffle(values: np.ndarray) -> bytes:
+    """Byte-plane shuffle: every value's least significant byte first, then the second bytes...
+    (zstd and LZMA find the high planes, mostly zeros, very compressible; interleaved, much less)."""
+    return values.view(np.uint8).reshape(-1, values.itemsize).T.tobytes()
+
+
+def _unshuffle(data: bytes, dtype: str) -> np.ndarray:
+    size = np.dtype(dtype).itemsize
+    return np.frombuffer(data, np.uint8).reshape(size, -1).T.copy().view(dtype).ravel()
 
 
 def pack_blob(residuals: list[np.ndarray]) -> bytes:
-    """Blob tensors' binary32 residuals, in wire order, byte-plane shuffled (spec/models.md §3b):
-    every value's least significant byte first, then the second bytes... (zstd and LZMA find the
-    sign/exponent planes very compressible, the raw interleaved floats much less)."""
+    """Legacy BLOB_TAG_FLOAT payload: binary32 residuals in wire order, byte-plane shuffled."""
     if not residuals:
         return b""
-    flat = np.concatenate([np.ascontiguousarray(r, "<f4").ravel() for r in residuals])
-    return flat.view(np.uint8).reshape(-1, 4).T.tobytes()
+    return _shuffle(np.concatenate([np.ascontiguousarray(r, "<f4").ravel() for r in residuals]))
 
 
 def unpack_blob(data: bytes, specs: list[TensorSpec]) -> list[np.ndarray]:
     """Inverse of ``pack_blob`` for the blob tensors among ``specs``; the size must match exactly."""
-    shapes = [s.shape for s in specs if s.blob]
-    n = sum(s.numel for s in specs if s.blob)
-    if len(data) != 4 * n:
-        raise InrFormatError(f"BLOB of residuals has {len(data)} bytes, the architecture needs {4 * n}")
-    flat = np.frombuffer(data, np.uint8).reshape(4, n).T.copy().view("<f4").ravel()
-    out, pos = [], 0
-    for shape in shapes:
-        k = int(np.prod(shape))
-        out.append(flat[pos:pos + k].astype(np.float32).reshape(shape))
-        pos += k
+    if len(data) != blob_raw_size(BLOB_TAG_FLOAT, specs):
+        raise InrFormatError(f"BLOB of residuals has {len(data)} bytes, the architecture needs "
+                             f"{blob_raw_size(BLOB_TAG_FLOAT, specs)}")
+    return _split(_unshuffle(data, "<f4").astype(np.float32), specs)
+
+
+def pack_symbol_blob(symbols: list[np.ndarray]) -> bytes:
+    """BLOB_TAG_SYMBOLS payload: the blob tensors' symbols in wire order, zig-zag mapped to
+    uint16 little-endian and byte-plane shuffled (|symbol| < 128 leaves the high plane all zeros)."""
+    if not symbols:
+        return b""
+    flat = np.concatenate([np.asarray(s, np.int64).ravel() for s in symbols])
+    return _shuffle(np.where(flat >= 0, 2 * flat, -2 * flat - 1).astype("<u2"))
+
+
+def unpack_symbol_blob(data: bytes, specs: list[TensorSpec], bounds: list[int]) -> list[np.ndarray]:
+    """Inverse of ``pack_symbol_blob``; each tensor's symbols must stay within its body's max_abs."""
+    if len(data) != blob_raw_size(BLOB_TAG_SYMBOLS, specs):
+        raise InrFormatError(f"BLOB of symbols has {len(data)} bytes, the architecture needs "
+                             f"{blob_raw_size(BLOB_TAG_SYMBOLS, specs)}")
+    u = _unshuffle(data, "<u2").astype(np.int32)
+    out = _split(np.where(u % 2 == 0, u // 2, -(u + 1) // 2).astype(np.int32), specs)
+    for spec, sym, bound in zip([s for s in specs if s.blob], out, bounds):
+        if sym.size and int(np.abs(sym).max()) > bound:
+            raise InrFormatError(f"BLOB: a symbol of {spec.name} exceeds its max_abs {bound}")
     return out
+
+
+def _split(flat: np.ndarray, specs: list[TensorSpec]) -> list[np.ndarray]:
+    out, pos = [], 0
+    for spec in (s for s in specs if s.blob):
+        out.append(flat[pos:pos + spec.numel].reshape(spec.shape))
+        pos += spec.numel
+    return out
+
+
+def attach_blob(qm: QuantizedModel, specs: list[TensorSpec], tag: int, raw: bytes) -> None:
+    """Put a decompressed residual BLOB into a model parsed by ``decode_body``: symbols go to the
+    blob tensors' places; legacy float residuals stay in ``qm.blob`` for ``dequantize``."""
+    if tag == BLOB_TAG_SYMBOLS:
+        parts = iter(unpack_symbol_blob(raw, specs, qm.blob_bounds))
+        qm.symbols = [next(parts) if spec.blob else sym for spec, sym in zip(specs, qm.symbols)]
+    elif tag == BLOB_TAG_FLOAT:
+        if any(qm.blob_bounds) or any(c for c, spec in zip(qm.step_codes, specs) if spec.blob):
+            raise InrFormatError("model body: blob tensors with symbols beside a binary32 residual BLOB")
+        unpack_blob(raw, specs)  # size check
+    else:
+        raise InrFormatError(f"unknown residual BLOB tag {tag}")
+    qm.blob, qm.blob_tag = raw, tag
 
 
 def _zigzag(v: int) -> int:
@@ -89,20 +146,22 @@ def side_info_bytes(qm: QuantizedModel) -> int:
     return n
 
 
-def encode_body(qm: QuantizedModel, coder_id: int) -> bytes:
-    """Serialise a quantized model: per-tensor side information, then one coded stream."""
+def encode_body(qm: QuantizedModel, coder_id: int, specs: list[TensorSpec] | None = None) -> bytes:
+    """Serialise a quantized model: per-tensor side information, then one coded stream. Blob
+    tensors among ``specs`` get their step code and max_abs here; their symbols go to the BLOB."""
     w = ByteWriter()
     if qm.kind == KIND_P:
         w.u8(qm.eps_code, "eps_code")
     segments = []
-    for code, sym in zip(qm.step_codes, qm.symbols):
+    blob = [s.blob for s in specs] if specs is not None else [False] * len(qm.symbols)
+    for code, sym, is_blob in zip(qm.step_codes, qm.symbols, blob):
         flat = np.ascontiguousarray(sym, np.int32).ravel()
         max_abs = int(np.abs(flat).max()) if flat.size else 0
         if max_abs > MAX_ABS_SYMBOL:
             raise ValueError(f"symbol magnitude {max_abs} exceeds {MAX_ABS_SYMBOL}")
         w.uvarint(_zigzag(code), "step_code")
         w.uvarint(max_abs, "max_abs")
-        if max_abs > 0:
+        if max_abs > 0 and not is_blob:
             lap = fit_laplace_code(flat)
             w.u16(lap, "laplace_code")
             segments.append((flat, laplace_table(lap, max_abs)))
@@ -117,6 +176,7 @@ def decode_body(body: bytes, specs: list[TensorSpec], kind: int, coder_id: int) 
     step_codes: list[int] = []
     plan: list[tuple[TensorSpec, int]] = []
     segments = []
+    bounds = []
     for spec in specs:
         code = _unzigzag(r.uvarint(f"{spec.name} step_code"))
         if not MIN_STEP_CODE <= code <= MAX_STEP_CODE:
@@ -125,6 +185,9 @@ def decode_body(body: bytes, specs: list[TensorSpec], kind: int, coder_id: int) 
         if max_abs > MAX_ABS_SYMBOL:
             raise InrFormatError(f"model body: max_abs {max_abs} of {spec.name} exceeds {MAX_ABS_SYMBOL}")
         step_codes.append(code)
+        if spec.blob:  # symbols in the residual BLOB (§3b)
+            bounds.append(max_abs)
+            max_abs = 0
         plan.append((spec, max_abs))
         if max_abs > 0:
             lap = r.u16(f"{spec.name} laplace_code")
@@ -139,14 +202,14 @@ def decode_body(body: bytes, specs: list[TensorSpec], kind: int, coder_id: int) 
             symbols.append(np.zeros(spec.shape, np.int32))
         else:
             symbols.append(np.asarray(next(decoded), np.int32).reshape(spec.shape))
-    return QuantizedModel(kind, eps_code, step_codes, symbols)
+    return QuantizedModel(kind, eps_code, step_codes, symbols, blob_bounds=bounds)
 
 
 def dequantize(qm: QuantizedModel, reference: list[np.ndarray] | None,
                specs: list[TensorSpec] | None = None) -> list[np.ndarray]:
-    """Weights in binary32: q * step (exact) or, for blob tensors, the blob's residual; plus the
-    reference for P-models (one rounded add)."""
-    blobs = iter(unpack_blob(qm.blob, specs)) if specs is not None and any(s.blob for s in specs) else None
+    """Weights in binary32: q * step (exact) or, for blob tensors of a legacy float BLOB, the
+    blob's residual; plus the reference for P-models (one rounded add)."""
+    blobs = iter(unpack_blob(qm.blob, specs)) if qm.blob_tag == BLOB_TAG_FLOAT else None
     out = []
     for i, (code, sym) in enumerate(zip(qm.step_codes, qm.symbols)):
         if blobs is not None and specs[i].blob:

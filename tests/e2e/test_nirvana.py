@@ -1,8 +1,5 @@
-"""--model nirvana through the codec: round trip at QCIF and an odd size, bit-exact weights, seeking.
-
-(First step of the NIRVANA issue: every tensor is entropy-coded like gnerv's; the zstd/LZMA blobs
-for the conv layers come next.)
-"""
+"""--model nirvana through the codec: round trip at QCIF and an odd size, bit-exact weights, seeking,
+and the conv layers' integers in a zstd/LZMA residual BLOB instead of the arithmetic-coded body."""
 
 from __future__ import annotations
 
@@ -88,9 +85,10 @@ def test_any_resolution_same_parameter_count():
 
 
 def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
+    from inrcodec.codec.weights import BLOB_TAG_SYMBOLS
+    from inrcodec.coders.blob import BLOB_CODECS
     from inrcodec.container.chunks import BlobChunk, ModelChunk
     from inrcodec.container.reader import ContainerReader
-    from inrcodec.coders.blob import BLOB_CODECS
     path, _ = odd
     with ContainerReader(str(path)) as r:
         chunks = [c for g in range(r.header.n_goms) for c in r.read_gom(g)]
@@ -100,8 +98,8 @@ def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
     blobs = [c for c in chunks if isinstance(c, BlobChunk)]
     assert [b.gop_index for b in blobs] == [c.gop_index for c in chunks if isinstance(c, ModelChunk)]
     for b in blobs:
-        assert b.raw_size == 4 * n_blob and len(b.data) <= b.raw_size
-        assert BLOB_CODECS.name_of(b.method) in ("zstd", "lzma", "none")
+        assert b.tag == BLOB_TAG_SYMBOLS and b.raw_size == 2 * n_blob
+        assert BLOB_CODECS.name_of(b.method) in ("zstd", "lzma") and len(b.data) < b.raw_size / 2
 
 
 def test_pack_blob_round_trips_and_shuffles_byte_planes():
@@ -119,16 +117,33 @@ def test_pack_blob_round_trips_and_shuffles_byte_planes():
         unpack_blob(raw[:-1], specs)
 
 
-def test_p_models_keep_the_conv_layers_and_their_blob_is_tiny(odd):
+def test_symbol_blob_is_zigzag_uint16_in_byte_planes_and_checks_max_abs():
+    from inrcodec.codec.weights import pack_symbol_blob, unpack_symbol_blob
+    from inrcodec.errors import InrFormatError
+    from inrcodec.models.base import TensorSpec
+    a = np.array([[0, -1], [1, 300]], np.int32)
+    b = np.array([-300], np.int32)
+    specs = [TensorSpec("a", (2, 2), 1.0, True), TensorSpec("x", (4,), 1.0), TensorSpec("b", (1,), 0.0, True)]
+    raw = pack_symbol_blob([a, b])
+    zz = [0, 1, 2, 600, 599]  # zig-zag: 0, -1, 1, 300, -300
+    assert raw == bytes(v & 0xFF for v in zz) + bytes(v >> 8 for v in zz)
+    out = unpack_symbol_blob(raw, specs, [300, 300])
+    assert np.array_equal(out[0], a) and np.array_equal(out[1], b)
+    with pytest.raises(InrFormatError, match="exceeds its max_abs"):
+        unpack_symbol_blob(raw, specs, [300, 299])
+    with pytest.raises(InrFormatError, match="bytes"):
+        unpack_symbol_blob(raw[:-1], specs, [300, 300])
+
+
+def test_p_model_conv_residuals_are_sparse_and_their_blob_small(odd):
     path, summary = odd
     with open_inr(path) as f:
         specs = f._model.tensor_specs()
-        (g0, _, w0), (g1, qm1, w1) = list(f.decode_gom_models(0))
-    blob_idx = [i for i, s in enumerate(specs) if s.blob]
-    assert all(np.array_equal(w0[i], w1[i]) for i in blob_idx)  # previous + zero residual
-    assert not np.frombuffer(qm1.blob, np.uint8).any()
-    i_bytes, p_bytes = summary.gops[0].bytes, summary.gops[1].bytes
-    assert p_bytes < i_bytes / 4
+        (_, qm0, _), (_, qm1, _) = list(f.decode_gom_models(0))
+    conv = lambda qm: np.concatenate([q.ravel() for q, s in zip(qm.symbols, specs) if s.blob])
+    assert np.mean(conv(qm0) != 0) > 0.5  # the I-model's conv weights are coded, not left at zero
+    assert np.mean(conv(qm1) != 0) < 0.1  # the rate term keeps the P-model's residual sparse
+    assert summary.gops[1].bytes < summary.gops[0].bytes / 4
 
 
 def test_patch_and_mlp_options_reach_the_header(tmp_path):
