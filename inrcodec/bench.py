@@ -102,13 +102,15 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
     """The ``inrcodec enc`` command line for one quality.
 
     ``settings`` has the attributes gop, gom, preset, device, iters, p_iters, frames and threads
-    (an argparse namespace or :class:`BenchOptions`).
+    (an argparse namespace or :class:`BenchOptions`), optionally model and patch_size.
     """
     cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "--gop", str(settings.gop),
            "--gom", str(settings.gom), "--quality", str(quality), "--preset", settings.preset, "--device",
            settings.device, "--json", "--quiet"]
     for flag, value in (("--iters", settings.iters), ("--p-iters", settings.p_iters),
-                        ("--frames", settings.frames), ("--threads", settings.threads)):
+                        ("--frames", settings.frames), ("--threads", settings.threads),
+                        ("--model", getattr(settings, "model", None)),
+                        ("--patch-size", getattr(settings, "patch_size", None))):
         if value is not None:
             cmd += [flag, str(value)]
     return cmd

@@ -17,7 +17,8 @@ On the default clip the 6:1:1 PSNR-YUV curve is compared with x265 by BD-rate.
 a streaming codec's memory should not grow with the length of the input.
 
     python tools/bench_codec.py [CLIP] [--qualities 2,4,6] [--gop 30 --gom 2 --preset medium]
-        [--iters N --p-iters N --frames K --threads T] [--out out/bench] [--rss-loop N]
+        [--iters N --p-iters N --frames K --threads T] [--model nirvana --patch-size P]
+        [--scale-to WxH] [--out out/bench] [--rss-loop N]
 """
 
 from __future__ import annotations
@@ -200,6 +201,39 @@ def qualities(text: str) -> list[int]:
     return values
 
 
+def frame_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH, got {text!r}") from None
+    if w < 2 or h < 2:
+        raise argparse.ArgumentTypeError(f"frame size {text!r} too small")
+    return w, h
+
+
+def write_scaled(src: Path, size: tuple[int, int], n_frames: int | None, dst: Path) -> Path:
+    """The clip resampled to ``size`` (bilinear, each plane at its own chroma resolution), as y4m:
+    an upscaled clip for figures that depend on the resolution, not on the content."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from inrcodec.io.video import chroma_shape
+
+    info, frames = read_frames(src, n_frames)
+    w, h = size
+    ch, cw = chroma_shape(w, h, info.chroma)
+    with Y4MWriter(dst, w, h, info.fps_num, info.fps_den, info.chroma, info.color_range, info.chroma_siting) as out:
+        for frame in frames:
+            planes = []
+            for plane, shape in zip(frame, [(h, w), (ch, cw), (ch, cw)]):
+                t = torch.from_numpy(plane.astype(np.float32))[None, None]
+                t = F.interpolate(t, size=shape, mode="bilinear", align_corners=False)
+                planes.append(t[0, 0].round().clamp(0, 255).numpy().astype(np.uint8))
+            out.write_frame(tuple(planes))
+    return dst
+
+
 def parse_args(argv=None):
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -213,6 +247,10 @@ def parse_args(argv=None):
     p.add_argument("--frames", type=int, default=None, help="use only the first K frames")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads of every child process")
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="encoder device (decode: cpu)")
+    p.add_argument("--model", default=None, help="architecture (enc --model; default gnerv)")
+    p.add_argument("--patch-size", type=int, default=None, help="nirvana patch side (enc --patch-size)")
+    p.add_argument("--scale-to", type=frame_size, default=None, metavar="WxH",
+                   help="first resample the clip to WxH (bilinear), e.g. for the memory figure at 1280x720")
     p.add_argument("--out", type=Path, default=REPO / "out" / "bench", help="results and encoded files")
     p.add_argument("--rss-loop", type=int, default=None, metavar="N",
                    help=f"memory mode: clip vs clip repeated N times at the first quality "
@@ -228,6 +266,9 @@ def main(argv=None) -> None:
         raise SystemExit(f"bench_codec: clip not found: {src}")
     out_dir = args.out.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.scale_to is not None:
+        w, h = args.scale_to
+        src = write_scaled(src, args.scale_to, args.frames, out_dir / f"{src.stem}_{w}x{h}.y4m")
     try:
         if args.rss_loop is not None:
             run_rss_loop(args, src, out_dir)

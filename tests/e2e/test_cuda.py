@@ -65,3 +65,17 @@ def test_cuda_workers_give_the_same_bytes(tmp_path):
     fast_encode(SAMPLE_48, one, gop=2, gom=1, device="cuda", workers=1)
     fast_encode(SAMPLE_48, two, gop=2, gom=1, device="cuda", workers=2)
     assert two.read_bytes() == one.read_bytes()
+
+
+def test_nirvana_cuda_encode_decodes_on_cpu_within_one_code_value(tmp_path):
+    # the patch-wise model and its conv-layer BLOB on the GPU: integers come from the stream, so
+    # the CPU decoder sees what the GPU encoder measured, frames within float rounding
+    from inrcodec.metrics import psnr_yuv
+    path = tmp_path / "nirvana.inr"
+    summary = fast_encode(SAMPLE_48, path, gop=4, gom=2, device="cuda", model="nirvana", quality=1,
+                          channels=None, iters=60, p_iters=20)
+    cpu, gpu = frames_on(path, "cpu"), frames_on(path, "cuda")
+    for a, b in zip(cpu, gpu):
+        for pa, pb in zip(a, b):
+            assert np.max(np.abs(pa.astype(int) - pb.astype(int))) <= 1
+    assert abs(psnr_yuv(read_source(SAMPLE_48), cpu)["psnr_yuv"] - summary.psnr_yuv) < 0.05
