@@ -6,6 +6,8 @@ Standard library only, so a file can be inspected or repaired without numpy or t
 from .chunks import (
     AncillaryChunk,
     BlobChunk,
+    LayerHeader,
+    LayerSpec,
     ModelChunk,
     SequenceHeader,
     header_fields,
@@ -22,6 +24,8 @@ __all__ = [
     "ContainerReader",
     "ContainerWriter",
     "IndexEntry",
+    "LayerHeader",
+    "LayerSpec",
     "ModelChunk",
     "ModelKind",
     "SequenceHeader",

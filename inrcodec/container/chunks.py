@@ -187,6 +187,8 @@ _ANY_U8 = _Field("value", 1, _between(0, _U8), "0..255")
 _BLOB_RAW_SIZE = _Field(
     "value", "varint", _between(0, spec.MAX_BLOB_RAW_BYTES), f"0..{spec.MAX_BLOB_RAW_BYTES}"
 )
+_ANY_U64 = _Field("value", 8, _between(0, _U64), "0..2**64-1")
+_RESIDUAL_SCALE = _Field("residual_scale", 4, _between(1, spec.MAX_RESIDUAL_SCALE), f"1..{spec.MAX_RESIDUAL_SCALE}")
 _N_ARCH_PARAMS = _Field(
     "n_arch_params", "varint", _between(0, spec.MAX_ARCH_PARAMS), f"0..{spec.MAX_ARCH_PARAMS}"
 )
@@ -332,6 +334,82 @@ def write_header(w: ByteWriter, header: SequenceHeader) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# §5.6 LHDR
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One residual layer k >= 1: its network, the scale of its residual target, its seed (§5.6)."""
+
+    arch_id: int
+    arch_params: tuple[int, ...]
+    residual_scale: int
+    seed: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arch_params", tuple(self.arch_params))
+        _check_field(_ANY_U8, self.arch_id, "LHDR arch_id: ")
+        if len(self.arch_params) > spec.MAX_ARCH_PARAMS:
+            raise InrFormatError(f"LHDR: {len(self.arch_params)} arch_params, at most {spec.MAX_ARCH_PARAMS}")
+        for v in self.arch_params:
+            _check_field(_ANY_VARINT, v, "LHDR arch_params: ")
+        _check_field(_RESIDUAL_SCALE, self.residual_scale, "LHDR residual_scale: ")
+        _check_field(_ANY_U64, self.seed, "LHDR seed: ")
+
+
+@dataclass(frozen=True)
+class LayerHeader:
+    """LHDR: the residual layers 1..n_layers-1 that follow the base layer of SHDR (§5.6)."""
+
+    residual: tuple[LayerSpec, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "residual", tuple(self.residual))
+        if not spec.MIN_LAYERS <= self.n_layers <= spec.MAX_LAYERS:
+            raise InrFormatError(
+                f"LHDR: n_layers {self.n_layers} not allowed (allowed: {spec.MIN_LAYERS}..{spec.MAX_LAYERS})"
+            )
+
+    @property
+    def n_layers(self) -> int:
+        """All layers, the base layer included."""
+        return 1 + len(self.residual)
+
+
+def read_layer_header(r: ByteReader) -> LayerHeader:
+    """Parse an LHDR payload (§5.6)."""
+    at = r.pos
+    n = r.u8("LHDR n_layers")
+    if not spec.MIN_LAYERS <= n <= spec.MAX_LAYERS:
+        raise InrFormatError(
+            f"LHDR at offset {at}: n_layers {n} not allowed (allowed: {spec.MIN_LAYERS}..{spec.MAX_LAYERS})"
+        )
+    layers = []
+    for k in range(1, n):
+        arch_id = r.u8(f"LHDR layer {k} arch_id")
+        n_params = r.uvarint(f"LHDR layer {k} n_arch_params")
+        _check_field(_N_ARCH_PARAMS, n_params, f"LHDR layer {k}: ")
+        params = tuple(r.uvarint(f"LHDR layer {k} arch_params[{i}]") for i in range(n_params))
+        scale = r.u32(f"LHDR layer {k} residual_scale")
+        _check_field(_RESIDUAL_SCALE, scale, f"LHDR layer {k}: ")
+        layers.append(LayerSpec(arch_id, params, scale, r.u64(f"LHDR layer {k} seed")))
+    r.expect_end("LHDR")
+    return LayerHeader(tuple(layers))
+
+
+def write_layer_header(w: ByteWriter, lh: LayerHeader) -> None:
+    """Write an LHDR payload (§5.6)."""
+    w.u8(lh.n_layers, "LHDR n_layers")
+    for layer in lh.residual:
+        w.u8(layer.arch_id, "LHDR arch_id")
+        w.uvarint(len(layer.arch_params), "LHDR n_arch_params")
+        for v in layer.arch_params:
+            w.uvarint(v, "LHDR arch_params")
+        w.u32(layer.residual_scale, "LHDR residual_scale")
+        w.u64(layer.seed, "LHDR seed")
+
+
+# ---------------------------------------------------------------------------------------------
 # §5.2 MODL
 
 
@@ -359,12 +437,14 @@ def _check_gop_in_sequence(gop_index: int, header: SequenceHeader, where: str) -
         raise InrFormatError(f"{where}: gop_index {gop_index} outside 0..{header.n_gops - 1}")
 
 
-def check_model(chunk: ModelChunk, header: SequenceHeader, where: str) -> None:
-    """Check a MODL against the header: GOP in range, I-model exactly at GOM starts (§5.2)."""
+def check_model(chunk: ModelChunk, header: SequenceHeader, where: str, n_layers: int = 1) -> None:
+    """Check a MODL against the header: GOP in range, a layer the file has (LHDR), I-model
+    exactly at GOM starts (§5.2)."""
     _check_gop_in_sequence(chunk.gop_index, header, where)
-    if chunk.layer != 0:
-        raise InrUnsupportedError(
-            f"{where}: model layer {chunk.layer} (progressive layers) needs a newer reader"
+    if chunk.layer >= n_layers:
+        raise InrFormatError(
+            f"{where}: model layer {chunk.layer}, but the file has {n_layers} layer"
+            f"{'s' if n_layers > 1 else ' (no LHDR)'}"
         )
     starts_gom = chunk.gop_index % header.gom_size == 0
     if starts_gom != (chunk.kind == spec.ModelKind.I):
@@ -375,8 +455,8 @@ def check_model(chunk: ModelChunk, header: SequenceHeader, where: str) -> None:
         )
 
 
-def read_model(r: ByteReader, header: SequenceHeader) -> ModelChunk:
-    """Parse a MODL payload and check it against the header (§5.2)."""
+def read_model(r: ByteReader, header: SequenceHeader, n_layers: int = 1) -> ModelChunk:
+    """Parse a MODL payload and check it against the header and layer count (§5.2)."""
     at = r.pos
     gop_index = r.uvarint("MODL gop_index")
     kind = r.u8("MODL kind")
@@ -385,7 +465,7 @@ def read_model(r: ByteReader, header: SequenceHeader) -> ModelChunk:
     layer = r.u8("MODL layer")
     body = r.rest("MODL body")
     chunk = ModelChunk(gop_index=gop_index, kind=spec.ModelKind(kind), body=body, layer=layer)
-    check_model(chunk, header, f"MODL at offset {at}")
+    check_model(chunk, header, f"MODL at offset {at}", n_layers)
     return chunk
 
 
@@ -568,32 +648,55 @@ class AncillaryChunk:
 
 
 class GopOrder:
-    """Checks that payload chunks come GOP after GOP, each GOP opened by its MODL (§4.3, §6)."""
+    """Checks that payload chunks come GOP after GOP, each GOP opened by its MODLs of layers
+    0, 1, ... n_layers-1 in turn, each followed by its BLOBs (§4.3, §6)."""
 
-    def __init__(self, header: SequenceHeader, first_gop: int = 0) -> None:
+    def __init__(self, header: SequenceHeader, first_gop: int = 0, n_layers: int = 1) -> None:
         self.n_gops = header.n_gops
+        self.n_layers = n_layers
         self.next_gop = first_gop
         self.open_gop: int | None = None
+        self.next_layer = n_layers  # the open GOP's next layer; n_layers when it has them all
 
-    def model(self, gop_index: int, where: str) -> None:
-        """Accept the MODL of ``gop_index`` or raise."""
-        if gop_index != self.next_gop:
+    def model(self, gop_index: int, where: str, layer: int | None = None) -> int:
+        """Accept the next MODL, of ``gop_index`` (and ``layer``, when known), and return its
+        layer; index entries do not carry the layer, so for them it is the one expected."""
+        if self.next_layer < self.n_layers:
+            want_gop, want_layer = self.open_gop, self.next_layer
+        else:
+            want_gop, want_layer = self.next_gop, 0
+        got = want_layer if layer is None else layer
+        if (gop_index, got) != (want_gop, want_layer):
+            layers = f" layer {got}" if self.n_layers > 1 else ""
+            wanted = f" layer {want_layer}" if self.n_layers > 1 else ""
             raise InrFormatError(
-                f"{where}: MODL of GOP {gop_index} where the MODL of GOP {self.next_gop} "
-                "was expected (payload chunks go in GOP order, one MODL per GOP)"
+                f"{where}: MODL of GOP {gop_index}{layers} where the MODL of GOP {want_gop}{wanted} "
+                f"was expected (payload chunks go in GOP order, one MODL per GOP and layer)"
             )
-        self.open_gop = gop_index
-        self.next_gop += 1
+        if got == 0:
+            self.open_gop = gop_index
+            self.next_gop += 1
+        self.next_layer = got + 1
+        return got
 
-    def blob(self, gop_index: int, where: str) -> None:
-        """Accept a BLOB of ``gop_index`` or raise."""
+    def blob(self, gop_index: int, where: str) -> int:
+        """Accept a BLOB of ``gop_index`` or raise; return the layer it belongs to (that of the
+        MODL before it)."""
         if gop_index != self.open_gop:
             raise InrFormatError(
                 f"{where}: BLOB of GOP {gop_index} outside that GOP's run of chunks "
                 f"(current GOP: {self.open_gop}); a GOP's BLOBs follow its MODL"
             )
+        return self.next_layer - 1
+
+    @property
+    def gop_done(self) -> bool:
+        """True when the open GOP (if any) has had the MODLs of all its layers."""
+        return self.next_layer == self.n_layers
 
     def expect_through(self, last_gop: int, where: str) -> None:
-        """Raise unless every GOP up to ``last_gop`` has had its MODL."""
+        """Raise unless every GOP up to ``last_gop`` has had its MODLs (every layer)."""
         if self.next_gop != last_gop + 1:
             raise InrFormatError(f"{where}: no MODL for GOP {self.next_gop}")
+        if not self.gop_done:
+            raise InrFormatError(f"{where}: no MODL of layer {self.next_layer} for GOP {self.open_gop}")

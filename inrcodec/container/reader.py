@@ -17,6 +17,7 @@ from .chunks import (
     BlobChunk,
     GopOrder,
     IndexRecord,
+    LayerHeader,
     ModelChunk,
     RawChunk,
     SequenceHeader,
@@ -26,6 +27,7 @@ from .chunks import (
     read_chunk_head,
     read_header,
     read_index,
+    read_layer_header,
     read_model,
     read_trailer,
 )
@@ -43,9 +45,10 @@ _MAX_CHUNK_HEAD_BYTES = spec.CHUNK_TYPE_BYTES + spec.MAX_UVARINT_BYTES
 _MODL = spec.ChunkType.MODL.code
 _BLOB = spec.ChunkType.BLOB.code
 _SHDR = spec.ChunkType.SHDR.code
+_LHDR = spec.ChunkType.LHDR.code
 _GIDX = spec.ChunkType.GIDX.code
 _IEND = spec.ChunkType.IEND.code
-_STRUCTURE = (_SHDR, _GIDX, _IEND)
+_STRUCTURE = (_SHDR, _LHDR, _GIDX, _IEND)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class ChunkInfo:
     total_size: int
     gop_index: int | None = None
     kind: spec.ModelKind | None = None
+    layer: int | None = None  # MODL: its layer; BLOB: the layer of the MODL before it
 
 
 class _Source:
@@ -192,6 +196,8 @@ class ContainerReader:
             )
         self.header: SequenceHeader = read_header(shdr.reader())
         self._header_end = spec.PREAMBLE_BYTES + shdr.total_size
+        self.layers: LayerHeader | None = self._read_layer_header()
+        self.n_layers = 1 if self.layers is None else self.layers.n_layers
         if self.salvage:
             self._salvage()
         else:
@@ -199,6 +205,24 @@ class ContainerReader:
                 self._load_index()
             except InrFormatError as err:
                 raise type(err)(f"{err}{_SALVAGE_HINT}") from err
+
+    def _read_layer_header(self) -> LayerHeader | None:
+        """The LHDR chunk right after SHDR, if the file has one (§5.6); moves the chunk area on."""
+        at = self._header_end
+        if self.file_size - at < spec.CHUNK_TYPE_BYTES or self._src.read_at(at, spec.CHUNK_TYPE_BYTES) != _LHDR:
+            return None
+        raw = self._chunk_at(at, self.file_size)
+        layers = read_layer_header(raw.reader())
+        if self.min_reader_version < spec.LAYERED_VERSION:
+            raise InrFormatError(
+                f"LHDR at offset {at} in a file whose min_reader_version is {self.min_reader_version}; "
+                f"progressive layers need {spec.LAYERED_VERSION}"
+            )
+        self._header_end = at + raw.total_size
+        return layers
+
+    def _order(self, first_gop: int = 0) -> GopOrder:
+        return GopOrder(self.header, first_gop, self.n_layers)
 
     def _chunk_at(self, offset: int, end: int) -> RawChunk:
         """Read and verify the chunk at ``offset``; it must end by ``end``."""
@@ -233,7 +257,7 @@ class ContainerReader:
                 f"but IEND begins at {iend_at}"
             )
         records = read_index(gidx.reader(), self.header).records
-        order = GopOrder(self.header)
+        order = self._order()
         for i, rec in enumerate(records):
             where = f"GIDX entry {i}"
             if not self._header_end <= rec.offset < index_at:
@@ -271,11 +295,13 @@ class ContainerReader:
     def _set_index(self, records: list[IndexRecord], area_end: int) -> None:
         """Entries and GOM byte ranges from the records of whole GOMs ending at ``area_end``."""
         gom_size = self.header.gom_size
-        # A GOM starts at its I-model: the MODL of a GOP whose index is a multiple of gom_size.
+        # A GOM starts at its I-model: the first MODL (layer 0) of a GOP whose index is a
+        # multiple of gom_size.
         starts = [
             i
             for i, rec in enumerate(records)
             if rec.code == spec.IndexCode.MODL and rec.gop_index % gom_size == 0
+            and (i == 0 or records[i - 1].gop_index != rec.gop_index)
         ]
         ends = [rec.offset for rec in records[1:]] + [area_end]
         self.entries: list[IndexEntry] = [
@@ -289,7 +315,7 @@ class ContainerReader:
 
     def _salvage(self) -> None:
         """Salvage mode: scan from SHDR, keep the GOMs completed before the first damage (§7.3)."""
-        order = GopOrder(self.header)
+        order = self._order()
         records: list[IndexRecord] = []
         n_whole = 0  # records belonging to GOMs known to be complete
         area_end = self._header_end
@@ -315,7 +341,7 @@ class ContainerReader:
                 if self._gom_boundary(pos, order):
                     n_whole, area_end = len(records), pos
                 break
-            if isinstance(chunk, ModelChunk) and chunk.gop_index % self.header.gom_size == 0:
+            if isinstance(chunk, ModelChunk) and chunk.gop_index % self.header.gom_size == 0 and chunk.layer == 0:
                 # Reaching the next GOM's I-model proves the previous GOM lost nothing at its end.
                 n_whole, area_end = len(records), pos
             if chunk is not None:
@@ -329,8 +355,9 @@ class ContainerReader:
             )
 
     def _open_gom_complete(self, order: GopOrder) -> bool:
-        """True when every GOP of the GOM in progress has had its MODL."""
-        return order.next_gop % self.header.gom_size == 0 or order.next_gop == self.header.n_gops
+        """True when every GOP of the GOM in progress has had its MODLs (every layer)."""
+        gops_done = order.next_gop % self.header.gom_size == 0 or order.next_gop == self.header.n_gops
+        return gops_done and order.gop_done
 
     def _gom_boundary(self, pos: int, order: GopOrder) -> bool:
         """True when the damaged chunk at ``pos`` still reads as GIDX or MODL at a GOM's end.
@@ -346,8 +373,8 @@ class ContainerReader:
         """Parse a chunk between SHDR and GIDX: payload checked for order, ancillary skipped."""
         where = f"{raw.name} at offset {raw.offset}"
         if raw.code == _MODL:
-            chunk = read_model(raw.reader(), self.header)
-            order.model(chunk.gop_index, where)
+            chunk = read_model(raw.reader(), self.header, self.n_layers)
+            order.model(chunk.gop_index, where, chunk.layer)
             return chunk
         if raw.code == _BLOB:
             chunk = read_blob(raw.reader(), self.header)
@@ -382,7 +409,7 @@ class ContainerReader:
         start, end = self._gom_ranges[gom_index]
         r = ByteReader(self._src.read_at(start, end - start), base=start)
         gops = self.header.gops_of_gom(gom_index)
-        order = GopOrder(self.header, first_gop=gops[0])
+        order = self._order(first_gop=gops[0])
         out: list[ModelChunk | BlobChunk] = []
         pending = iter(entries)
         while r.remaining:
@@ -406,7 +433,7 @@ class ContainerReader:
         return out
 
     def read_models(self, gop_index: int) -> list[ModelChunk]:
-        """The MODL chunks of GOP ``gop_index`` (one in v1), reading only those chunks."""
+        """The MODL chunks of GOP ``gop_index`` (one per layer, in layer order), reading only those chunks."""
         gom_index = self.header.gom_of_gop(gop_index)
         out = []
         for entry in self.gom_entries(gom_index):
@@ -417,11 +444,11 @@ class ContainerReader:
                 raise InrFormatError(
                     f"index entry {entry} points at a {raw.name} chunk, not MODL"
                 )
-            chunk = read_model(raw.reader(), self.header)
-            if chunk.gop_index != gop_index:
+            chunk = read_model(raw.reader(), self.header, self.n_layers)
+            if chunk.gop_index != gop_index or chunk.layer != len(out):
                 raise InrFormatError(
-                    f"MODL at offset {raw.offset} holds GOP {chunk.gop_index}, the index says "
-                    f"{gop_index}"
+                    f"MODL at offset {raw.offset} holds GOP {chunk.gop_index} layer {chunk.layer}, "
+                    f"the index says GOP {gop_index} layer {len(out)}"
                 )
             out.append(chunk)
         return out
@@ -440,30 +467,32 @@ class ContainerReader:
             return self._walked
         infos: list[ChunkInfo] = []
         coded = 0
+        layer = 0  # a BLOB belongs to the layer of the MODL before it
         pos = spec.PREAMBLE_BYTES
         while pos < self.file_size:
             try:
                 raw = self._chunk_at(pos, self.file_size)
-                info, n_coded = self._describe(raw)
+                info, n_coded = self._describe(raw, layer)
             except (InrFormatError, InrUnsupportedError):
                 if self.salvage:
                     break
                 raise
+            layer = info.layer if info.layer is not None else layer
             infos.append(info)
             coded += n_coded
             pos += raw.total_size
         self._walked = (infos, coded)
         return self._walked
 
-    def _describe(self, raw: RawChunk) -> tuple[ChunkInfo, int]:
+    def _describe(self, raw: RawChunk, layer: int) -> tuple[ChunkInfo, int]:
         """A chunk's listing and its coded bytes (MODL body or BLOB data; 0 otherwise)."""
         sizes = (raw.name, raw.offset, len(raw.payload), raw.total_size)
         if raw.code == _MODL:
-            m = read_model(raw.reader(), self.header)
-            return ChunkInfo(*sizes, gop_index=m.gop_index, kind=m.kind), len(m.body)
+            m = read_model(raw.reader(), self.header, self.n_layers)
+            return ChunkInfo(*sizes, gop_index=m.gop_index, kind=m.kind, layer=m.layer), len(m.body)
         if raw.code == _BLOB:
             b = read_blob(raw.reader(), self.header)
-            return ChunkInfo(*sizes, gop_index=b.gop_index), len(b.data)
+            return ChunkInfo(*sizes, gop_index=b.gop_index, layer=layer), len(b.data)
         if is_critical(raw.code) and raw.code not in _STRUCTURE:
             raise InrUnsupportedError(
                 f"{raw.name} at offset {raw.offset}: unknown critical chunk type; this reader "

@@ -15,8 +15,9 @@ MAGIC_BYTES = len(MAGIC)
 # §3: signature + writer_version u16 + min_reader_version u16.
 PREAMBLE_BYTES = MAGIC_BYTES + 2 + 2  # 12
 
-READER_VERSION = 1  # §3.2: the highest min_reader_version this reader accepts
-WRITER_VERSION = 1  # §3.2: the version this writer writes by default
+READER_VERSION = 2  # §3.2: the highest min_reader_version this reader accepts
+WRITER_VERSION = 1  # §3.2: the version this writer writes by default (files of one layer)
+LAYERED_VERSION = 2  # §3.2, §5.6: the version of files with progressive layers (an LHDR chunk)
 MAX_VERSION = 0xFFFF  # u16
 
 # §2.2: LEB128 unsigned varint: at most 10 bytes, value < 2**64.
@@ -34,6 +35,11 @@ MAX_DIMENSION = 16384  # pixels, width and height
 MAX_FRAMES = 10**7  # n_frames and gop_size
 MAX_ARCH_PARAMS = 64  # n_arch_params
 
+# §5.6 LHDR: progressive layers.
+MIN_LAYERS = 2  # an LHDR is present only for two layers or more
+MAX_LAYERS = 8  # n_layers, inclusive
+MAX_RESIDUAL_SCALE = 2**24  # residual_scale, inclusive (>= 1)
+
 # §5.3 BLOB.
 MAX_BLOB_RAW_BYTES = 2**28  # raw_size, inclusive
 
@@ -49,6 +55,7 @@ class ChunkType(enum.IntEnum):
     """Chunk types of §4.2; the value is the 4 ASCII letters read as a big-endian u32."""
 
     SHDR = int.from_bytes(b"SHDR", "big")
+    LHDR = int.from_bytes(b"LHDR", "big")
     MODL = int.from_bytes(b"MODL", "big")
     BLOB = int.from_bytes(b"BLOB", "big")
     GIDX = int.from_bytes(b"GIDX", "big")

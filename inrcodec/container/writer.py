@@ -23,6 +23,7 @@ from .chunks import (
     GopOrder,
     IndexChunk,
     IndexRecord,
+    LayerHeader,
     ModelChunk,
     SequenceHeader,
     Trailer,
@@ -32,6 +33,7 @@ from .chunks import (
     write_chunk,
     write_header,
     write_index,
+    write_layer_header,
     write_model,
     write_trailer,
 )
@@ -50,17 +52,24 @@ class ContainerWriter:
         target: str | os.PathLike[str] | BinaryIO,
         header: SequenceHeader,
         *,
-        writer_version: int = spec.WRITER_VERSION,
-        min_reader_version: int = spec.READER_VERSION,
+        layers: LayerHeader | None = None,
+        writer_version: int | None = None,
+        min_reader_version: int | None = None,
         resumable: bool = False,
     ) -> None:
+        # §3.2: a file of one layer obeys version 1; progressive layers (LHDR) need version 2
+        version = spec.WRITER_VERSION if layers is None else spec.LAYERED_VERSION
+        writer_version = version if writer_version is None else writer_version
+        min_reader_version = version if min_reader_version is None else min_reader_version
         if not 1 <= min_reader_version <= writer_version <= spec.MAX_VERSION:
             raise InrFormatError(
                 f"versions must satisfy 1 <= min_reader_version ({min_reader_version}) <= "
                 f"writer_version ({writer_version}) <= {spec.MAX_VERSION}"
             )
         self.header = header
-        self._order = GopOrder(header)
+        self.layers = layers
+        self.n_layers = 1 if layers is None else layers.n_layers
+        self._order = GopOrder(header, n_layers=self.n_layers)
         self._records: list[IndexRecord] = []
         self._offset = 0
         self._closed = False
@@ -84,10 +93,14 @@ class ContainerWriter:
         w = ByteWriter()
         write_header(w, header)
         self._emit(spec.ChunkType.SHDR.code, w.getvalue())
+        if layers is not None:
+            w = ByteWriter()
+            write_layer_header(w, layers)
+            self._emit(spec.ChunkType.LHDR.code, w.getvalue())
 
     @classmethod
     def resume(cls, target: str | os.PathLike[str], header: SequenceHeader,
-               records: Iterable[IndexRecord], offset: int) -> ContainerWriter:
+               records: Iterable[IndexRecord], offset: int, layers: LayerHeader | None = None) -> ContainerWriter:
         """Continue the resumable write of ``target`` from its partial file's first ``offset`` bytes.
 
         ``records`` are the index records of the payload chunks in those bytes, whole GOMs only;
@@ -96,11 +109,13 @@ class ContainerWriter:
         """
         self = cls.__new__(cls)
         self.header = header
+        self.layers = layers
+        self.n_layers = 1 if layers is None else layers.n_layers
         self._path = os.fspath(target)
         self._tmp = partial_path(self._path)
         self._records = list(records)
         next_gop = 1 + max((r.gop_index for r in self._records), default=-1)
-        self._order = GopOrder(header, first_gop=next_gop)
+        self._order = GopOrder(header, first_gop=next_gop, n_layers=self.n_layers)
         self._offset = offset
         self._closed = False
         try:
@@ -152,8 +167,8 @@ class ContainerWriter:
     def write_model(self, chunk: ModelChunk) -> int:
         """Append a MODL chunk; returns its file offset."""
         where = f"write_model(GOP {chunk.gop_index})"
-        check_model(chunk, self.header, where)
-        self._order.model(chunk.gop_index, where)
+        check_model(chunk, self.header, where, self.n_layers)
+        self._order.model(chunk.gop_index, where, chunk.layer)
         w = ByteWriter()
         write_model(w, chunk)
         offset = self._emit(spec.ChunkType.MODL.code, w.getvalue())
@@ -265,13 +280,14 @@ def serialize(
     header: SequenceHeader,
     chunks: Iterable[ModelChunk | BlobChunk | AncillaryChunk],
     *,
-    writer_version: int = spec.WRITER_VERSION,
-    min_reader_version: int = spec.READER_VERSION,
+    layers: LayerHeader | None = None,
+    writer_version: int | None = None,
+    min_reader_version: int | None = None,
 ) -> bytes:
     """A whole .inr file as bytes, chunks written in the order given."""
     out = io.BytesIO()
     writer = ContainerWriter(
-        out, header, writer_version=writer_version, min_reader_version=min_reader_version
+        out, header, layers=layers, writer_version=writer_version, min_reader_version=min_reader_version
     )
     for chunk in chunks:
         if isinstance(chunk, ModelChunk):

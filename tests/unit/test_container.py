@@ -328,8 +328,8 @@ class TestOpen:
             ContainerReader(preamble()[:10])
 
     def test_rejects_newer_min_reader_version(self):
-        data = assemble(HEADER, gop_chunks(HEADER), pre=preamble(3, 2))
-        with pytest.raises(InrUnsupportedError, match="reader version 2"):
+        data = assemble(HEADER, gop_chunks(HEADER), pre=preamble(3, 3))
+        with pytest.raises(InrUnsupportedError, match="reader version 3"):
             ContainerReader(data)
 
     def test_accepts_newer_writer_version(self):
@@ -482,7 +482,7 @@ class TestOpen:
         with pytest.raises(InrFormatError, match="kind 5"):
             ContainerReader(assemble(HEADER, body)).read_gom(0)
         body[0] = ("MODL", 0, make_chunk(b"MODL", model_payload(0, 0, b"x", layer=1)))
-        with pytest.raises(InrUnsupportedError, match="layer 1"):
+        with pytest.raises(InrFormatError, match="layer 1, but the file has 1 layer"):
             ContainerReader(assemble(HEADER, body)).read_gom(0)
 
     def test_rejects_blob_raw_size_over_limit(self):
