@@ -22,20 +22,29 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, **opti
     return _encode(src, dst, EncodeOptions(**options), progress=progress)
 
 
-def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu") -> InrFile:  # noqa: A001
-    """Open an .inr file for reading: ``len(f)``, ``f[n]`` -> (Y, U, V), iteration, ``f.header``."""
-    return InrFile(path, salvage=salvage, device=device)
+def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001
+         layers: int | None = None) -> InrFile:
+    """Open an .inr file for reading: ``len(f)``, ``f[n]`` -> (Y, U, V), iteration, ``f.header``;
+    ``layers``: decode the first k progressive layers only."""
+    return InrFile(path, salvage=salvage, device=device, layers=layers)
+
+
+def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int) -> tuple[int, int]:
+    """Write ``dst``: ``src`` cut down to its first ``layers`` layers (chunks copied byte for byte);
+    returns (bytes written, bytes of ``src``)."""
+    from .container.extract import extract_layers
+    return extract_layers(src, dst, layers)
 
 
 def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
-                  salvage: bool = False, device: str = "cpu", progress=None) -> str | None:
+                  salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None) -> str | None:
     """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns the salvage note."""
     from .codec.encoder import pick_device
     from .io.video import chroma_siting_from_code, color_range_from_code
     from .io.y4m import Y4MWriter
 
     dev = str(pick_device(device))
-    with InrFile(src, salvage=salvage, device=dev) as f:
+    with InrFile(src, salvage=salvage, device=dev, layers=layers) as f:
         h = f.header
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start

@@ -24,6 +24,15 @@ def _run(fn, *args, **kwargs):
         _fail(KeyboardInterrupt("interrupted"), 130)
 
 
+def _ints(value: str | None, flag: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(int(v) for v in value.split(","))
+    except ValueError:
+        _fail(InrInputError(f"{flag}: expected comma-separated integers, got {value!r}"), InrInputError.exit_code)
+
+
 def _channels(value: str | None) -> tuple[int, ...] | None:
     if value is None:
         return None
@@ -69,11 +78,16 @@ def main() -> None:
               help="encode the GOMs as Ray tasks on the cluster at ADDRESS (alone: start a local Ray); "
                    "needs pip install 'inrcodec[ray]'")
 @click.option("--resume", is_flag=True, help="continue an interrupted encode of the same source and options")
+@click.option("--layers", type=int, default=1, show_default=True,
+              help="progressive layers: a base network and LAYERS-1 residual networks per GOP")
+@click.option("--layer-quality", default=None,
+              help="quality of each residual layer, comma-separated (one value: all) [default: by layer, above --quality]")
+@click.option("--residual-scale", type=int, default=None, help="residual layers fit the residual times this [default: 1]")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
-            coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, as_json,
-            quiet) -> None:
+            coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, layers,
+            layer_quality, residual_scale, as_json, quiet) -> None:
     """Encode SRC (any video PyAV reads) into an .inr file.
 
     Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
@@ -92,7 +106,8 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                        lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
                        seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
                        mlp_depth=mlp_depth, threads=threads, workers=workers,
-                       ray=ray_address, resume=resume)
+                       ray=ray_address, resume=resume, layers=layers, layer_quality=_ints(layer_quality, "--layer-quality"),
+                       **({} if residual_scale is None else {"residual_scale": residual_scale}))
     except SystemExit as stop:
         if stop.code == 130 and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
@@ -106,6 +121,11 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                    f"{summary.file_bytes} bytes, {summary.bpp:.4f} bpp, {summary.kbps:.1f} kbit/s, "
                    f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}, RGB {summary.psnr_rgb:.2f}), "
                    f"{summary.seconds:.1f} s")
+        n_pixels = summary.width * summary.height * summary.n_frames
+        for k, (psnr, n_bytes) in enumerate(zip(summary.layer_psnr_yuv, summary.layer_bytes)):
+            total = sum(summary.layer_bytes[:k + 1])
+            click.echo(f"  layers 0..{k}: {total * 8 / n_pixels:.4f} bpp (models), PSNR-YUV {psnr:.2f} dB; "
+                       f"layer {k}: {n_bytes} bytes")
 
 
 @main.command("dec")
@@ -115,8 +135,9 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
 @click.option("--frames", "count", type=int, default=None, help="number of frames to output")
 @click.option("--salvage", is_flag=True, help="decode the complete GOMs of a damaged or cut file")
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--layers", type=int, default=None, help="decode only the first K progressive layers [default: all]")
 @click.option("--quiet", is_flag=True, help="no progress bar")
-def dec_cmd(src, dst, start, count, salvage, device, quiet) -> None:
+def dec_cmd(src, dst, start, count, salvage, device, layers, quiet) -> None:
     """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded)."""
     from .api import decode_to_y4m
     from .progress import ProgressBar
@@ -125,10 +146,27 @@ def dec_cmd(src, dst, start, count, salvage, device, quiet) -> None:
         _fail(InrInputError(f"--frames must be >= 1 (got {count})"), InrInputError.exit_code)
     bar = ProgressBar(enabled=not quiet and dst != "-")
     note = _run(decode_to_y4m, src, dst, start=start, count=count, salvage=salvage, device=device,
-                progress=bar.update)
+                layers=layers, progress=bar.update)
     bar.close()
     if note:
         click.echo(f"inrcodec: warning: {note}", err=True)
+
+
+@main.command("extract")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False), help="the .inr file to write")
+@click.option("--layers", type=int, required=True, help="keep the first K progressive layers")
+def extract_cmd(src, dst, layers) -> None:
+    """Write a smaller .inr holding only the first K layers of SRC, without re-encoding.
+
+    The kept chunks are copied byte for byte; only the header, the index and the trailer are
+    new. With --layers 1 the result is a plain one-layer (version 1) file.
+    """
+    from .api import extract
+
+    n_bytes, total = _run(extract, src, dst, layers)
+    click.echo(f"{dst}: {layers} layer{'s' if layers > 1 else ''}, {n_bytes} bytes "
+               f"({100 * n_bytes / total:.1f} % of {total})")
 
 
 @main.command("info")

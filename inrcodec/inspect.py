@@ -14,27 +14,33 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
         h = r.header
         fields = [{"name": n, "offset": off, "width": w, "value": v} for n, off, w, v in header_fields(h)]
         chunks = [{"type": c.type, "offset": c.offset, "payload_bytes": c.payload_size, "bytes": c.total_size,
-                   "gop": c.gop_index, "kind": None if c.kind is None else "IP"[int(c.kind)]}
+                   "gop": c.gop_index, "kind": None if c.kind is None else "IP"[int(c.kind)], "layer": c.layer}
                   for c in r.chunks()]
         goms = []
         n_goms = r.n_complete_goms if r.salvage_note is not None else h.n_goms
         for m in range(n_goms):
             entries = r.gom_entries(m)
+            models, layer = [], 0
+            for i, e in enumerate(entries):
+                # the i-th MODL entry of a GOP is layer i; a BLOB belongs to the MODL before it
+                if e.kind == "MODL":
+                    layer = layer + 1 if i and entries[i - 1].gop_index == e.gop_index else 0
+                models.append({"gop": e.gop_index, "type": e.kind, "layer": layer, "offset": e.offset,
+                               "bytes": e.size_bytes})
             goms.append({"gom": m, "gops": list(h.gops_of_gom(m)), "offset": entries[0].offset if entries else None,
-                         "bytes": sum(e.size_bytes for e in entries),
-                         "models": [{"gop": e.gop_index, "type": e.kind, "offset": e.offset, "bytes": e.size_bytes}
-                                    for e in entries]})
-        macs = None
-        try:
-            from .models import ARCHITECTURES
-            from .io.video import chroma_from_code
-
-            model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, chroma_from_code(h.chroma_format), h.arch_params)
-            arch_name = ARCHITECTURES.name_of(h.arch_id)
-            macs = model.macs_per_pixel()
-            n_params = sum(s.numel for s in model.tensor_specs())
-        except Exception:  # noqa: BLE001 - info still lists the bytes of a file whose network we can't build
-            arch_name, n_params = f"unknown ({h.arch_id})", None
+                         "bytes": sum(e.size_bytes for e in entries), "models": models})
+        described = [(h.arch_id, h.arch_params, 1, h.seed)]
+        if r.layers is not None:
+            described += [(ls.arch_id, ls.arch_params, ls.residual_scale, ls.seed) for ls in r.layers.residual]
+        layers = []
+        for k, (arch_id, params, scale, seed) in enumerate(described):
+            name, n_params, macs = _network(h, arch_id, params)
+            layers.append({"layer": k, "architecture": name, "arch_params": list(params), "residual_scale": scale,
+                           "seed": seed, "parameters_per_model": n_params, "macs_per_pixel": macs,
+                           "bytes": sum(c["bytes"] for c in chunks if c["layer"] == k)})
+        arch_name, n_params, macs = layers[0]["architecture"], layers[0]["parameters_per_model"], None
+        if all(layer["macs_per_pixel"] is not None for layer in layers):
+            macs = sum(layer["macs_per_pixel"] for layer in layers)
         size = r.file_size
         return {
             "file": os.fspath(path) if not isinstance(path, (bytes, bytearray)) else "<bytes>",
@@ -47,10 +53,23 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
             "macs_per_pixel": macs,
             "bpp": size * 8 / (h.width * h.height * h.n_frames),
             "overhead_bytes": r.overhead_bytes(),
+            "layers": layers,
             "goms": goms,
             "chunks": chunks,
             "salvage_note": r.salvage_note,
         }
+
+
+def _network(h, arch_id: int, params: tuple[int, ...]) -> tuple[str, int | None, float | None]:
+    """(architecture name, parameters per model, MACs per pixel) of a layer's network."""
+    try:
+        from .io.video import chroma_from_code
+        from .models import ARCHITECTURES
+
+        model = ARCHITECTURES.by_id(arch_id)(h.width, h.height, chroma_from_code(h.chroma_format), params)
+        return ARCHITECTURES.name_of(arch_id), sum(s.numel for s in model.tensor_specs()), model.macs_per_pixel()
+    except Exception:  # noqa: BLE001 - info still lists the bytes of a file whose network we can't build
+        return f"unknown ({arch_id})", None, None
 
 
 def format_description(d: dict) -> str:
@@ -63,16 +82,27 @@ def format_description(d: dict) -> str:
     macs = "?" if d["macs_per_pixel"] is None else f"{d['macs_per_pixel']:.0f}"
     lines.append(f"architecture {d['architecture']}: {d['parameters_per_model']} parameters per model, "
                  f"{macs} MACs/pixel")
+    if len(d["layers"]) > 1:
+        n_pixels = d["file_bytes"] * 8 / d["bpp"]
+        lines.append(f"progressive layers (LHDR): {len(d['layers'])}")
+        for layer in d["layers"]:
+            lmacs = "?" if layer["macs_per_pixel"] is None else f"{layer['macs_per_pixel']:.0f}"
+            lines.append(f"  layer {layer['layer']}: {layer['architecture']} {tuple(layer['arch_params'])}, "
+                         f"scale {layer['residual_scale']}, {lmacs} MACs/pixel, {layer['bytes']} bytes "
+                         f"({layer['bytes'] * 8 / n_pixels:.4f} bpp)")
     lines.append(f"container overhead: {d['overhead_bytes']} bytes "
                  f"({100 * d['overhead_bytes'] / max(1, d['file_bytes']):.2f} % of the file)")
     lines.append("index:")
     for g in d["goms"]:
         lines.append(f"  GOM {g['gom']} (GOPs {g['gops'][0]}..{g['gops'][-1]}): {g['bytes']} bytes at {g['offset']}")
         for m in g["models"]:
-            lines.append(f"    GOP {m['gop']:>4} {m['type']}  {m['bytes']:>8} bytes at {m['offset']}")
+            layer = f" layer {m['layer']}" if len(d["layers"]) > 1 else ""
+            lines.append(f"    GOP {m['gop']:>4} {m['type']}{layer}  {m['bytes']:>8} bytes at {m['offset']}")
     lines.append("chunks:")
     for c in d["chunks"]:
         extra = "" if c["gop"] is None else f" GOP {c['gop']}" + ("" if c["kind"] is None else f" {c['kind']}-model")
+        if c["layer"] is not None and len(d["layers"]) > 1:
+            extra += f" layer {c['layer']}"
         lines.append(f"  {c['offset']:>8}  {c['type']}  {c['bytes']:>8} bytes (payload {c['payload_bytes']}){extra}")
     if d["salvage_note"]:
         lines.append(f"salvage: {d['salvage_note']}")

@@ -8,6 +8,7 @@ from the I-model up to the GOP of N.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -19,37 +20,74 @@ from ..container.reader import ContainerReader
 from ..errors import InrFormatError, InrInputError
 from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
+from ..models.base import InrModel
 from .init import init_arrays, p_reference
-from .render import render_frames
+from .render import render_frames, render_layers
 from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
                       dequantize)
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-class InrFile:
-    """An open .inr file: ``len()``, ``f[n]`` (Y, U, V planes), iteration, ``frames(start, count)``."""
+@dataclass
+class _Layer:
+    """One layer's network as the decoder runs it (layer 0 from SHDR, the others from LHDR)."""
 
-    def __init__(self, path: str | os.PathLike | bytes, *, salvage: bool = False, device: str = "cpu") -> None:
+    index: int
+    model: InrModel
+    specs: list
+    seed: int
+    scale: float  # residual_scale (1 for the base layer): the layer adds its planes / scale
+    has_blob: bool
+    theta_init: list[np.ndarray] | None = None
+
+    def init(self) -> list[np.ndarray]:
+        if self.theta_init is None:
+            self.theta_init = init_arrays(self.specs, self.seed)
+        return self.theta_init
+
+
+class InrFile:
+    """An open .inr file: ``len()``, ``f[n]`` (Y, U, V planes), iteration, ``frames(start, count)``.
+
+    ``layers``: decode only the first k progressive layers (default: all the file has).
+    """
+
+    def __init__(self, path: str | os.PathLike | bytes, *, salvage: bool = False, device: str = "cpu",
+                 layers: int | None = None) -> None:
         self._reader = ContainerReader(path, salvage=salvage)
         self.header = h = self._reader.header
+        self._device = torch.device(device)
         try:
             self.chroma = chroma_from_code(h.chroma_format)
-            self._model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, self.chroma, h.arch_params)
-        except ValueError as exc:
-            self._reader.close()
-            raise InrFormatError(f"SHDR: arch_params {h.arch_params} invalid: {exc}") from None
+            n_file = self._reader.n_layers
+            if layers is not None and not 1 <= layers <= n_file:
+                raise InrInputError(f"--layers {layers}: the file has {n_file} layer{'s' if n_file > 1 else ''}")
+            self.n_layers = n_file if layers is None else layers
+            described = [("SHDR", h.arch_id, h.arch_params, h.seed, 1)]
+            if self._reader.layers is not None:
+                described += [(f"LHDR layer {k}", ls.arch_id, ls.arch_params, ls.seed, ls.residual_scale)
+                              for k, ls in enumerate(self._reader.layers.residual, start=1)]
+            self._layers = [self._make_layer(k, *d) for k, d in enumerate(described[:self.n_layers])]
         except BaseException:
             self._reader.close()
             raise
-        self._device = torch.device(device)
-        self._model.to(self._device).eval()
-        self._specs = self._model.tensor_specs()
-        self._has_blob = any(spec.blob for spec in self._specs)  # a residual BLOB per GOP (spec/models.md §3b)
-        self._theta_init: list[np.ndarray] | None = None
+        self._model = self._layers[0].model
+        self._specs = self._layers[0].specs
         self._cache: tuple[int, list[np.ndarray]] | None = None  # (gop index, frames Y/U/V)
-        self._state: tuple[int, list[np.ndarray]] | None = None  # last decoded model's weights
+        self._state: tuple[int, list[list[np.ndarray]]] | None = None  # last GOP's weights, per layer
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
+
+    def _make_layer(self, k: int, where: str, arch_id: int, params: tuple[int, ...], seed: int, scale: int) -> _Layer:
+        try:
+            model = ARCHITECTURES.by_id(arch_id)(self.header.width, self.header.height, self.chroma, params)
+        except ValueError as exc:
+            raise InrFormatError(f"{where}: arch_params {params} invalid: {exc}") from None
+        if k > 0:
+            model.output_offset = 0.0
+        model.to(self._device).eval()
+        specs = model.tensor_specs()
+        return _Layer(k, model, specs, seed, float(scale), any(spec.blob for spec in specs))
 
     # -- container facts ---------------------------------------------------------------------
     @property
@@ -83,65 +121,81 @@ class InrFile:
         self.close()
 
     # -- model decoding ----------------------------------------------------------------------
-    def _init(self) -> list[np.ndarray]:
-        if self._theta_init is None:
-            self._theta_init = init_arrays(self._specs, self.header.seed)
-        return self._theta_init
-
-    def _weights(self, qm: QuantizedModel, prev: list[np.ndarray] | None, gop_index: int) -> list[np.ndarray]:
+    def _weights(self, layer: _Layer, qm: QuantizedModel, prev: list[np.ndarray] | None,
+                 gop_index: int) -> list[np.ndarray]:
         if qm.kind == KIND_I:
-            return dequantize(qm, None, self._specs)
+            return dequantize(qm, None, layer.specs)
         if prev is None:
             raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
-        keep = [s.blob for s in self._specs] if qm.blob_tag == BLOB_TAG_FLOAT else None
-        return dequantize(qm, p_reference(self._init(), prev, qm.eps_code, keep), self._specs)
+        keep = [s.blob for s in layer.specs] if qm.blob_tag == BLOB_TAG_FLOAT else None
+        return dequantize(qm, p_reference(layer.init(), prev, qm.eps_code, keep), layer.specs)
 
-    def _decode(self, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
-        qm = decode_body(chunk.body, self._specs, int(chunk.kind), self.header.coder_id)
-        if self._has_blob:
-            mine = [b for b in blobs if b.gop_index == chunk.gop_index and b.tag in BLOB_TAGS]
+    def _decode(self, layer: _Layer, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
+        """A MODL's integers, with the residual BLOB among ``blobs`` (the BLOBs that follow it)."""
+        qm = decode_body(chunk.body, layer.specs, int(chunk.kind), self.header.coder_id)
+        if layer.has_blob:
+            mine = [b for b in blobs if b.tag in BLOB_TAGS]
+            where = f"GOP {chunk.gop_index}" + (f" layer {layer.index}" if layer.index else "")
             if len(mine) != 1:
-                raise InrFormatError(f"GOP {chunk.gop_index}: {len(mine)} residual BLOBs, the architecture needs 1")
+                raise InrFormatError(f"{where}: {len(mine)} residual BLOBs, the architecture needs 1")
             blob = mine[0]
-            need = blob_raw_size(blob.tag, self._specs)
+            need = blob_raw_size(blob.tag, layer.specs)
             if blob.raw_size != need:  # checked before anything is decompressed
-                raise InrFormatError(f"GOP {chunk.gop_index}: residual BLOB of {blob.raw_size} bytes, "
+                raise InrFormatError(f"{where}: residual BLOB of {blob.raw_size} bytes, "
                                      f"the architecture needs {need}")
             # raises only InrFormatError (bad data) or InrUnsupportedError (unknown method)
-            attach_blob(qm, self._specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
+            attach_blob(qm, layer.specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
         return qm
 
-    def decode_gom_models(self, gom_index: int, last_gop: int | None = None
-                          ) -> Iterator[tuple[int, QuantizedModel, list[np.ndarray]]]:
-        """Yield (gop index, integers, float32 weights) for the GOM's models up to ``last_gop``."""
-        all_chunks = self._reader.read_gom(gom_index)
-        chunks = [c for c in all_chunks if isinstance(c, ModelChunk) and c.layer == 0]
-        blobs = [c for c in all_chunks if isinstance(c, BlobChunk)]
-        self.n_decoded_goms += 1
-        prev: list[np.ndarray] | None = None
-        for chunk in chunks:
-            if last_gop is not None and chunk.gop_index > last_gop:
-                break
-            qm = self._decode(chunk, blobs)
-            prev = self._weights(qm, prev, chunk.gop_index)
-            yield chunk.gop_index, qm, prev
+    @staticmethod
+    def _by_gop(chunks: list) -> dict[int, list[tuple[ModelChunk, list[BlobChunk]]]]:
+        """GOP -> [(MODL, the BLOBs after it)] in layer order (the reader has checked the order)."""
+        out: dict[int, list[tuple[ModelChunk, list[BlobChunk]]]] = {}
+        for c in chunks:
+            if isinstance(c, ModelChunk):
+                out.setdefault(c.gop_index, []).append((c, []))
+            elif isinstance(c, BlobChunk) and c.gop_index in out:
+                out[c.gop_index][-1][1].append(c)
+        return out
 
-    def _gop_weights(self, gop_index: int) -> list[np.ndarray]:
+    def decode_gom(self, gom_index: int, last_gop: int | None = None
+                    ) -> Iterator[tuple[int, list[QuantizedModel], list[list[np.ndarray]]]]:
+        """Yield (gop index, integers per layer, float32 weights per layer) up to ``last_gop``."""
+        grouped = self._by_gop(self._reader.read_gom(gom_index))
+        self.n_decoded_goms += 1
+        prev: list | None = None
+        for g in sorted(grouped):
+            if last_gop is not None and g > last_gop:
+                break
+            qms = [self._decode(layer, *grouped[g][layer.index]) for layer in self._layers]
+            prev = [self._weights(layer, qm, None if prev is None else prev[layer.index], g)
+                    for layer, qm in zip(self._layers, qms)]
+            yield g, qms, prev
+
+    def decode_gom_models(self, gom_index: int, last_gop: int | None = None, layer: int = 0
+                          ) -> Iterator[tuple[int, QuantizedModel, list[np.ndarray]]]:
+        """Yield (gop index, integers, float32 weights) of one layer's models of the GOM up to ``last_gop``."""
+        if not 0 <= layer < self.n_layers:
+            raise InrInputError(f"layer {layer} outside 0..{self.n_layers - 1}")
+        for g, qms, weights in self.decode_gom(gom_index, last_gop):
+            yield g, qms[layer], weights[layer]
+
+    def _gop_weights(self, gop_index: int) -> list[list[np.ndarray]]:
         h = self.header
         if self._state is not None and self._state[0] == gop_index - 1 and gop_index % h.gom_size != 0:
-            # sequential playback: the predecessor is at hand, decode just this GOP's model
-            if self._has_blob:  # the GOP's BLOB too: read the GOM's chunks
+            # sequential playback: the predecessors are at hand, decode just this GOP's models
+            if any(layer.has_blob for layer in self._layers):  # the GOP's BLOBs too: read the GOM's chunks
                 gop_chunks = [c for c in self._reader.read_gom(h.gom_of_gop(gop_index)) if c.gop_index == gop_index]
             else:
                 gop_chunks = self._reader.read_models(gop_index)
-            chunks = [c for c in gop_chunks if isinstance(c, ModelChunk) and c.layer == 0]
-            if not chunks:
+            grouped = self._by_gop(gop_chunks).get(gop_index)
+            if not grouped:
                 raise InrFormatError(f"GOP {gop_index}: no model in the file")
-            blobs = [c for c in gop_chunks if isinstance(c, BlobChunk)]
-            weights = self._weights(self._decode(chunks[0], blobs), self._state[1], gop_index)
+            weights = [self._weights(layer, self._decode(layer, *grouped[layer.index]), self._state[1][layer.index],
+                                     gop_index) for layer in self._layers]
         else:
             weights = None
-            for g, _qm, w in self.decode_gom_models(h.gom_of_gop(gop_index), gop_index):
+            for g, _qms, w in self.decode_gom(h.gom_of_gop(gop_index), gop_index):
                 weights = w if g == gop_index else None
             if weights is None:
                 raise InrFormatError(f"GOP {gop_index}: no model in the file")
@@ -151,10 +205,14 @@ class InrFile:
     def _gop_frames(self, gop_index: int) -> list[np.ndarray]:
         if self._cache is not None and self._cache[0] == gop_index:
             return self._cache[1]
-        self._model.load_arrays(self._gop_weights(gop_index))
+        for layer, weights in zip(self._layers, self._gop_weights(gop_index)):
+            layer.model.load_arrays(weights)
         first, n = self.header.gop_range(gop_index)
         t_pos = torch.arange(n, dtype=torch.float32, device=self._device) / self.header.gop_size
-        frames = render_frames(self._model, t_pos)
+        if len(self._layers) == 1:
+            frames = render_frames(self._model, t_pos)
+        else:
+            frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos)
         self._cache = (gop_index, frames)
         return frames
 

@@ -18,7 +18,7 @@ import torch
 
 from ..coders import CODERS
 from ..container import spec
-from ..container.chunks import BlobChunk, IndexRecord, SequenceHeader
+from ..container.chunks import BlobChunk, IndexRecord, LayerHeader, LayerSpec, SequenceHeader
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError
@@ -27,7 +27,7 @@ from ..metrics import psnr_from_mse, psnr_yuv_from_sse
 from ..models import ARCHITECTURES
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
-from .presets import NIRVANA_QUALITY, PRESET, QUALITY
+from .presets import LAYER_QUALITY_STEP, NIRVANA_QUALITY, PRESET, QUALITY, RESIDUAL_SCALE
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 
 DEFAULT_SEED = 1
@@ -60,6 +60,9 @@ class EncodeOptions:
     mlp_depth: int | None = None  # nirvana: SIREN MLP layers
     workers: int | None = None  # GOMs encoded at once in local processes (None: one per GPU, else 1)
     ray: str | None = None  # run the GOMs as Ray tasks: "local" starts a local Ray, else a cluster address
+    layers: int = 1  # progressive layers: the base network and layers - 1 residual networks per GOP
+    layer_quality: tuple[int, ...] | None = None  # quality of each residual layer (None: --quality)
+    residual_scale: int = RESIDUAL_SCALE  # residual layers fit (source - layers below) * this
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
@@ -71,9 +74,21 @@ class EncodeOptions:
         if self.channels is not None:
             arch = arch[:3] + tuple(self.channels)
         i_it, p_it = PRESET[self.preset]
+        residual = [(NIRVANA_QUALITY[q] if self.model == "nirvana" else QUALITY[q][0], QUALITY[q][1])
+                    for q in self.residual_qualities()]
         return {"arch_params": arch, "lam": self.lam if self.lam is not None else lam,
                 "iters": self.iters if self.iters is not None else i_it,
-                "p_iters": self.p_iters if self.p_iters is not None else p_it}
+                "p_iters": self.p_iters if self.p_iters is not None else p_it,
+                "layers": [{"arch_params": a, "lam": lam_k} for a, lam_k in residual]}
+
+    def residual_qualities(self) -> list[int]:
+        """The quality of each residual layer: --layer-quality (one value: every layer), else
+        LAYER_QUALITY_STEP above the layer below. At the base layer's lambda a residual layer
+        finds almost nothing worth its bits: the base already sits at that lambda's optimum."""
+        if self.layer_quality:
+            q = self.layer_quality
+            return list(q) * (self.layers - 1) if len(q) == 1 else list(q)
+        return [min(max(QUALITY), self.quality + LAYER_QUALITY_STEP * k) for k in range(1, self.layers)]
 
 
 @dataclass
@@ -96,6 +111,8 @@ class EncodeSummary:
     macs_per_pixel: float
     gops: list[GopReport] = field(default_factory=list)
     resumed_goms: int = 0  # GOMs taken from an interrupted encode's partial file (--resume)
+    layer_psnr_yuv: list[float] = field(default_factory=list)  # --layers: PSNR-YUV of layers 0..k, per k
+    layer_bytes: list[int] = field(default_factory=list)  # --layers: coded bytes of each layer
 
     def to_dict(self) -> dict:
         """JSON-ready view."""
@@ -130,6 +147,18 @@ def _validate(opts: EncodeOptions) -> None:
         raise InrInputError(f"--threads must be >= 1 (got {opts.threads})")
     if opts.seed < 0 or opts.seed >= 2**64:
         raise InrInputError("--seed must be in 0..2**64-1")
+    if not 1 <= opts.layers <= spec.MAX_LAYERS:
+        raise InrInputError(f"--layers must be 1..{spec.MAX_LAYERS} (got {opts.layers})")
+    if opts.layer_quality is not None:
+        if opts.layers == 1:
+            raise InrInputError("--layer-quality needs --layers 2 or more")
+        if len(opts.layer_quality) not in (1, opts.layers - 1):
+            raise InrInputError(f"--layer-quality needs 1 or {opts.layers - 1} values (one per residual layer), "
+                                f"got {len(opts.layer_quality)}")
+        if any(q not in QUALITY for q in opts.layer_quality):
+            raise InrInputError(f"--layer-quality values must be 1..9 (got {list(opts.layer_quality)})")
+    if not 1 <= opts.residual_scale <= spec.MAX_RESIDUAL_SCALE:
+        raise InrInputError(f"--residual-scale must be 1..{spec.MAX_RESIDUAL_SCALE} (got {opts.residual_scale})")
     CODERS.get(opts.coder)
     ARCHITECTURES.get(opts.model)
     nirvana_only = {"--patch-size": opts.patch_size, "--mlp-width": opts.mlp_width, "--mlp-depth": opts.mlp_depth}
@@ -167,26 +196,32 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
             arch_params=tuple(res["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
         )
-        macs = arch_cls(info.width, info.height, info.chroma, header.arch_params).macs_per_pixel()
+        layers = None if opts.layers == 1 else LayerHeader(tuple(
+            LayerSpec(header.arch_id, tuple(r["arch_params"]), opts.residual_scale, (opts.seed + k) % 2**64)
+            for k, r in enumerate(res["layers"], start=1)))
+        macs = sum(arch_cls(info.width, info.height, info.chroma, params).macs_per_pixel()
+                   for params in [header.arch_params] + [r["arch_params"] for r in res["layers"]])
         workers = opts.workers or default_workers(device)
         threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
         journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads))
-        entries, records = _resume_point(journal, dst, header) if opts.resume else ([], [])
+        entries, records = _resume_point(journal, dst, header, layers) if opts.resume else ([], [])
         resumed = len(entries)
         if entries:
             state = entries[-1].state
-            sse, counts, sse_rgb = (np.array(state[k], dtype=np.float64) for k in ("sse", "counts", "sse_rgb"))
+            sse, counts, sse_rgb, layer_sse = (np.array(state[k], dtype=np.float64)
+                                               for k in ("sse", "counts", "sse_rgb", "layer_sse"))
             reports = [GopReport(**r) for r in state["reports"]]
-            writer = ContainerWriter.resume(dst, header, records, entries[-1].offset)
+            writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers)
         else:
-            sse, counts, sse_rgb = np.zeros(3), np.zeros(3), np.zeros(2)
+            sse, counts, sse_rgb, layer_sse = np.zeros(3), np.zeros(3), np.zeros(2), np.zeros((opts.layers, 3))
             reports: list[GopReport] = []
-            writer = ContainerWriter(dst, header, resumable=True)
+            writer = ContainerWriter(dst, header, layers=layers, resumable=True)
         gop_iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
                                     scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
                      for g in range(header.n_gops)]
-        tracker = _Progress(progress, header, gop_iters, resumed)
-        jobs = _jobs(iter(video), header, res["lam"], gop_iters, opts.batch, device, workers, skip=resumed)
+        tracker = _Progress(progress, header, [i * opts.layers for i in gop_iters], resumed)
+        jobs = _jobs(iter(video), header, res["lam"], gop_iters, opts.batch, device, workers, skip=resumed,
+                     layers=layers, layer_lams=[r["lam"] for r in res["layers"]])
         keep = False
         try:
             journal.start(entries)
@@ -206,12 +241,14 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 sse += result.sse
                 counts += result.counts
                 sse_rgb += result.sse_rgb
+                layer_sse += np.array(result.layer_sse)
                 reports.extend(result.reports)
                 tracker.finished(result.gom_index)
                 # a GOM is finished: its bytes on disk first, then the journal line that counts them
                 writer.sync()
                 entries.append(GomEntry(len(entries), writer.size_bytes, {
                     "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
+                    "layer_sse": layer_sse.tolist(),
                     "reports": [asdict(r) for r in reports]}))
                 journal.append(entries[-1])
             writer.close()
@@ -233,6 +270,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1]),
         seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=reports,
         resumed_goms=resumed,
+        layer_psnr_yuv=[psnr_yuv_from_sse(s, counts)["psnr_yuv"] for s in layer_sse] if opts.layers > 1 else [],
+        layer_bytes=[sum(r.bytes for r in reports if r.layer == k) for k in range(opts.layers)] if opts.layers > 1 else [],
     )
 
 
@@ -253,7 +292,7 @@ def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
 
 
 def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batch: int, device: torch.device,
-          workers: int, skip: int):
+          workers: int, skip: int, layers: LayerHeader | None = None, layer_lams: list[float] | None = None):
     """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past)."""
     n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
     for k in range(header.n_goms):
@@ -263,7 +302,7 @@ def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batc
         if k < skip:
             continue  # finished before the interruption: its chunks are in the partial file
         dev = f"cuda:{k % n_gpus}" if n_gpus > 1 and workers > 1 else str(device)
-        yield GomJob(header, k, gom_frames, lam, [gop_iters[g] for g in gops], batch, dev)
+        yield GomJob(header, k, gom_frames, lam, [gop_iters[g] for g in gops], batch, dev, layers, layer_lams or [])
 
 
 class _Progress:
@@ -309,7 +348,8 @@ def _fingerprint(src, header: SequenceHeader, opts: EncodeOptions, res: dict, de
                         "threads": threads, "device": device.type, "torch": torch.__version__})
 
 
-def _resume_point(journal: Journal, dst, header: SequenceHeader) -> tuple[list[GomEntry], list[IndexRecord]]:
+def _resume_point(journal: Journal, dst, header: SequenceHeader,
+                  layers: LayerHeader | None) -> tuple[list[GomEntry], list[IndexRecord]]:
     """The journalled GOMs and the index records of their chunks, read once from the partial file:
     every chunk's CRC checked, and the chunks must end exactly where the journal says."""
     entries = journal.load()
@@ -328,8 +368,8 @@ def _resume_point(journal: Journal, dst, header: SequenceHeader) -> tuple[list[G
         chunks = reader.chunks()
     except InrError as err:
         raise InrInputError(f"cannot resume: the partial file is damaged ({err})") from err
-    end = spec.PREAMBLE_BYTES + sum(c.total_size for c in chunks)
-    if reader.header != header or end != offset:
+    end = spec.PREAMBLE_BYTES + sum(c.total_size for c in chunks)  # SHDR, LHDR and the payload
+    if reader.header != header or reader.layers != layers or end != offset:
         raise InrInputError("cannot resume: the partial file does not hold the journalled GOMs")
     records = [IndexRecord(spec.IndexCode[c.type], c.gop_index, c.offset) for c in chunks if c.type in ("MODL", "BLOB")]
     return entries, records

@@ -17,14 +17,14 @@ import numpy as np
 import torch
 
 from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
-from ..container.chunks import BlobChunk, ModelChunk, SequenceHeader
+from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
 from ..io.video import chroma_from_code, color_range_from_code
 from ..metrics import yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
 from .presets import P_LR_FACTOR
-from .render import planes_to_tensors, render_frames
+from .render import planes_to_tensors, render_planes, to_uint8
 from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
@@ -33,7 +33,7 @@ GomProgress = Callable[[int, str, int, int, dict], None]
 
 @dataclass
 class GopReport:
-    """What one fitted GOP cost and achieved."""
+    """What one fitted GOP (of one layer) cost and achieved."""
 
     gop_index: int
     kind: str
@@ -43,6 +43,7 @@ class GopReport:
     eps_code: int
     digest: str
     seconds: float
+    layer: int = 0
 
 
 @dataclass
@@ -56,18 +57,35 @@ class GomJob:
     iters: list[int]  # per GOP of the GOM
     batch: int
     device: str
+    layers: LayerHeader | None = None  # progressive residual layers (spec/bitstream.md §5.6)
+    layer_lams: list[float] = field(default_factory=list)  # lambda of each residual layer
 
 
 @dataclass
 class GomResult:
-    """The GOM's MODL chunks in GOP order, and what the summary needs from it."""
+    """The GOM's chunks in file order, and what the summary needs from it."""
 
     gom_index: int
-    chunks: list  # ModelChunk, then the GOP's BlobChunk when its architecture has blob tensors
+    chunks: list  # per GOP, per layer: its ModelChunk, then its BlobChunk if its architecture has blob tensors
     reports: list[GopReport]
     sse: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     counts: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     sse_rgb: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    layer_sse: list[list[float]] = field(default_factory=list)  # per layer: Y/U/V SSE of layers 0..k
+
+
+@dataclass
+class _Layer:
+    """One layer as the encoder fits it, and its GOM-long state (the previous decoded model)."""
+
+    index: int
+    model: torch.nn.Module
+    seed: int
+    scale: int  # the residual target is (source - what the layers before give) * scale; 1 for layer 0
+    lam: float
+    specs: list = field(default_factory=list)
+    theta_init: list = field(default_factory=list)
+    prev: tuple | None = None  # (frames, decoded weights, step codes) of the previous GOP
 
 
 def deterministic_cuda() -> None:
@@ -92,72 +110,102 @@ def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters
 
 
 def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
-    """Fit and code every GOP of one GOM, closed loop (each P-model predicts from the decoded previous one)."""
+    """Fit and code every GOP of one GOM, closed loop (each P-model predicts from the decoded
+    previous one of its layer); within a GOP, each residual layer fits what the layers before it
+    left (gnerv §3.2). GOP after GOP, so memory holds one GOP's frames whatever the layer count."""
     h = job.header
     device = torch.device(job.device)
     if device.type == "cuda":
         deterministic_cuda()
     chroma = chroma_from_code(h.chroma_format)
-    model = ARCHITECTURES.by_id(h.arch_id)(h.width, h.height, chroma, h.arch_params).to(device)
-    specs = model.tensor_specs()
-    theta_init = init_arrays(specs, h.seed)
-    result = GomResult(job.gom_index, [], [])
-    gops = h.gops_of_gom(job.gom_index)
-    first_frame = h.gop_range(gops[0])[0]
+    described = [(h.arch_id, h.arch_params, h.seed, 1, job.lam)]
+    if job.layers is not None:
+        described += [(ls.arch_id, ls.arch_params, ls.seed, ls.residual_scale, lam)
+                      for ls, lam in zip(job.layers.residual, job.layer_lams)]
+    layers = []
+    for k, (arch_id, params, seed, scale, lam) in enumerate(described):
+        model = ARCHITECTURES.by_id(arch_id)(h.width, h.height, chroma, params).to(device)
+        if k > 0:
+            model.output_offset = 0.0
+        specs = model.tensor_specs()
+        layers.append(_Layer(k, model, seed, scale, lam, specs, init_arrays(specs, seed)))
+    result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
     color_range = color_range_from_code(h.color_range)
-    prev_frames = prev_decoded = prev_steps = None
-    for j, g in enumerate(gops):
+    first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
+    for j, g in enumerate(h.gops_of_gom(job.gom_index)):
         first, n = h.gop_range(g)
         frames = job.frames[first - first_frame:first - first_frame + n]
-        t0 = time.perf_counter()
-        planes = planes_to_tensors(frames, device)
-        t_pos = torch.arange(n, dtype=torch.float32, device=device) / h.gop_size
-        if j == 0:
-            kind, eps_code, start, ref, steps0 = KIND_I, 0, theta_init, None, None
-        else:
-            m = min(n, len(prev_frames))
-            mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
-                                 for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
-            kind, eps_code = KIND_P, eps_code_from_mse(mse)
-            ref = p_reference(theta_init, prev_decoded, eps_code)
-            start, steps0 = ref, prev_steps
-        iters = job.iters[j]
-        cb = None
-        if progress is not None:
-            label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}"
-            cb = _fit_progress(progress, job.gom_index, label, iters)
-        lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
-        cfg = FitConfig(iters=iters, lam=job.lam, batch=job.batch, lr=lr,
-                        seed=(h.seed * 1_000_003 + g) % 2**63, progress=cb)
-        fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
-        fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
-        body = encode_body(fit.qmodel, h.coder_id, specs)
-        result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body))
-        n_bytes = len(body)
-        decoded_q = decode_body(body, specs, kind, h.coder_id)  # closed loop
-        if fit.qmodel.blob:
-            blob = blob_chunk(g, fit.qmodel.blob_tag, fit.qmodel.blob)
-            result.chunks.append(blob)
-            n_bytes += len(blob.data)
-            attach_blob(decoded_q, specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
-        if decoded_q.digest() != fit.qmodel.digest():
-            raise RuntimeError(f"GOP {g}: the model body does not decode to what was coded")
-        decoded = dequantize(decoded_q, ref, specs)
-        model.load_arrays(decoded)
-        recon = render_frames(model, t_pos)
+        target = planes_to_tensors(frames, device)
+        src = [np.stack([f[p] for f in frames]).astype(np.float64) for p in range(3)]
+        recon: list[torch.Tensor] = []  # what the decoder has before its one rounding
+        for layer in layers:
+            out = _encode_model(job, layer, j, g, frames, target, recon, result, progress)
+            recon = out if layer.index == 0 else [r + o / float(layer.scale) for r, o in zip(recon, out)]
+            final = [to_uint8(p) for p in recon]
+            for p in range(3):
+                result.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
         for p in range(3):
-            src_p = np.stack([f[p] for f in frames]).astype(np.float64)
-            result.sse[p] += float(np.sum((recon[p].astype(np.float64) - src_p) ** 2))
-            result.counts[p] += src_p.size
+            result.counts[p] += src[p].size
         for i, f in enumerate(frames):
             rgb_src = yuv_to_rgb(f, h.matrix, color_range).astype(np.float64)
-            rgb_dec = yuv_to_rgb([recon[p][i] for p in range(3)], h.matrix, color_range)
+            rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range)
             result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
             result.sse_rgb[1] += rgb_src.size
-        result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
-                                        decoded_q.digest(), time.perf_counter() - t0))
-        prev_frames, prev_decoded, prev_steps = frames, decoded, decoded_q.step_codes
+    result.sse = list(result.layer_sse[-1])
     return result
+
+
+def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, target: list, recon: list,
+                  result: GomResult, progress: GomProgress | None) -> list[torch.Tensor]:
+    """Fit and code layer ``layer``'s model of GOP ``g`` (the GOM's ``j``-th); its chunks go to
+    ``result``; returns its decoded float planes (a scaled residual for layers >= 1)."""
+    h = job.header
+    model, specs = layer.model, layer.specs
+    n = len(frames)
+    device = target[0].device
+    t0 = time.perf_counter()
+    scale = float(layer.scale)
+    # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2)
+    planes = target if layer.index == 0 else [(t - r) * scale for t, r in zip(target, recon)]
+    t_pos = torch.arange(n, dtype=torch.float32, device=device) / h.gop_size
+    if j == 0:
+        kind, eps_code, start, ref, steps0 = KIND_I, 0, layer.theta_init, None, None
+    else:
+        prev_frames, prev_decoded, steps0 = layer.prev
+        m = min(n, len(prev_frames))
+        mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
+                             for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
+        kind, eps_code = KIND_P, eps_code_from_mse(mse)
+        ref = p_reference(layer.theta_init, prev_decoded, eps_code)
+        start = ref
+    iters = job.iters[j]
+    cb = None
+    if progress is not None:
+        label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}" + (f" layer {layer.index}" if layer.index else "")
+        cb = _fit_progress(progress, job.gom_index, label, iters)
+    lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
+    # a scaled residual's squared error is scale^2 times its share of the frame's
+    cfg = FitConfig(iters=iters, lam=layer.lam / scale**2, batch=job.batch, lr=lr,
+                    seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb)
+    fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
+    fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
+    body = encode_body(fit.qmodel, h.coder_id, specs)
+    result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body, layer=layer.index))
+    n_bytes = len(body)
+    decoded_q = decode_body(body, specs, kind, h.coder_id)  # closed loop
+    if fit.qmodel.blob:
+        blob = blob_chunk(g, fit.qmodel.blob_tag, fit.qmodel.blob)
+        result.chunks.append(blob)
+        n_bytes += len(blob.data)
+        attach_blob(decoded_q, specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
+    if decoded_q.digest() != fit.qmodel.digest():
+        raise RuntimeError(f"GOP {g} layer {layer.index}: the model body does not decode to what was coded")
+    decoded = dequantize(decoded_q, ref, specs)
+    model.load_arrays(decoded)
+    result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
+                                    decoded_q.digest(), time.perf_counter() - t0, layer.index))
+    layer.prev = (frames, decoded, decoded_q.step_codes)
+    return render_planes(model, t_pos)
 
 
 def blob_chunk(gop_index: int, tag: int, raw: bytes) -> BlobChunk:

@@ -52,3 +52,13 @@ PRESET: dict[str, tuple[int, int]] = {
 # 8606 B / 33.82 dB, 8950 B / 34.01 dB, 9606 B / 34.20 dB, each step above the file's RD slope.
 # Half the rate keeps the static clip cheap and takes most of that gain.
 P_LR_FACTOR = 0.5
+
+# --layers: a residual layer fits (source - what the layers below give) times this factor, stored
+# per layer in the file. gnerv §4.3 found 100 best on the first residual level for its training
+# (no rate term, lr 2e-4); with our rate-penalised training it stalls: 48x32 clip, q3 base, residual
+# layers q6 and q9, 600/200 iterations: scale 100 -> 25.26 / 25.27 / 26.44 dB after 1 / 2 / 3
+# layers, 10 -> 25.26 / 25.64 / 26.18, 1 -> 25.26 / 26.64 / 31.14 (the scale the weights must reach
+# is what Adam's fixed step size pays for).
+RESIDUAL_SCALE = 1
+# --layers without --layer-quality: each residual layer this many quality steps above the last
+LAYER_QUALITY_STEP = 2

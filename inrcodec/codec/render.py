@@ -22,10 +22,35 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
+def render_planes(model: InrModel, t_pos: torch.Tensor) -> list[torch.Tensor]:
+    """Y, U, V float planes [T, h, w] of the frames at ``t_pos``, before the decoder's rounding."""
+    outs: list[list[torch.Tensor]] = [[], [], []]
+    for i in range(0, t_pos.shape[0], RENDER_BATCH):
+        for p, plane in enumerate(model(t_pos[i:i + RENDER_BATCH])):
+            outs[p].append(plane)
+    return [torch.cat(o) for o in outs]
+
+
+@torch.no_grad()
 def render_frames(model: InrModel, t_pos: torch.Tensor) -> list[np.ndarray]:
     """Y, U, V uint8 arrays [T, h, w] of the frames at ``t_pos``."""
     outs: list[list[np.ndarray]] = [[], [], []]
     for i in range(0, t_pos.shape[0], RENDER_BATCH):
         for p, plane in enumerate(model(t_pos[i:i + RENDER_BATCH])):
+            outs[p].append(to_uint8(plane))
+    return [np.concatenate(o) for o in outs]
+
+
+@torch.no_grad()
+def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor) -> list[np.ndarray]:
+    """Y, U, V uint8 arrays of progressive layers (spec/models.md §8): the base layer's planes plus
+    each residual layer's planes divided by its scale, in layer order, then the one rounding."""
+    outs: list[list[np.ndarray]] = [[], [], []]
+    for i in range(0, t_pos.shape[0], RENDER_BATCH):
+        t = t_pos[i:i + RENDER_BATCH]
+        planes = layers[0][0](t)
+        for model, scale in layers[1:]:
+            planes = [a + b / scale for a, b in zip(planes, model(t))]
+        for p, plane in enumerate(planes):
             outs[p].append(to_uint8(plane))
     return [np.concatenate(o) for o in outs]

@@ -45,6 +45,9 @@ class InrModel(nn.Module):
 
     # Adam's peak learning rate for fitting this architecture (an encoder choice, not in the file)
     learning_rate: float = 1e-2
+    # added to every plane: samples on [0, 1] for a base layer; 0 for a residual layer, whose
+    # planes are a scaled residual (spec/models.md §8)
+    output_offset: float = OUTPUT_OFFSET
 
     def __init__(self, width: int, height: int, chroma: str) -> None:
         super().__init__()
@@ -83,14 +86,14 @@ class InrModel(nn.Module):
 
     def planes(self, heads: torch.Tensor) -> list[torch.Tensor]:
         """[B, 4 + k, h, w] head outputs (h, w: half the padded frame) -> cropped [Y, U, V] planes."""
-        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, : self.height, : self.width] + OUTPUT_OFFSET
+        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, : self.height, : self.width] + self.output_offset
         c = heads[:, 4:]
         if self.chroma == "420":
             ch, cw = -(-self.height // 2), -(-self.width // 2)
         else:
             c = F.pixel_shuffle(c, 2)
             ch, cw = self.height, self.width
-        return [y, c[:, 0, :ch, :cw] + OUTPUT_OFFSET, c[:, 1, :ch, :cw] + OUTPUT_OFFSET]
+        return [y, c[:, 0, :ch, :cw] + self.output_offset, c[:, 1, :ch, :cw] + self.output_offset]
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
         """Set every coded tensor from float32 arrays in wire order."""
