@@ -60,6 +60,10 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
     "NIRVANA_A": ("the patch-wise nirvana architecture (arch_id 2) at 37x29: 32x32 patches padded and "
                   "cropped, GOPs of 3 frames as the paper's groups, one I- and one P-model",
                   "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "nirvana"}),
+    "LAYERS_A": ("progressive layers (version 2, LHDR): a base and two residual layers of different "
+                 "sizes at 48x32, 4 frames: one GOM of an I- and a P-model per layer",
+                 "samples/carphone_48x32_8f.y4m", {"gop": 2, "gom": 2, "frames": 4, "layers": 3,
+                                                   "layer_quality": [1, 2]}),
     "NIRVANA_B": ("nirvana at 37x29 with the conv layers quantized and their symbols in a zstd/LZMA BLOB "
                   "(tag 2), one I- and one P-model whose conv residual is sparse",
                   "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "nirvana"}),
@@ -135,7 +139,7 @@ def encode_feature(feature: str, dst: str):
     options = encode_options(feature)
     with tempfile.TemporaryDirectory() as workdir:
         src = resolve_source(FEATURES[feature][1], workdir)
-        return encode(src, dst, **{k: tuple(v) if k == "channels" else v for k, v in options.items()})
+        return encode(src, dst, **{k: tuple(v) if k in ("channels", "layer_quality") else v for k, v in options.items()})
 
 
 def frame_md5(planes) -> str:
@@ -154,14 +158,17 @@ def file_md5(path: str) -> str:
 
 
 def decoded_models(path: str) -> list[dict]:
-    """Per model in file order: GOP index, kind (I or P) and the MD5 of its decoded integer weights."""
+    """Per model in file order: GOP index, kind (I or P), the MD5 of its decoded integer weights
+    (and its layer, in a file of progressive layers)."""
     from inrcodec.api import open as open_inr
 
     out = []
     with open_inr(path) as f:
         for gom in range(f.header.n_goms):
-            for gop, qm, _weights in f.decode_gom_models(gom):
-                out.append({"gop": gop, "kind": "IP"[qm.kind], "weights_md5": qm.digest()})
+            for gop, qms, _weights in f.decode_gom(gom):
+                for layer, qm in enumerate(qms):  # a layered file: each GOP's models in layer order
+                    entry = {"gop": gop, "kind": "IP"[qm.kind], "weights_md5": qm.digest()}
+                    out.append(entry if f.n_layers == 1 else {**entry, "layer": layer})
     return out
 
 
