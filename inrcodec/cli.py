@@ -82,7 +82,7 @@ def main() -> None:
               help="progressive layers: a base network and LAYERS-1 residual networks per GOP")
 @click.option("--layer-quality", default=None,
               help="quality of each residual layer, comma-separated (one value: all) [default: by layer, above --quality]")
-@click.option("--residual-scale", type=int, default=None, help="residual layers fit the residual times this [default: 1]")
+@click.option("--residual-scale", type=int, default=None, help="residual layers fit the residual times this [default: 100]")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
