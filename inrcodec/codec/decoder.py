@@ -8,6 +8,7 @@ from the I-model up to the GOP of N.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -27,6 +28,7 @@ from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_
                       dequantize)
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
+PARALLEL_LAYERS = True  # render a layered file's layers on threads (tools/bench_layers.py measures it)
 
 
 @dataclass
@@ -74,6 +76,8 @@ class InrFile:
             raise
         self._model = self._layers[0].model
         self._specs = self._layers[0].specs
+        # the layers of a frame run at once on threads (spec/models.md §8 allows any order)
+        self._pool = ThreadPoolExecutor(len(self._layers)) if len(self._layers) > 1 and PARALLEL_LAYERS else None
         self._cache: tuple[int, list[np.ndarray]] | None = None  # (gop index, frames Y/U/V)
         self._state: tuple[int, list[list[np.ndarray]]] | None = None  # last GOP's weights, per layer
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
@@ -113,6 +117,8 @@ class InrFile:
     def close(self) -> None:
         """Close the underlying file."""
         self._reader.close()
+        if self._pool is not None:
+            self._pool.shutdown()
 
     def __enter__(self) -> "InrFile":
         return self
@@ -212,7 +218,7 @@ class InrFile:
         if len(self._layers) == 1:
             frames = render_frames(self._model, t_pos)
         else:
-            frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos)
+            frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool)
         self._cache = (gop_index, frames)
         return frames
 

@@ -42,15 +42,29 @@ def render_frames(model: InrModel, t_pos: torch.Tensor) -> list[np.ndarray]:
 
 
 @torch.no_grad()
-def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor) -> list[np.ndarray]:
+def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, pool=None) -> list[np.ndarray]:
     """Y, U, V uint8 arrays of progressive layers (spec/models.md §8): the base layer's planes plus
-    each residual layer's planes divided by its scale, in layer order, then the one rounding."""
+    each residual layer's planes divided by its scale, in layer order, then the one rounding.
+
+    With ``pool`` (a thread pool), the layers of a batch of frames run at once: torch releases the
+    GIL inside its kernels, so one layer's Python overhead overlaps another's arithmetic. The sum is
+    still made in layer order, so the frames are the same either way.
+    """
     outs: list[list[np.ndarray]] = [[], [], []]
     for i in range(0, t_pos.shape[0], RENDER_BATCH):
         t = t_pos[i:i + RENDER_BATCH]
-        planes = layers[0][0](t)
-        for model, scale in layers[1:]:
-            planes = [a + b / scale for a, b in zip(planes, model(t))]
+        if pool is None:
+            results = [model(t) for model, _ in layers]
+        else:
+            results = list(pool.map(lambda m: _no_grad_call(m, t), [model for model, _ in layers]))
+        planes = results[0]
+        for (_, scale), out in zip(layers[1:], results[1:]):
+            planes = [a + b / scale for a, b in zip(planes, out)]
         for p, plane in enumerate(planes):
             outs[p].append(to_uint8(plane))
     return [np.concatenate(o) for o in outs]
+
+
+def _no_grad_call(model: InrModel, t: torch.Tensor) -> list[torch.Tensor]:
+    with torch.no_grad():  # grad mode is per thread
+        return model(t)

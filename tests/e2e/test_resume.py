@@ -57,6 +57,18 @@ def test_resume_gives_the_bytes_of_an_uninterrupted_encode(tmp_path, reference):
     assert [g.gop_index for g in summary.gops] == [0, 1, 2, 3]
 
 
+def test_resume_of_a_layered_encode_gives_the_same_bytes(tmp_path):
+    layered = {**OPTS, "iters": 60, "layers": 2, "layer_quality": (2,)}
+    ref = tmp_path / "ref.inr"
+    fast_encode(SAMPLE_48, ref, **layered)
+    dst = tmp_path / "out.inr"
+    with pytest.raises(KeyboardInterrupt):
+        fast_encode(SAMPLE_48, dst, progress=interrupt_after(2, dst), **layered)
+    summary = fast_encode(SAMPLE_48, dst, resume=True, **layered)
+    assert summary.resumed_goms == 2 and dst.read_bytes() == ref.read_bytes()
+    assert len(summary.layer_psnr_yuv) == 2 and summary.layer_psnr_yuv[1] == pytest.approx(summary.psnr_yuv)
+
+
 def test_resume_with_other_options_is_refused(tmp_path):
     dst = tmp_path / "out.inr"
     with pytest.raises(KeyboardInterrupt):
