@@ -23,10 +23,11 @@ from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError
 from ..io.video import open_video
-from ..metrics import psnr_from_mse, psnr_yuv_from_sse
+from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse
 from ..models import ARCHITECTURES
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
+from .losses import make_loss
 from .presets import LAYER_QUALITY_STEP, NIRVANA_QUALITY, PRESET, QUALITY, RESIDUAL_SCALE
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 
@@ -63,6 +64,7 @@ class EncodeOptions:
     layers: int = 1  # progressive layers: the base network and layers - 1 residual networks per GOP
     layer_quality: tuple[int, ...] | None = None  # quality of each residual layer (None: --quality)
     residual_scale: int = RESIDUAL_SCALE  # residual layers fit (source - layers below) * this
+    loss: str = "mse"  # training distortion, NAME[:key=value,...] (losses.py)
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
@@ -111,6 +113,8 @@ class EncodeSummary:
     macs_per_pixel: float
     gops: list[GopReport] = field(default_factory=list)
     resumed_goms: int = 0  # GOMs taken from an interrupted encode's partial file (--resume)
+    ssim_y: float | None = None  # mean luma SSIM over frames (None below 11x11)
+    ms_ssim_y: float | None = None  # mean luma MS-SSIM over frames
     layer_psnr_yuv: list[float] = field(default_factory=list)  # --layers: PSNR-YUV of layers 0..k, per k
     layer_bytes: list[int] = field(default_factory=list)  # --layers: coded bytes of each layer
 
@@ -159,6 +163,7 @@ def _validate(opts: EncodeOptions) -> None:
             raise InrInputError(f"--layer-quality values must be 1..9 (got {list(opts.layer_quality)})")
     if not 1 <= opts.residual_scale <= spec.MAX_RESIDUAL_SCALE:
         raise InrInputError(f"--residual-scale must be 1..{spec.MAX_RESIDUAL_SCALE} (got {opts.residual_scale})")
+    make_loss(opts.loss)
     CODERS.get(opts.coder)
     ARCHITECTURES.get(opts.model)
     nirvana_only = {"--patch-size": opts.patch_size, "--mlp-width": opts.mlp_width, "--mlp-depth": opts.mlp_depth}
@@ -186,6 +191,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     with open_video(src, max_frames=opts.frames) as video:
         info = video.info
         gop, gom = _structure(opts, info.n_frames)
+        make_loss(opts.loss).check_size([(info.height, info.width), info.chroma_shape])
         codes = info.to_header_codes()
         arch_cls = ARCHITECTURES.get(opts.model)
         header = SequenceHeader(
@@ -208,12 +214,13 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         resumed = len(entries)
         if entries:
             state = entries[-1].state
-            sse, counts, sse_rgb, layer_sse = (np.array(state[k], dtype=np.float64)
-                                               for k in ("sse", "counts", "sse_rgb", "layer_sse"))
+            sse, counts, sse_rgb, layer_sse, ssim_sums = (np.array(state[k], dtype=np.float64)
+                                                          for k in ("sse", "counts", "sse_rgb", "layer_sse", "ssim_sums"))
             reports = [GopReport(**r) for r in state["reports"]]
             writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers)
         else:
             sse, counts, sse_rgb, layer_sse = np.zeros(3), np.zeros(3), np.zeros(2), np.zeros((opts.layers, 3))
+            ssim_sums = np.zeros(2)
             reports: list[GopReport] = []
             writer = ContainerWriter(dst, header, layers=layers, resumable=True)
         gop_iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
@@ -221,7 +228,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                      for g in range(header.n_gops)]
         tracker = _Progress(progress, header, [i * opts.layers for i in gop_iters], resumed)
         jobs = _jobs(iter(video), header, res["lam"], gop_iters, opts.batch, device, workers, skip=resumed,
-                     layers=layers, layer_lams=[r["lam"] for r in res["layers"]])
+                     layers=layers, layer_lams=[r["lam"] for r in res["layers"]], loss=opts.loss)
         keep = False
         try:
             journal.start(entries)
@@ -242,13 +249,14 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 counts += result.counts
                 sse_rgb += result.sse_rgb
                 layer_sse += np.array(result.layer_sse)
+                ssim_sums += result.ssim_sums
                 reports.extend(result.reports)
                 tracker.finished(result.gom_index)
                 # a GOM is finished: its bytes on disk first, then the journal line that counts them
                 writer.sync()
                 entries.append(GomEntry(len(entries), writer.size_bytes, {
                     "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
-                    "layer_sse": layer_sse.tolist(),
+                    "layer_sse": layer_sse.tolist(), "ssim_sums": ssim_sums.tolist(),
                     "reports": [asdict(r) for r in reports]}))
                 journal.append(entries[-1])
             writer.close()
@@ -270,6 +278,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1]),
         seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=reports,
         resumed_goms=resumed,
+        **({"ssim_y": ssim_sums[0] / info.n_frames, "ms_ssim_y": ssim_sums[1] / info.n_frames}
+           if min(info.width, info.height) >= SSIM_WINDOW else {}),
         layer_psnr_yuv=[psnr_yuv_from_sse(s, counts)["psnr_yuv"] for s in layer_sse] if opts.layers > 1 else [],
         layer_bytes=[sum(r.bytes for r in reports if r.layer == k) for k in range(opts.layers)] if opts.layers > 1 else [],
     )
@@ -292,7 +302,8 @@ def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
 
 
 def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batch: int, device: torch.device,
-          workers: int, skip: int, layers: LayerHeader | None = None, layer_lams: list[float] | None = None):
+          workers: int, skip: int, layers: LayerHeader | None = None, layer_lams: list[float] | None = None,
+          loss: str = "mse"):
     """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past)."""
     n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
     for k in range(header.n_goms):
@@ -302,7 +313,8 @@ def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batc
         if k < skip:
             continue  # finished before the interruption: its chunks are in the partial file
         dev = f"cuda:{k % n_gpus}" if n_gpus > 1 and workers > 1 else str(device)
-        yield GomJob(header, k, gom_frames, lam, [gop_iters[g] for g in gops], batch, dev, layers, layer_lams or [])
+        yield GomJob(header, k, gom_frames, lam, [gop_iters[g] for g in gops], batch, dev, layers, layer_lams or [],
+                     loss)
 
 
 class _Progress:

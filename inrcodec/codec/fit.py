@@ -22,6 +22,7 @@ from torch.func import functional_call
 
 from ..models.base import InrModel
 from ..quant.entropy import segment_decay, segment_laplace_bits
+from .losses import Loss, MSELoss
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
                       side_info_bytes)
@@ -53,6 +54,7 @@ class FitConfig:
     rate_warmup: float = 0.0  # fraction of iterations over which the rate weight ramps from 0 to 1
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
+    loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
 
 
 @dataclass
@@ -79,8 +81,16 @@ def fit_gop(
     reference: list[np.ndarray] | None,
     start_step_codes: list[int] | None,
     cfg: FitConfig,
+    offset: list[torch.Tensor] | None = None,
+    scale: float = 1.0,
 ) -> FitResult:
-    """Train ``model`` from weights ``start`` on ``planes`` ([T, h, w] each, in [0, 1])."""
+    """Train ``model`` from weights ``start`` on ``planes`` ([T, h, w] each, in [0, 1]).
+
+    A residual layer (spec/models.md §8) is trained through what the decoder will show: ``offset``
+    (the layers below, before rounding) plus the model's planes divided by ``scale``.
+    """
+    loss_fn = cfg.loss if cfg.loss is not None else MSELoss()
+    lam = cfg.lam * loss_fn.lambda_scale
     device = planes[0].device
     torch.manual_seed(cfg.seed)
     specs = model.tensor_specs()
@@ -135,9 +145,11 @@ def fit_gop(
         bits = segment_laplace_bits(yq, seg, counts, decay)
         w = ref + yq * step
         pred = functional_call(model, unflatten(w), (t_pos[idx],))
-        dist, _ = weighted_mse(pred, [p[idx] for p in planes])
+        if offset is not None:
+            pred = [o[idx] + p / scale for o, p in zip(offset, pred)]
+        dist = loss_fn(pred, [p[idx] for p in planes])
         ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
-        loss = ramp * bits / n_pixels + cfg.lam * dist
+        loss = ramp * bits / n_pixels + lam * dist
         if it % GUARD_CHECK == 0:
             d = dist.item()
             if snapshot is not None and (not math.isfinite(d) or d > GUARD_JUMP * dist_avg):
@@ -155,8 +167,9 @@ def fit_gop(
         loss.backward()
         opt.step()
         if cfg.progress is not None and (it % 10 == 0 or it == cfg.iters - 1):
-            psnr = -10 * math.log10(max(dist.item(), 1e-12))
-            cfg.progress(it, {"loss": loss.item(), "psnr": psnr, "kbits": bits.item() / 1000})
+            shown = {"psnr": -10 * math.log10(max(dist.item(), 1e-12))} if isinstance(loss_fn, MSELoss) \
+                else {"dist": dist.item()}
+            cfg.progress(it, {"loss": loss.item(), **shown, "kbits": bits.item() / 1000})
 
     if snapped is None:
         snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)

@@ -19,10 +19,11 @@ import torch
 from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
 from ..io.video import chroma_from_code, color_range_from_code
-from ..metrics import yuv_to_rgb
+from ..metrics import SSIM_WINDOW, ms_ssim, ssim, yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
+from .losses import make_loss
 from .presets import P_LR_FACTOR
 from .render import planes_to_tensors, render_planes, to_uint8
 from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
@@ -59,6 +60,7 @@ class GomJob:
     device: str
     layers: LayerHeader | None = None  # progressive residual layers (spec/bitstream.md §5.6)
     layer_lams: list[float] = field(default_factory=list)  # lambda of each residual layer
+    loss: str = "mse"  # --loss (losses.make_loss)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class GomResult:
     counts: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     sse_rgb: list[float] = field(default_factory=lambda: [0.0, 0.0])
     layer_sse: list[list[float]] = field(default_factory=list)  # per layer: Y/U/V SSE of layers 0..k
+    ssim_sums: list[float] = field(default_factory=lambda: [0.0, 0.0])  # luma SSIM, MS-SSIM summed over frames
 
 
 @dataclass
@@ -147,6 +150,9 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         for p in range(3):
             result.counts[p] += src[p].size
         for i, f in enumerate(frames):
+            if min(h.width, h.height) >= SSIM_WINDOW:
+                result.ssim_sums[0] += ssim(f[0], final[0][i])
+                result.ssim_sums[1] += ms_ssim(f[0], final[0][i])
             rgb_src = yuv_to_rgb(f, h.matrix, color_range).astype(np.float64)
             rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range)
             result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
@@ -165,8 +171,6 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, targ
     device = target[0].device
     t0 = time.perf_counter()
     scale = float(layer.scale)
-    # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2)
-    planes = target if layer.index == 0 else [(t - r) * scale for t, r in zip(target, recon)]
     t_pos = torch.arange(n, dtype=torch.float32, device=device) / h.gop_size
     if j == 0:
         kind, eps_code, start, ref, steps0 = KIND_I, 0, layer.theta_init, None, None
@@ -184,10 +188,12 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, targ
         label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}" + (f" layer {layer.index}" if layer.index else "")
         cb = _fit_progress(progress, job.gom_index, label, iters)
     lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
-    # a scaled residual's squared error is scale^2 times its share of the frame's
-    cfg = FitConfig(iters=iters, lam=layer.lam / scale**2, batch=job.batch, lr=lr,
-                    seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb)
-    fit = fit_gop(model, planes, t_pos, start, ref, steps0, cfg)
+    cfg = FitConfig(iters=iters, lam=layer.lam, batch=job.batch, lr=lr,
+                    seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=make_loss(job.loss))
+    # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2), trained
+    # through what the decoder shows: the layers below plus its planes / scale, against the source
+    fit = fit_gop(model, target, t_pos, start, ref, steps0, cfg,
+                  offset=recon if layer.index > 0 else None, scale=scale)
     fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
     body = encode_body(fit.qmodel, h.coder_id, specs)
     result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body, layer=layer.index))

@@ -1,0 +1,178 @@
+"""Training distortions (``--loss``): what the encoder minimises beside the rate.
+
+Every loss compares the network's Y, U, V planes with the source's, samples on [0, 1], plane by
+plane, and weights the planes 6:1:1 as PSNR-YUV does (JVET common test conditions). The SSIM
+family treats each plane as a grey image at its own resolution (chroma at 4:2:0 size), with the
+11x11 Gaussian window of ``inrcodec.metrics`` and the same scale rule for MS-SSIM: as many of the
+five scales as the plane's shorter side allows (each needs >= 11 samples), weights renormalised.
+
+A loss's ``lambda_scale`` brings its distortion to MSE's units near our operating points, so that
+one ``--quality`` (one lambda) lands at a similar rate whichever loss is chosen.
+
+``--loss NAME[:key=value,...]`` sets a loss's weights, e.g. ``l1-ssim:l1=0.5,ssim=0.5``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import InrInputError
+from ..metrics import MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW
+from ..registry import Registry
+
+PLANE_WEIGHTS = (6.0, 1.0, 1.0)
+
+
+class Loss(ABC):
+    """A differentiable distortion of predicted against target planes; 0 when they are equal."""
+
+    lambda_scale: float = 1.0
+    defaults: dict[str, float] = {}
+
+    def __init__(self, **weights: float) -> None:
+        unknown = set(weights) - set(self.defaults)
+        if unknown:
+            known = ", ".join(self.defaults) or "none"
+            raise InrInputError(f"--loss {self.name}: unknown weight {', '.join(sorted(unknown))} (known: {known})")
+        self.weights = {**self.defaults, **weights}
+
+    name = "loss"
+
+    @abstractmethod
+    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Distortion of one plane, [B, h, w] each."""
+
+    def __call__(self, pred: list[torch.Tensor], target: list[torch.Tensor]) -> torch.Tensor:
+        """The 6:1:1-weighted distortion over the three planes."""
+        total = sum(w * self.plane(p, t) for w, p, t in zip(PLANE_WEIGHTS, pred, target))
+        return total / sum(PLANE_WEIGHTS)
+
+    def check_size(self, shapes: list[tuple[int, int]]) -> None:
+        """Raise InrInputError if a plane is too small for this loss."""
+
+
+LOSSES: Registry[type[Loss]] = Registry("loss")
+
+
+@LOSSES.register("mse", wire_id=0)
+class MSELoss(Loss):
+    """Mean squared error (PSNR's distortion): the default."""
+
+    name = "mse"
+
+    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.mean((pred - target) ** 2)
+
+
+@LOSSES.register("l1", wire_id=1)
+class L1Loss(Loss):
+    """Mean absolute error."""
+
+    name = "l1"
+    # L1 near 33 dB is ~0.015 against an MSE of ~0.0005
+    lambda_scale = 0.03
+
+    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.mean(torch.abs(pred - target))
+
+
+def _window(device: torch.device) -> torch.Tensor:
+    x = torch.arange(SSIM_WINDOW, dtype=torch.float32, device=device) - (SSIM_WINDOW - 1) / 2
+    g = torch.exp(-(x * x) / (2 * SSIM_SIGMA * SSIM_SIGMA))
+    return g / g.sum()
+
+
+def _blur(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian filter over the positions where the window fits ("valid"), x [B, 1, h, w]."""
+    x = F.conv2d(x, g.view(1, 1, 1, -1))
+    return F.conv2d(x, g.view(1, 1, -1, 1))
+
+
+def ssim_terms(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean SSIM and mean contrast-structure term of [B, h, w] planes on [0, 1] (peak 1)."""
+    g = _window(a.device)
+    a, b = a[:, None], b[:, None]
+    c1, c2 = SSIM_K1**2, SSIM_K2**2
+    mu_a, mu_b = _blur(a, g), _blur(b, g)
+    var_a = _blur(a * a, g) - mu_a * mu_a
+    var_b = _blur(b * b, g) - mu_b * mu_b
+    cov = _blur(a * b, g) - mu_a * mu_b
+    cs = (2 * cov + c2) / (var_a + var_b + c2)
+    lum = (2 * mu_a * mu_b + c1) / (mu_a * mu_a + mu_b * mu_b + c1)
+    return torch.mean(lum * cs), torch.mean(cs)
+
+
+def ms_ssim_torch(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """MS-SSIM of [B, h, w] planes on [0, 1], as ``inrcodec.metrics.ms_ssim`` computes it."""
+    n_scales = 1
+    while n_scales < len(MS_SSIM_WEIGHTS) and min(a.shape[-2:]) // 2**n_scales >= SSIM_WINDOW:
+        n_scales += 1
+    weights = torch.tensor(MS_SSIM_WEIGHTS[:n_scales], dtype=torch.float32)
+    if n_scales < len(MS_SSIM_WEIGHTS):
+        weights = weights / weights.sum()
+    result = torch.ones((), device=a.device)
+    for scale in range(n_scales):
+        s, cs = ssim_terms(a, b)
+        term = s if scale == n_scales - 1 else cs
+        # clamped off zero: a negative term has no real power, and the gradient of x**w at 0 is infinite
+        result = result * torch.clamp(term, min=1e-6) ** float(weights[scale])
+        if scale < n_scales - 1:
+            h, w = a.shape[-2] // 2 * 2, a.shape[-1] // 2 * 2
+            a = F.avg_pool2d(a[:, None, :h, :w], 2)[:, 0]
+            b = F.avg_pool2d(b[:, None, :h, :w], 2)[:, 0]
+    return result
+
+
+class _SSIMFamily(Loss):
+    def check_size(self, shapes: list[tuple[int, int]]) -> None:
+        small = [s for s in shapes if min(s) < SSIM_WINDOW]
+        if small:
+            raise InrInputError(f"--loss {self.name} needs every plane at least {SSIM_WINDOW}x{SSIM_WINDOW} "
+                                f"(chroma included); this video has {small[0][1]}x{small[0][0]}")
+
+
+@LOSSES.register("l1-ssim", wire_id=2)
+class L1SSIMLoss(_SSIMFamily):
+    """GNeRV's 0.7 * L1 + 0.3 * (1 - SSIM)."""
+
+    name = "l1-ssim"
+    defaults = {"l1": 0.7, "ssim": 0.3}
+    lambda_scale = 0.03
+
+    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        l1 = torch.mean(torch.abs(pred - target))
+        return self.weights["l1"] * l1 + self.weights["ssim"] * (1 - ssim_terms(pred, target)[0])
+
+
+@LOSSES.register("ms-ssim", wire_id=3)
+class MSSSIMLoss(_SSIMFamily):
+    """1 - MS-SSIM: perceptual, needs no pretrained weights (the recommended perceptual default)."""
+
+    name = "ms-ssim"
+    # 1 - MS-SSIM near our operating points (~0.98) is ~0.02 against an MSE of ~0.0005
+    lambda_scale = 0.025
+
+    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return 1 - ms_ssim_torch(pred, target)
+
+
+def make_loss(spec: str) -> Loss:
+    """A loss from ``NAME[:key=value,...]``; InrInputError naming what is wrong."""
+    name, _, rest = spec.partition(":")
+    try:
+        cls = LOSSES.get(name)
+    except Exception as exc:  # the registry's message lists the known names
+        raise InrInputError(f"--loss: {exc}") from None
+    weights = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        try:
+            weights[key.strip()] = float(value)
+        except ValueError:
+            raise InrInputError(f"--loss {name}: expected key=number, got {item!r}") from None
+        if not eq:
+            raise InrInputError(f"--loss {name}: expected key=number, got {item!r}")
+    return cls(**weights)
