@@ -84,12 +84,14 @@ def main() -> None:
               help="quality of each residual layer, comma-separated (one value: all) [default: by layer, above --quality]")
 @click.option("--residual-scale", type=int, default=None, help="residual layers fit the residual times this [default: 100]")
 @click.option("--loss", default="mse", show_default=True,
-              help="training distortion: mse, l1, l1-ssim, ms-ssim (NAME[:key=value,...] sets its weights)")
+              help="training distortion: mse, l1, l1-ssim, ms-ssim, perceptual (NAME[:key=value,...] sets its weights)")
+@click.option("--perceptual-weights", type=click.Path(), default=None,
+              help="--loss perceptual: folder holding torchvision state dicts alexnet.pth and/or vgg16.pth")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
             coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, layers,
-            layer_quality, residual_scale, loss, as_json, quiet) -> None:
+            layer_quality, residual_scale, loss, perceptual_weights, as_json, quiet) -> None:
     """Encode SRC (any video PyAV reads) into an .inr file.
 
     Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
@@ -108,7 +110,7 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                        lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
                        seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
                        mlp_depth=mlp_depth, threads=threads, workers=workers,
-                       ray=ray_address, resume=resume, layers=layers, loss=loss, layer_quality=_ints(layer_quality, "--layer-quality"),
+                       ray=ray_address, resume=resume, layers=layers, loss=loss, perceptual_weights=perceptual_weights, layer_quality=_ints(layer_quality, "--layer-quality"),
                        **({} if residual_scale is None else {"residual_scale": residual_scale}))
     except SystemExit as stop:
         if stop.code == 130 and os.path.exists(journal_path(dst)):

@@ -65,6 +65,7 @@ class EncodeOptions:
     layer_quality: tuple[int, ...] | None = None  # quality of each residual layer (None: --quality)
     residual_scale: int = RESIDUAL_SCALE  # residual layers fit (source - layers below) * this
     loss: str = "mse"  # training distortion, NAME[:key=value,...] (losses.py)
+    perceptual_weights: str | None = None  # --loss perceptual: folder with alexnet.pth / vgg16.pth
 
     def resolved(self) -> dict:
         """The options with presets applied, as stored nowhere but reported in the summary."""
@@ -163,7 +164,7 @@ def _validate(opts: EncodeOptions) -> None:
             raise InrInputError(f"--layer-quality values must be 1..9 (got {list(opts.layer_quality)})")
     if not 1 <= opts.residual_scale <= spec.MAX_RESIDUAL_SCALE:
         raise InrInputError(f"--residual-scale must be 1..{spec.MAX_RESIDUAL_SCALE} (got {opts.residual_scale})")
-    make_loss(opts.loss)
+    make_loss(opts.loss, weights_dir=opts.perceptual_weights)  # a bad spec or missing weights fail here
     CODERS.get(opts.coder)
     ARCHITECTURES.get(opts.model)
     nirvana_only = {"--patch-size": opts.patch_size, "--mlp-width": opts.mlp_width, "--mlp-depth": opts.mlp_depth}
@@ -191,7 +192,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     with open_video(src, max_frames=opts.frames) as video:
         info = video.info
         gop, gom = _structure(opts, info.n_frames)
-        make_loss(opts.loss).check_size([(info.height, info.width), info.chroma_shape])
+        make_loss(opts.loss, weights_dir=opts.perceptual_weights).check_size(
+            [(info.height, info.width), info.chroma_shape])
         codes = info.to_header_codes()
         arch_cls = ARCHITECTURES.get(opts.model)
         header = SequenceHeader(
@@ -228,7 +230,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                      for g in range(header.n_gops)]
         tracker = _Progress(progress, header, [i * opts.layers for i in gop_iters], resumed)
         jobs = _jobs(iter(video), header, res["lam"], gop_iters, opts.batch, device, workers, skip=resumed,
-                     layers=layers, layer_lams=[r["lam"] for r in res["layers"]], loss=opts.loss)
+                     layers=layers, layer_lams=[r["lam"] for r in res["layers"]], loss=opts.loss,
+                     perceptual_weights=opts.perceptual_weights)
         keep = False
         try:
             journal.start(entries)
@@ -303,7 +306,7 @@ def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
 
 def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batch: int, device: torch.device,
           workers: int, skip: int, layers: LayerHeader | None = None, layer_lams: list[float] | None = None,
-          loss: str = "mse"):
+          loss: str = "mse", perceptual_weights: str | None = None):
     """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past)."""
     n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
     for k in range(header.n_goms):
@@ -314,7 +317,7 @@ def _jobs(frames, header: SequenceHeader, lam: float, gop_iters: list[int], batc
             continue  # finished before the interruption: its chunks are in the partial file
         dev = f"cuda:{k % n_gpus}" if n_gpus > 1 and workers > 1 else str(device)
         yield GomJob(header, k, gom_frames, lam, [gop_iters[g] for g in gops], batch, dev, layers, layer_lams or [],
-                     loss)
+                     loss, perceptual_weights)
 
 
 class _Progress:

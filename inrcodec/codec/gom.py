@@ -61,6 +61,7 @@ class GomJob:
     layers: LayerHeader | None = None  # progressive residual layers (spec/bitstream.md §5.6)
     layer_lams: list[float] = field(default_factory=list)  # lambda of each residual layer
     loss: str = "mse"  # --loss (losses.make_loss)
+    perceptual_weights: str | None = None  # --perceptual-weights: folder of backbone state dicts
 
 
 @dataclass
@@ -134,6 +135,8 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         layers.append(_Layer(k, model, seed, scale, lam, specs, init_arrays(specs, seed)))
     result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
     color_range = color_range_from_code(h.color_range)
+    loss = make_loss(job.loss, matrix=h.matrix, color_range=color_range, weights_dir=job.perceptual_weights,
+                     device=device)
     first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
     for j, g in enumerate(h.gops_of_gom(job.gom_index)):
         first, n = h.gop_range(g)
@@ -142,7 +145,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         src = [np.stack([f[p] for f in frames]).astype(np.float64) for p in range(3)]
         recon: list[torch.Tensor] = []  # what the decoder has before its one rounding
         for layer in layers:
-            out = _encode_model(job, layer, j, g, frames, target, recon, result, progress)
+            out = _encode_model(job, layer, j, g, frames, target, recon, result, progress, loss)
             recon = out if layer.index == 0 else [r + o / float(layer.scale) for r, o in zip(recon, out)]
             final = [to_uint8(p) for p in recon]
             for p in range(3):
@@ -162,7 +165,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
 
 
 def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, target: list, recon: list,
-                  result: GomResult, progress: GomProgress | None) -> list[torch.Tensor]:
+                  result: GomResult, progress: GomProgress | None, loss) -> list[torch.Tensor]:
     """Fit and code layer ``layer``'s model of GOP ``g`` (the GOM's ``j``-th); its chunks go to
     ``result``; returns its decoded float planes (a scaled residual for layers >= 1)."""
     h = job.header
@@ -189,7 +192,7 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, targ
         cb = _fit_progress(progress, job.gom_index, label, iters)
     lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
     cfg = FitConfig(iters=iters, lam=layer.lam, batch=job.batch, lr=lr,
-                    seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=make_loss(job.loss))
+                    seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=loss)
     # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2), trained
     # through what the decoder shows: the layers below plus its planes / scale, against the source
     fit = fit_gop(model, target, t_pos, start, ref, steps0, cfg,

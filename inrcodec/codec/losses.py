@@ -20,8 +20,9 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InrInputError
-from ..metrics import MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW
+from ..metrics import _KR_KB, _KR_KB_BT601, MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW
 from ..registry import Registry
+from .perceptual import feature_distance
 
 PLANE_WEIGHTS = (6.0, 1.0, 1.0)
 
@@ -32,7 +33,8 @@ class Loss(ABC):
     lambda_scale: float = 1.0
     defaults: dict[str, float] = {}
 
-    def __init__(self, **weights: float) -> None:
+    def __init__(self, context: dict | None = None, **weights: float) -> None:
+        self.context = context or {}
         unknown = set(weights) - set(self.defaults)
         if unknown:
             known = ", ".join(self.defaults) or "none"
@@ -159,8 +161,52 @@ class MSSSIMLoss(_SSIMFamily):
         return 1 - ms_ssim_torch(pred, target)
 
 
-def make_loss(spec: str) -> Loss:
-    """A loss from ``NAME[:key=value,...]``; InrInputError naming what is wrong."""
+@LOSSES.register("perceptual", wire_id=4)
+class PerceptualLoss(Loss):
+    """6:1:1 MSE plus an LPIPS-style deep-feature distance on RGB, averaged over the pretrained
+    backbones found in ``--perceptual-weights DIR`` (POVI §5's ensemble; perceptual.py)."""
+
+    name = "perceptual"
+    defaults = {"mse": 1.0, "deep": 0.005}
+
+    def __init__(self, context: dict | None = None, **weights: float) -> None:
+        super().__init__(context, **weights)
+        from .perceptual import load_backbones
+        ctx = self.context
+        self.backbones = load_backbones(ctx.get("weights_dir"), ctx.get("device", "cpu"))
+        kr, kb = _KR_KB.get(ctx.get("matrix", 2), _KR_KB_BT601)
+        self.kr, self.kb = kr, kb
+        self.full_range = ctx.get("color_range") == "full"
+
+    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.mean((pred - target) ** 2)
+
+    def rgb(self, planes: list[torch.Tensor]) -> torch.Tensor:
+        """[B, 3, h, w] RGB on [0, 1] of Y, U, V planes on [0, 1] (chroma replicated for 4:2:0),
+        as inrcodec.metrics.yuv_to_rgb converts (without its rounding)."""
+        y, u, v = planes
+        h, w = y.shape[-2:]
+        if u.shape[-2:] != y.shape[-2:]:
+            u = u.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
+            v = v.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
+        if self.full_range:
+            yn, cb, cr = y, u - 128 / 255, v - 128 / 255
+        else:
+            yn, cb, cr = (y * 255 - 16) / 219, (u * 255 - 128) / 224, (v * 255 - 128) / 224
+        r = yn + 2 * (1 - self.kr) * cr
+        b = yn + 2 * (1 - self.kb) * cb
+        g = (yn - self.kr * r - self.kb * b) / (1 - self.kr - self.kb)
+        return torch.stack([r, g, b], dim=1).clamp(0, 1)
+
+    def __call__(self, pred: list[torch.Tensor], target: list[torch.Tensor]) -> torch.Tensor:
+        mse = super().__call__(pred, target)
+        deep = feature_distance(self.backbones, self.rgb(pred), self.rgb(target))
+        return self.weights["mse"] * mse + self.weights["deep"] * deep
+
+
+def make_loss(spec: str, **context) -> Loss:
+    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, weights_dir, device)
+    is what a loss on RGB or deep features needs. InrInputError naming what is wrong."""
     name, _, rest = spec.partition(":")
     try:
         cls = LOSSES.get(name)
@@ -175,4 +221,4 @@ def make_loss(spec: str) -> Loss:
             raise InrInputError(f"--loss {name}: expected key=number, got {item!r}") from None
         if not eq:
             raise InrInputError(f"--loss {name}: expected key=number, got {item!r}")
-    return cls(**weights)
+    return cls(context, **weights)
