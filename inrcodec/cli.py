@@ -126,6 +126,7 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                    f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}, RGB {summary.psnr_rgb:.2f})"
                    + ("" if summary.ms_ssim_y is None else
                       f", SSIM-Y {summary.ssim_y:.4f}, MS-SSIM-Y {summary.ms_ssim_y:.4f}")
+                   + ("" if summary.deep_distance is None else f", deep distance {summary.deep_distance:.4f}")
                    + f", {summary.seconds:.1f} s")
         n_pixels = summary.width * summary.height * summary.n_frames
         for k, (psnr, n_bytes) in enumerate(zip(summary.layer_psnr_yuv, summary.layer_bytes)):

@@ -116,6 +116,7 @@ class EncodeSummary:
     resumed_goms: int = 0  # GOMs taken from an interrupted encode's partial file (--resume)
     ssim_y: float | None = None  # mean luma SSIM over frames (None below 11x11)
     ms_ssim_y: float | None = None  # mean luma MS-SSIM over frames
+    deep_distance: float | None = None  # mean LPIPS-style distance (with --perceptual-weights)
     layer_psnr_yuv: list[float] = field(default_factory=list)  # --layers: PSNR-YUV of layers 0..k, per k
     layer_bytes: list[int] = field(default_factory=list)  # --layers: coded bytes of each layer
 
@@ -218,11 +219,12 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             state = entries[-1].state
             sse, counts, sse_rgb, layer_sse, ssim_sums = (np.array(state[k], dtype=np.float64)
                                                           for k in ("sse", "counts", "sse_rgb", "layer_sse", "ssim_sums"))
+            deep_sum = state["deep_sum"]
             reports = [GopReport(**r) for r in state["reports"]]
             writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers)
         else:
             sse, counts, sse_rgb, layer_sse = np.zeros(3), np.zeros(3), np.zeros(2), np.zeros((opts.layers, 3))
-            ssim_sums = np.zeros(2)
+            ssim_sums, deep_sum = np.zeros(2), 0.0
             reports: list[GopReport] = []
             writer = ContainerWriter(dst, header, layers=layers, resumable=True)
         gop_iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
@@ -253,13 +255,14 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 sse_rgb += result.sse_rgb
                 layer_sse += np.array(result.layer_sse)
                 ssim_sums += result.ssim_sums
+                deep_sum += result.deep_sum
                 reports.extend(result.reports)
                 tracker.finished(result.gom_index)
                 # a GOM is finished: its bytes on disk first, then the journal line that counts them
                 writer.sync()
                 entries.append(GomEntry(len(entries), writer.size_bytes, {
                     "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
-                    "layer_sse": layer_sse.tolist(), "ssim_sums": ssim_sums.tolist(),
+                    "layer_sse": layer_sse.tolist(), "ssim_sums": ssim_sums.tolist(), "deep_sum": deep_sum,
                     "reports": [asdict(r) for r in reports]}))
                 journal.append(entries[-1])
             writer.close()
@@ -283,6 +286,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         resumed_goms=resumed,
         **({"ssim_y": ssim_sums[0] / info.n_frames, "ms_ssim_y": ssim_sums[1] / info.n_frames}
            if min(info.width, info.height) >= SSIM_WINDOW else {}),
+        deep_distance=deep_sum / info.n_frames if opts.perceptual_weights is not None else None,
         layer_psnr_yuv=[psnr_yuv_from_sse(s, counts)["psnr_yuv"] for s in layer_sse] if opts.layers > 1 else [],
         layer_bytes=[sum(r.bytes for r in reports if r.layer == k) for k in range(opts.layers)] if opts.layers > 1 else [],
     )

@@ -23,7 +23,8 @@ from ..metrics import SSIM_WINDOW, ms_ssim, ssim, yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
-from .losses import make_loss
+from .losses import PerceptualLoss, make_loss
+from .perceptual import feature_distance
 from .presets import P_LR_FACTOR
 from .render import planes_to_tensors, render_planes, to_uint8
 from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
@@ -76,6 +77,7 @@ class GomResult:
     sse_rgb: list[float] = field(default_factory=lambda: [0.0, 0.0])
     layer_sse: list[list[float]] = field(default_factory=list)  # per layer: Y/U/V SSE of layers 0..k
     ssim_sums: list[float] = field(default_factory=lambda: [0.0, 0.0])  # luma SSIM, MS-SSIM summed over frames
+    deep_sum: float = 0.0  # LPIPS-style distance summed over frames (with --perceptual-weights)
 
 
 @dataclass
@@ -135,8 +137,12 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         layers.append(_Layer(k, model, seed, scale, lam, specs, init_arrays(specs, seed)))
     result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
     color_range = color_range_from_code(h.color_range)
-    loss = make_loss(job.loss, matrix=h.matrix, color_range=color_range, weights_dir=job.perceptual_weights,
-                     device=device)
+    context = {"matrix": h.matrix, "color_range": color_range, "weights_dir": job.perceptual_weights,
+               "device": device}
+    loss = make_loss(job.loss, **context)
+    # the LPIPS-style metric, whenever backbone weights are at hand
+    judge = loss if isinstance(loss, PerceptualLoss) else (
+        make_loss("perceptual", **context) if job.perceptual_weights is not None else None)
     first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
     for j, g in enumerate(h.gops_of_gom(job.gom_index)):
         first, n = h.gop_range(g)
@@ -152,6 +158,12 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
                 result.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
         for p in range(3):
             result.counts[p] += src[p].size
+        if judge is not None:
+            with torch.no_grad():
+                rec = [torch.from_numpy(x).to(device=device, dtype=torch.float32) / 255 for x in final]
+                for i in range(n):
+                    result.deep_sum += float(feature_distance(judge.backbones, judge.rgb([p[i:i + 1] for p in rec]),
+                                                              judge.rgb([p[i:i + 1] for p in target])))
         for i, f in enumerate(frames):
             if min(h.width, h.height) >= SSIM_WINDOW:
                 result.ssim_sums[0] += ssim(f[0], final[0][i])

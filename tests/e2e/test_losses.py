@@ -62,6 +62,9 @@ def test_perceptual_runs_with_a_local_backbone(tmp_path):
     s = fast_encode(SAMPLE_48, tmp_path / "p.inr", gop=4, gom=2, loss="perceptual:deep=0.05",
                     perceptual_weights=str(weights))
     assert s.n_frames == 8 and s.psnr_yuv > 15
+    assert s.deep_distance is not None and s.deep_distance > 0
+    plain = fast_encode(SAMPLE_48, tmp_path / "m.inr", gop=4, gom=2, perceptual_weights=str(weights))
+    assert plain.deep_distance is not None  # the metric is reported whenever the weights are given
 
 
 def test_perceptual_distance_is_zero_on_identical_frames_and_differentiable(tmp_path):
