@@ -102,7 +102,7 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
     """The ``inrcodec enc`` command line for one quality.
 
     ``settings`` has the attributes gop, gom, preset, device, iters, p_iters, frames and threads
-    (an argparse namespace or :class:`BenchOptions`), optionally model and patch_size.
+    (an argparse namespace or :class:`BenchOptions`), optionally model, patch_size and loss.
     """
     cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "--gop", str(settings.gop),
            "--gom", str(settings.gom), "--quality", str(quality), "--preset", settings.preset, "--device",
@@ -110,7 +110,8 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
     for flag, value in (("--iters", settings.iters), ("--p-iters", settings.p_iters),
                         ("--frames", settings.frames), ("--threads", settings.threads),
                         ("--model", getattr(settings, "model", None)),
-                        ("--patch-size", getattr(settings, "patch_size", None))):
+                        ("--patch-size", getattr(settings, "patch_size", None)),
+                        ("--loss", getattr(settings, "loss", None))):
         if value is not None:
             cmd += [flag, str(value)]
     return cmd

@@ -17,7 +17,7 @@ On the default clip the 6:1:1 PSNR-YUV curve is compared with x265 by BD-rate.
 a streaming codec's memory should not grow with the length of the input.
 
     python tools/bench_codec.py [CLIP] [--qualities 2,4,6] [--gop 30 --gom 2 --preset medium]
-        [--iters N --p-iters N --frames K --threads T] [--model nirvana --patch-size P]
+        [--iters N --p-iters N --frames K --threads T] [--model nirvana --patch-size P] [--loss L]
         [--scale-to WxH] [--out out/bench] [--rss-loop N]
 """
 
@@ -249,6 +249,7 @@ def parse_args(argv=None):
     p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"], help="encoder device (decode: cpu)")
     p.add_argument("--model", default=None, help="architecture (enc --model; default gnerv)")
     p.add_argument("--patch-size", type=int, default=None, help="nirvana patch side (enc --patch-size)")
+    p.add_argument("--loss", default=None, help="training distortion (enc --loss)")
     p.add_argument("--scale-to", type=frame_size, default=None, metavar="WxH",
                    help="first resample the clip to WxH (bilinear), e.g. for the memory figure at 1280x720")
     p.add_argument("--out", type=Path, default=REPO / "out" / "bench", help="results and encoded files")
