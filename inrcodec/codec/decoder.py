@@ -28,7 +28,10 @@ from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_
                       dequantize)
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
-PARALLEL_LAYERS = True  # render a layered file's layers on threads (tools/bench_layers.py measures it)
+# Render a layered file's layers on threads. Off: on two cores it was slower (carphone, 3 layers:
+# 178 fps against 214-240 sequential, torch at 2 threads; at 1 thread 181 against 143), since
+# torch's own threads already fill the cores. Worth measuring again on many-core machines.
+PARALLEL_LAYERS = False
 
 
 @dataclass

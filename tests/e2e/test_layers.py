@@ -80,6 +80,14 @@ def test_extract_two_layers_decodes_as_two_layers_of_the_full_file(layered, tmp_
     assert_frames_equal(frames_of(out), frames_of(path, 2))
 
 
+def test_layers_rendered_on_threads_give_the_same_frames(layered, monkeypatch):
+    import inrcodec.codec.decoder as decoder
+    path, _ = layered
+    sequential = frames_of(path)
+    monkeypatch.setattr(decoder, "PARALLEL_LAYERS", True)
+    assert_frames_equal(frames_of(path), sequential)
+
+
 def test_seeking_a_layered_file_gives_the_streamed_frames(layered):
     path, _ = layered
     streamed = frames_of(path)
