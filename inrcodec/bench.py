@@ -33,7 +33,7 @@ from . import anchors
 from .codec.presets import PRESET, QUALITY
 from .errors import InrError, InrInputError
 from .io.video import open_video
-from .metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv
+from .metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, ssim
 
 # The package's parent directory: children import this very copy of inrcodec.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ ALLOWED_DEVICES = ("auto", "cpu", "cuda")
 
 CSV_COLUMNS = [
     "codec", "preset", "setting", "n_frames", "width", "height", "file_bytes", "bpp", "psnr_y", "psnr_u",
-    "psnr_v", "psnr_yuv", "psnr_rgb", "ms_ssim_y", "enc_seconds", "enc_seconds_inner", "enc_rss_kb",
+    "psnr_v", "psnr_yuv", "psnr_rgb", "ssim_y", "ms_ssim_y", "enc_seconds", "enc_seconds_inner", "enc_rss_kb",
     "dec_seconds", "decode_fps", "decode_fps_no_startup", "dec_rss_kb",
 ]
 # The quality axes BD-rate is computed on: row key, name in tables.
@@ -134,15 +134,17 @@ def read_frames(path: Path, max_frames: int | None = None):
 
 
 def quality_metrics(source: list, decoded: list, info) -> dict:
-    """PSNR-Y/U/V/YUV, RGB PSNR and mean luma MS-SSIM (None below 11x11) of decoded frames against the source."""
+    """PSNR-Y/U/V/YUV, RGB PSNR and mean luma SSIM and MS-SSIM (None below 11x11) of decoded frames
+    against the source."""
     if len(decoded) != len(source):
         raise InrError(f"decoded {len(decoded)} frames, the source has {len(source)}")
     out = psnr_yuv(source, decoded)
     out["psnr_rgb"] = psnr_rgb(source, decoded, info.matrix, info.color_range)
     if min(info.width, info.height) >= MIN_SSIM_SIDE:
+        out["ssim_y"] = sum(ssim(s[0], d[0]) for s, d in zip(source, decoded)) / len(source)
         out["ms_ssim_y"] = sum(ms_ssim(s[0], d[0]) for s, d in zip(source, decoded)) / len(source)
     else:
-        out["ms_ssim_y"] = None
+        out["ssim_y"] = out["ms_ssim_y"] = None
     return out
 
 

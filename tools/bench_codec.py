@@ -49,7 +49,7 @@ RSS_LOOP_P_ITERS = 20
 
 CSV_COLUMNS = [
     "quality", "n_frames", "width", "height", "file_bytes", "bpp", "psnr_y", "psnr_u", "psnr_v", "psnr_yuv",
-    "psnr_rgb", "ms_ssim_y", "enc_seconds", "enc_seconds_inner", "enc_rss_kb", "dec_seconds", "decode_fps",
+    "psnr_rgb", "ssim_y", "ms_ssim_y", "enc_seconds", "enc_seconds_inner", "enc_rss_kb", "dec_seconds", "decode_fps",
     "decode_fps_no_startup", "dec_rss_kb", "macs_per_pixel", "n_i_models", "n_p_models", "mean_i_model_bytes",
     "mean_p_model_bytes", "p_over_i_bytes",
 ]
