@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import anchors
 from .codec.presets import PRESET, QUALITY
 from .errors import InrError, InrInputError
@@ -102,7 +104,8 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
     """The ``inrcodec enc`` command line for one quality.
 
     ``settings`` has the attributes gop, gom, preset, device, iters, p_iters, frames and threads
-    (an argparse namespace or :class:`BenchOptions`), optionally model, patch_size and loss.
+    (an argparse namespace or :class:`BenchOptions`), optionally model, patch_size, mlp_width,
+    mlp_depth, loss and perceptual_weights.
     """
     cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "--gop", str(settings.gop),
            "--gom", str(settings.gom), "--quality", str(quality), "--preset", settings.preset, "--device",
@@ -111,7 +114,10 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
                         ("--frames", settings.frames), ("--threads", settings.threads),
                         ("--model", getattr(settings, "model", None)),
                         ("--patch-size", getattr(settings, "patch_size", None)),
-                        ("--loss", getattr(settings, "loss", None))):
+                        ("--mlp-width", getattr(settings, "mlp_width", None)),
+                        ("--mlp-depth", getattr(settings, "mlp_depth", None)),
+                        ("--loss", getattr(settings, "loss", None)),
+                        ("--perceptual-weights", getattr(settings, "perceptual_weights", None))):
         if value is not None:
             cmd += [flag, str(value)]
     return cmd
@@ -133,7 +139,7 @@ def read_frames(path: Path, max_frames: int | None = None):
         return video.info, list(video)
 
 
-def quality_metrics(source: list, decoded: list, info) -> dict:
+def quality_metrics(source: list, decoded: list, info, perceptual_weights: str | None = None) -> dict:
     """PSNR-Y/U/V/YUV, RGB PSNR and mean luma SSIM and MS-SSIM (None below 11x11) of decoded frames
     against the source."""
     if len(decoded) != len(source):
@@ -145,7 +151,26 @@ def quality_metrics(source: list, decoded: list, info) -> dict:
         out["ms_ssim_y"] = sum(ms_ssim(s[0], d[0]) for s, d in zip(source, decoded)) / len(source)
     else:
         out["ssim_y"] = out["ms_ssim_y"] = None
+    if perceptual_weights is not None:
+        out["deep_distance"] = deep_distance(source, decoded, info, perceptual_weights)
     return out
+
+
+def deep_distance(source: list, decoded: list, info, perceptual_weights: str) -> float:
+    """Mean LPIPS-style distance (inrcodec/codec/perceptual.py) of decoded frames against the source."""
+    import torch
+
+    from .codec.losses import make_loss
+    from .codec.perceptual import feature_distance
+
+    judge = make_loss("perceptual", weights_dir=perceptual_weights, matrix=info.matrix,
+                      color_range=info.color_range)
+    total = 0.0
+    with torch.no_grad():
+        for s, d in zip(source, decoded):
+            a, b = ([torch.from_numpy(np.asarray(p, dtype=np.float32))[None] / 255 for p in f] for f in (s, d))
+            total += float(feature_distance(judge.backbones, judge.rgb(list(b)), judge.rgb(list(a))))
+    return total / len(source)
 
 
 def measure_inrcodec(src: Path, source: list, info, quality: int, settings, work_dir: Path,
@@ -167,7 +192,7 @@ def measure_inrcodec(src: Path, source: list, info, quality: int, settings, work
     row = {
         "n_frames": n_frames, "width": info.width, "height": info.height, "file_bytes": file_bytes,
         "bpp": bpp(file_bytes, info.width, info.height, n_frames),
-        **quality_metrics(source[:n_frames], decoded, info),
+        **quality_metrics(source[:n_frames], decoded, info, getattr(settings, "perceptual_weights", None)),
         "enc_seconds": enc.seconds, "enc_seconds_inner": summary.get("seconds"), "enc_rss_kb": enc.rss_kb,
         "dec_seconds": dec.seconds, "decode_fps": n_frames / dec.seconds,
         "decode_fps_no_startup": loop["frames"] / loop["seconds"] if loop["seconds"] > 0 else None,
@@ -206,6 +231,13 @@ class BenchOptions:
     av1_preset: str | None = None
     out: Path = Path("out/benchmark")
     quiet: bool = False
+    # inrcodec encoder options passed through to `inrcodec enc` (None: its default)
+    model: str | None = None
+    patch_size: int | None = None
+    mlp_width: int | None = None
+    mlp_depth: int | None = None
+    loss: str | None = None
+    perceptual_weights: str | None = None  # also: report the LPIPS-style distance of every row
 
     @classmethod
     def from_strings(cls, *, qualities: str | None = None, codecs: str | None = None,
@@ -323,7 +355,7 @@ def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptio
     row = {
         "n_frames": n_frames, "width": info.width, "height": info.height, "file_bytes": summary["file_bytes"],
         "bpp": bpp(summary["file_bytes"], info.width, info.height, n_frames),
-        **quality_metrics(source[:n_frames], decoded, info),
+        **quality_metrics(source[:n_frames], decoded, info, opts.perceptual_weights),
         "enc_seconds": enc.seconds, "enc_seconds_inner": summary["seconds"], "enc_rss_kb": enc.rss_kb,
         "dec_seconds": dec.seconds, "decode_fps": n_frames / dec.seconds,
         "decode_fps_no_startup": loop["n_frames"] / loop["seconds"] if loop["seconds"] > 0 else None,

@@ -202,9 +202,13 @@ def info_cmd(src, as_json, salvage) -> None:
 @click.option("--qps-av1", default=None, help="SVT-AV1 QPs [default: 30,38,46,54,63]")
 @click.option("--av1-preset", default=None, help="SVT-AV1 preset 0..13 [default: 0]")
 @click.option("--frames", type=int, default=None, help="use only the first K frames")
+@click.option("--model", default=None, help="inrcodec architecture [default: gnerv]")
 @click.option("--patch-size", type=int, default=None, help="nirvana: patch side, 8..128, a power of two [default: 32]")
 @click.option("--mlp-width", type=int, default=None, help="nirvana: SIREN MLP width [default: by --quality]")
 @click.option("--mlp-depth", type=int, default=None, help="nirvana: SIREN MLP layers [default: by --quality]")
+@click.option("--loss", default=None, help="inrcodec training distortion [default: mse]")
+@click.option("--perceptual-weights", type=click.Path(), default=None,
+              help="backbone weights folder: --loss perceptual, and the LPIPS-style distance of every row")
 @click.option("--threads", type=int, default=None, help="CPU threads of every encode and decode process")
 @click.option("--device", default=None, help="inrcodec encoder device: auto, cpu, cuda [default: cpu]")
 @click.option("--out", type=click.Path(file_okay=False), default=None,

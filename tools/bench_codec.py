@@ -250,6 +250,8 @@ def parse_args(argv=None):
     p.add_argument("--model", default=None, help="architecture (enc --model; default gnerv)")
     p.add_argument("--patch-size", type=int, default=None, help="nirvana patch side (enc --patch-size)")
     p.add_argument("--loss", default=None, help="training distortion (enc --loss)")
+    p.add_argument("--perceptual-weights", default=None,
+                   help="backbone weights folder: enc --perceptual-weights, and the deep distance of every row")
     p.add_argument("--scale-to", type=frame_size, default=None, metavar="WxH",
                    help="first resample the clip to WxH (bilinear), e.g. for the memory figure at 1280x720")
     p.add_argument("--out", type=Path, default=REPO / "out" / "bench", help="results and encoded files")

@@ -129,3 +129,38 @@ def test_reports_show_points_and_bd_rates():
     md = summary_markdown(result, opts)
     assert md.startswith("`inrcodec bench carphone.y4m`")
     assert "| x265 veryslow | +100.00% | +100.00% |" in md
+
+
+def test_encoder_options_pass_through_to_enc(tmp_path):
+    from inrcodec.bench import encode_cmd
+    opts = BenchOptions.from_strings(model="nirvana", patch_size=16, mlp_width=48, loss="ms-ssim",
+                                     perceptual_weights=str(tmp_path), qualities="2")
+    cmd = encode_cmd(Path("in.y4m"), Path("out.inr"), 2, opts)
+    for flag, value in (("--model", "nirvana"), ("--patch-size", "16"), ("--mlp-width", "48"),
+                        ("--loss", "ms-ssim"), ("--perceptual-weights", str(tmp_path))):
+        assert cmd[cmd.index(flag) + 1] == value
+    assert "--mlp-depth" not in encode_cmd(Path("a"), Path("b"), 2, BenchOptions())
+
+
+def test_quality_metrics_report_ssim_and_the_deep_distance_when_weights_are_given(tmp_path):
+    import numpy as np
+    import torch
+
+    from inrcodec.bench import quality_metrics
+    from inrcodec.io.video import open_video
+
+    g = torch.Generator().manual_seed(0)
+    state = {}
+    for i, shape in {0: (4, 3, 11, 11), 3: (8, 4, 5, 5), 6: (8, 8, 3, 3), 8: (8, 8, 3, 3), 10: (8, 8, 3, 3)}.items():
+        state[f"features.{i}.weight"] = torch.randn(shape, generator=g) * 0.1
+        state[f"features.{i}.bias"] = torch.zeros(shape[0])
+    torch.save(state, tmp_path / "alexnet.pth")
+    with open_video(Path(__file__).resolve().parents[2] / "samples" / "carphone_48x32_8f.y4m") as video:
+        info, frames = video.info, list(video)
+    same = quality_metrics(frames, frames, info, str(tmp_path))
+    assert same["ssim_y"] == pytest.approx(1.0) and same["deep_distance"] == pytest.approx(0.0, abs=1e-6)
+    noisy = [tuple(np.clip(p.astype(int) + 12 * (np.indices(p.shape).sum(0) % 2), 0, 255).astype(np.uint8)
+                   for p in f) for f in frames]
+    worse = quality_metrics(frames, noisy, info, str(tmp_path))
+    assert worse["ssim_y"] < 1 and worse["deep_distance"] > 0
+    assert "deep_distance" not in quality_metrics(frames, noisy, info)
