@@ -79,3 +79,17 @@ def test_nirvana_cuda_encode_decodes_on_cpu_within_one_code_value(tmp_path):
         for pa, pb in zip(a, b):
             assert np.max(np.abs(pa.astype(int) - pb.astype(int))) <= 1
     assert abs(psnr_yuv(read_source(SAMPLE_48), cpu)["psnr_yuv"] - summary.psnr_yuv) < 0.05
+
+
+def test_layers_and_ms_ssim_loss_on_cuda_decode_on_cpu_within_one_code_value(tmp_path):
+    # progressive layers trained with an SSIM-family loss on the GPU: the CPU decoder sees the
+    # encoder's per-layer quality, frames within float rounding of the GPU decoder's
+    from inrcodec.metrics import psnr_yuv
+    path = tmp_path / "layers.inr"
+    summary = fast_encode(SAMPLE_48, path, gop=4, gom=2, device="cuda", layers=2, layer_quality=(3,),
+                          loss="ms-ssim", iters=60, p_iters=20)
+    cpu, gpu = frames_on(path, "cpu"), frames_on(path, "cuda")
+    for a, b in zip(cpu, gpu):
+        for pa, pb in zip(a, b):
+            assert np.max(np.abs(pa.astype(int) - pb.astype(int))) <= 1
+    assert abs(psnr_yuv(read_source(SAMPLE_48), cpu)["psnr_yuv"] - summary.layer_psnr_yuv[-1]) < 0.05
