@@ -4,7 +4,8 @@ nirvana §3.3 / uar-nvc §III-D: every coded tensor has a learned step; the forw
 ``ref + Q((w - ref) / step) * step`` where Q is additive uniform noise for most of training and
 straight-through rounding at the end (with the steps snapped to the grid the file can carry, so
 the last iterations train exactly the integers that get coded). The loss is
-``bits / pixels + lambda * D`` with D the 6:1:1-weighted MSE of the Y, Cb, Cr planes on [0, 1].
+``bits / pixels + lambda * D`` with D the chosen loss (losses.py; by default the 6:1:1-weighted MSE
+of the Y, Cb, Cr planes on [0, 1]).
 For a P-model, ``ref`` is the interpolated initialisation theta'_k, so the rate term is the
 rate of the residual (uar-nvc eq. 6-7).
 """
@@ -22,12 +23,11 @@ from torch.func import functional_call
 
 from ..models.base import InrModel
 from ..quant.entropy import segment_decay, segment_laplace_bits
-from .losses import Loss, MSELoss
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
+from .losses import Loss, MSELoss
 from .weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
                       side_info_bytes)
 
-PLANE_WEIGHTS = (6.0, 1.0, 1.0)  # JVET common test conditions
 STREAM_PAD_BITS = 16
 DECAY_REFRESH = 8  # iterations between refits of the entropy model's per-tensor decay
 # Divergence guard. At the learning rates that train fastest, Adam now and then throws a run off a
@@ -64,13 +64,6 @@ class FitResult:
     qmodel: QuantizedModel
     est_bits: float
     stats: dict = field(default_factory=dict)
-
-
-def weighted_mse(pred: list[torch.Tensor], target: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """6:1:1-weighted MSE over the three planes, and the per-plane MSEs."""
-    mses = [torch.mean((p - t) ** 2) for p, t in zip(pred, target)]
-    total = sum(w * m for w, m in zip(PLANE_WEIGHTS, mses)) / sum(PLANE_WEIGHTS)
-    return total, mses
 
 
 def fit_gop(

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import torch
 
-from inrcodec.codec.fit import FitConfig, fit_gop, weighted_mse
+from inrcodec.codec.fit import FitConfig, fit_gop
+from inrcodec.codec.losses import MSELoss
 from inrcodec.codec.init import init_arrays
 from inrcodec.codec.weights import dequantize
 from inrcodec.models import ARCHITECTURES
@@ -29,7 +30,7 @@ def fit(lr, iters=150):
                   FitConfig(iters=iters, lam=1000.0, lr=lr, batch=2, seed=1))
     model.load_arrays(dequantize(res.qmodel, None))
     with torch.no_grad():
-        mse, _ = weighted_mse(model(t), planes)
+        mse = MSELoss()(model(t), planes)
     return res, float(mse)
 
 
