@@ -23,7 +23,7 @@ from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
 from ..models.base import InrModel
 from .init import init_arrays, p_reference
-from .render import render_frames, render_layers
+from .render import render_layers
 from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
                       dequantize)
 
@@ -218,10 +218,7 @@ class InrFile:
             layer.model.load_arrays(weights)
         first, n = self.header.gop_range(gop_index)
         t_pos = torch.arange(n, dtype=torch.float32, device=self._device) / self.header.gop_size
-        if len(self._layers) == 1:
-            frames = render_frames(self._model, t_pos)
-        else:
-            frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool)
+        frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool)
         self._cache = (gop_index, frames)
         return frames
 

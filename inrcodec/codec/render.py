@@ -32,19 +32,10 @@ def render_planes(model: InrModel, t_pos: torch.Tensor) -> list[torch.Tensor]:
 
 
 @torch.no_grad()
-def render_frames(model: InrModel, t_pos: torch.Tensor) -> list[np.ndarray]:
-    """Y, U, V uint8 arrays [T, h, w] of the frames at ``t_pos``."""
-    outs: list[list[np.ndarray]] = [[], [], []]
-    for i in range(0, t_pos.shape[0], RENDER_BATCH):
-        for p, plane in enumerate(model(t_pos[i:i + RENDER_BATCH])):
-            outs[p].append(to_uint8(plane))
-    return [np.concatenate(o) for o in outs]
-
-
-@torch.no_grad()
 def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, pool=None) -> list[np.ndarray]:
-    """Y, U, V uint8 arrays of progressive layers (spec/models.md §8): the base layer's planes plus
-    each residual layer's planes divided by its scale, in layer order, then the one rounding.
+    """Y, U, V uint8 arrays [T, h, w] of the frames at ``t_pos`` (spec/models.md §7-8): the base
+    layer's planes plus each residual layer's planes divided by its scale, in layer order, then the
+    one rounding. A file of one layer is the list [(model, 1.0)].
 
     With ``pool`` (a thread pool), the layers of a batch of frames run at once: torch releases the
     GIL inside its kernels, so one layer's Python overhead overlaps another's arithmetic. The sum is
