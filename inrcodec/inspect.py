@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from .container.chunks import header_fields
+from .container.chunks import header_fields, layer_specs
 from .container.reader import ContainerReader
 
 
@@ -29,15 +29,12 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
                                "bytes": e.size_bytes})
             goms.append({"gom": m, "gops": list(h.gops_of_gom(m)), "offset": entries[0].offset if entries else None,
                          "bytes": sum(e.size_bytes for e in entries), "models": models})
-        described = [(h.arch_id, h.arch_params, 1, h.seed)]
-        if r.layers is not None:
-            described += [(ls.arch_id, ls.arch_params, ls.residual_scale, ls.seed) for ls in r.layers.residual]
         layers = []
-        for k, (arch_id, params, scale, seed) in enumerate(described):
-            name, n_params, macs = _network(h, arch_id, params)
-            layers.append({"layer": k, "architecture": name, "arch_params": list(params), "residual_scale": scale,
-                           "seed": seed, "parameters_per_model": n_params, "macs_per_pixel": macs,
-                           "bytes": sum(c["bytes"] for c in chunks if c["layer"] == k)})
+        for k, ls in enumerate(layer_specs(h, r.layers)):
+            name, n_params, macs = _network(h, ls.arch_id, ls.arch_params)
+            layers.append({"layer": k, "architecture": name, "arch_params": list(ls.arch_params),
+                           "residual_scale": ls.residual_scale, "seed": ls.seed, "parameters_per_model": n_params,
+                           "macs_per_pixel": macs, "bytes": sum(c["bytes"] for c in chunks if c["layer"] == k)})
         arch_name, n_params, macs = layers[0]["architecture"], layers[0]["parameters_per_model"], None
         if all(layer["macs_per_pixel"] is not None for layer in layers):
             macs = sum(layer["macs_per_pixel"] for layer in layers)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..coders.blob import decompress_blob
-from ..container.chunks import BlobChunk, ModelChunk
+from ..container.chunks import BlobChunk, LayerSpec, ModelChunk, layer_specs
 from ..container.reader import ContainerReader
 from ..errors import InrFormatError, InrInputError
 from ..io.video import chroma_from_code
@@ -69,11 +69,8 @@ class InrFile:
             if layers is not None and not 1 <= layers <= n_file:
                 raise InrInputError(f"--layers {layers}: the file has {n_file} layer{'s' if n_file > 1 else ''}")
             self.n_layers = n_file if layers is None else layers
-            described = [("SHDR", h.arch_id, h.arch_params, h.seed, 1)]
-            if self._reader.layers is not None:
-                described += [(f"LHDR layer {k}", ls.arch_id, ls.arch_params, ls.seed, ls.residual_scale)
-                              for k, ls in enumerate(self._reader.layers.residual, start=1)]
-            self._layers = [self._make_layer(k, *d) for k, d in enumerate(described[:self.n_layers])]
+            self._layers = [self._make_layer(k, ls) for k, ls in
+                            enumerate(layer_specs(h, self._reader.layers)[:self.n_layers])]
         except BaseException:
             self._reader.close()
             raise
@@ -85,16 +82,17 @@ class InrFile:
         self._state: tuple[int, list[list[np.ndarray]]] | None = None  # last GOP's weights, per layer
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
 
-    def _make_layer(self, k: int, where: str, arch_id: int, params: tuple[int, ...], seed: int, scale: int) -> _Layer:
+    def _make_layer(self, k: int, ls: LayerSpec) -> _Layer:
         try:
-            model = ARCHITECTURES.by_id(arch_id)(self.header.width, self.header.height, self.chroma, params)
+            model = ARCHITECTURES.by_id(ls.arch_id)(self.header.width, self.header.height, self.chroma, ls.arch_params)
         except ValueError as exc:
-            raise InrFormatError(f"{where}: arch_params {params} invalid: {exc}") from None
+            where = "SHDR" if k == 0 else f"LHDR layer {k}"
+            raise InrFormatError(f"{where}: arch_params {ls.arch_params} invalid: {exc}") from None
         if k > 0:
             model.output_offset = 0.0
         model.to(self._device).eval()
         specs = model.tensor_specs()
-        return _Layer(k, model, specs, seed, float(scale), any(spec.blob for spec in specs))
+        return _Layer(k, model, specs, ls.seed, float(ls.residual_scale), any(spec.blob for spec in specs))
 
     # -- container facts ---------------------------------------------------------------------
     @property

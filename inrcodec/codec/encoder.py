@@ -18,7 +18,7 @@ import torch
 
 from ..coders import CODERS
 from ..container import spec
-from ..container.chunks import BlobChunk, IndexRecord, LayerHeader, LayerSpec, SequenceHeader
+from ..container.chunks import BlobChunk, IndexRecord, LayerHeader, LayerSpec, SequenceHeader, layer_specs
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError
@@ -208,8 +208,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         layers = None if opts.layers == 1 else LayerHeader(tuple(
             LayerSpec(header.arch_id, tuple(r["arch_params"]), opts.residual_scale, (opts.seed + k) % 2**64)
             for k, r in enumerate(res["layers"], start=1)))
-        macs = sum(arch_cls(info.width, info.height, info.chroma, params).macs_per_pixel()
-                   for params in [header.arch_params] + [r["arch_params"] for r in res["layers"]])
+        macs = sum(arch_cls(info.width, info.height, info.chroma, ls.arch_params).macs_per_pixel()
+                   for ls in layer_specs(header, layers))
         workers = opts.workers or default_workers(device)
         threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
         journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads))

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
-from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
+from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
 from ..io.video import chroma_from_code, color_range_from_code
 from ..metrics import SSIM_WINDOW, ms_ssim, ssim, yuv_to_rgb
 from ..models import ARCHITECTURES
@@ -124,17 +124,13 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     if device.type == "cuda":
         deterministic_cuda()
     chroma = chroma_from_code(h.chroma_format)
-    described = [(h.arch_id, h.arch_params, h.seed, 1, job.lam)]
-    if job.layers is not None:
-        described += [(ls.arch_id, ls.arch_params, ls.seed, ls.residual_scale, lam)
-                      for ls, lam in zip(job.layers.residual, job.layer_lams)]
     layers = []
-    for k, (arch_id, params, seed, scale, lam) in enumerate(described):
-        model = ARCHITECTURES.by_id(arch_id)(h.width, h.height, chroma, params).to(device)
+    for k, (ls, lam) in enumerate(zip(layer_specs(h, job.layers), [job.lam, *job.layer_lams])):
+        model = ARCHITECTURES.by_id(ls.arch_id)(h.width, h.height, chroma, ls.arch_params).to(device)
         if k > 0:
             model.output_offset = 0.0
         specs = model.tensor_specs()
-        layers.append(_Layer(k, model, seed, scale, lam, specs, init_arrays(specs, seed)))
+        layers.append(_Layer(k, model, ls.seed, ls.residual_scale, lam, specs, init_arrays(specs, ls.seed)))
     result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
     color_range = color_range_from_code(h.color_range)
     context = {"matrix": h.matrix, "color_range": color_range, "weights_dir": job.perceptual_weights,

@@ -339,7 +339,8 @@ def write_header(w: ByteWriter, header: SequenceHeader) -> None:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One residual layer k >= 1: its network, the scale of its residual target, its seed (§5.6)."""
+    """One layer's network, the scale of its residual target and its seed: an LHDR entry for a
+    residual layer k >= 1 (§5.6); ``layer_specs`` builds the base layer's from SHDR (scale 1)."""
 
     arch_id: int
     arch_params: tuple[int, ...]
@@ -374,6 +375,12 @@ class LayerHeader:
     def n_layers(self) -> int:
         """All layers, the base layer included."""
         return 1 + len(self.residual)
+
+
+def layer_specs(header: SequenceHeader, layers: LayerHeader | None) -> list[LayerSpec]:
+    """Every layer of a file in order: the base layer from SHDR (residual_scale 1), then LHDR's."""
+    base = LayerSpec(header.arch_id, header.arch_params, 1, header.seed)
+    return [base] + ([] if layers is None else list(layers.residual))
 
 
 def read_layer_header(r: ByteReader) -> LayerHeader:
