@@ -665,9 +665,9 @@ class GopOrder:
         self.open_gop: int | None = None
         self.next_layer = n_layers  # the open GOP's next layer; n_layers when it has them all
 
-    def model(self, gop_index: int, where: str, layer: int | None = None) -> int:
-        """Accept the next MODL, of ``gop_index`` (and ``layer``, when known), and return its
-        layer; index entries do not carry the layer, so for them it is the one expected."""
+    def model(self, gop_index: int, where: str, layer: int | None = None) -> None:
+        """Accept the next MODL, of ``gop_index`` (and ``layer``, when known; index entries do not
+        carry it, so for them it is the one expected) or raise."""
         if self.next_layer < self.n_layers:
             want_gop, want_layer = self.open_gop, self.next_layer
         else:
@@ -684,17 +684,14 @@ class GopOrder:
             self.open_gop = gop_index
             self.next_gop += 1
         self.next_layer = got + 1
-        return got
 
-    def blob(self, gop_index: int, where: str) -> int:
-        """Accept a BLOB of ``gop_index`` or raise; return the layer it belongs to (that of the
-        MODL before it)."""
+    def blob(self, gop_index: int, where: str) -> None:
+        """Accept a BLOB of ``gop_index`` (it belongs to the MODL before it) or raise."""
         if gop_index != self.open_gop:
             raise InrFormatError(
                 f"{where}: BLOB of GOP {gop_index} outside that GOP's run of chunks "
                 f"(current GOP: {self.open_gop}); a GOP's BLOBs follow its MODL"
             )
-        return self.next_layer - 1
 
     @property
     def gop_done(self) -> bool:
