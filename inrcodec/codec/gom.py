@@ -91,7 +91,7 @@ class _Layer:
     lam: float
     specs: list = field(default_factory=list)
     theta_init: list = field(default_factory=list)
-    prev: tuple | None = None  # (frames, decoded weights, step codes) of the previous GOP
+    prev: tuple | None = None  # (decoded weights, step codes) of the previous GOP
 
 
 def deterministic_cuda() -> None:
@@ -140,14 +140,17 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     judge = loss if isinstance(loss, PerceptualLoss) else (
         make_loss("perceptual", **context) if job.perceptual_weights is not None else None)
     first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
+    prev_frames = None
     for j, g in enumerate(h.gops_of_gom(job.gom_index)):
         first, n = h.gop_range(g)
         frames = job.frames[first - first_frame:first - first_frame + n]
+        # P-models of every layer interpolate by the same factor, from how much the luma changed
+        eps_code = 0 if j == 0 else eps_code_from_mse(_luma_mse(frames, prev_frames))
         target = planes_to_tensors(frames, device)
         src = [np.stack([f[p] for f in frames]).astype(np.float64) for p in range(3)]
         recon: list[torch.Tensor] = []  # what the decoder has before its one rounding
         for layer in layers:
-            out = _encode_model(job, layer, j, g, frames, target, recon, result, progress, loss)
+            out = _encode_model(job, layer, j, g, eps_code, target, recon, result, progress, loss)
             recon = out if layer.index == 0 else [r + o / float(layer.scale) for r, o in zip(recon, out)]
             final = [to_uint8(p) for p in recon]
             for p in range(3):
@@ -168,31 +171,36 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range)
             result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
             result.sse_rgb[1] += rgb_src.size
+        prev_frames = frames
     result.sse = list(result.layer_sse[-1])
     return result
 
 
-def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, target: list, recon: list,
+def _luma_mse(frames: list, prev_frames: list) -> float:
+    """Mean squared luma difference, on [0, 1] samples, of a GOP's frames and the previous GOP's."""
+    m = min(len(frames), len(prev_frames))
+    return float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
+                          for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
+
+
+def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, target: list, recon: list,
                   result: GomResult, progress: GomProgress | None, loss) -> list[torch.Tensor]:
-    """Fit and code layer ``layer``'s model of GOP ``g`` (the GOM's ``j``-th); its chunks go to
-    ``result``; returns its decoded float planes (a scaled residual for layers >= 1)."""
+    """Fit and code layer ``layer``'s model of GOP ``g`` (the GOM's ``j``-th; a P-model interpolates
+    by ``eps_code``); its chunks go to ``result``; returns its decoded float planes (a scaled
+    residual for layers >= 1)."""
     h = job.header
     model, specs = layer.model, layer.specs
-    n = len(frames)
+    n = target[0].shape[0]
     device = target[0].device
     t0 = time.perf_counter()
     scale = float(layer.scale)
     t_pos = torch.arange(n, dtype=torch.float32, device=device) / h.gop_size
     if j == 0:
-        kind, eps_code, start, ref, steps0 = KIND_I, 0, layer.theta_init, None, None
+        kind, start, ref, steps0 = KIND_I, layer.theta_init, None, None
     else:
-        prev_frames, prev_decoded, steps0 = layer.prev
-        m = min(n, len(prev_frames))
-        mse = float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
-                             for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
-        kind, eps_code = KIND_P, eps_code_from_mse(mse)
-        ref = p_reference(layer.theta_init, prev_decoded, eps_code)
-        start = ref
+        prev_decoded, steps0 = layer.prev
+        kind = KIND_P
+        ref = start = p_reference(layer.theta_init, prev_decoded, eps_code)
     iters = job.iters[j]
     cb = None
     if progress is not None:
@@ -221,7 +229,7 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, frames: list, targ
     model.load_arrays(decoded)
     result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
                                     decoded_q.digest(), time.perf_counter() - t0, layer.index))
-    layer.prev = (frames, decoded, decoded_q.step_codes)
+    layer.prev = (decoded, decoded_q.step_codes)
     return render_planes(model, t_pos)
 
 
