@@ -161,7 +161,6 @@ def deep_distance(source: list, decoded: list, info, perceptual_weights: str) ->
     import torch
 
     from .codec.losses import make_loss
-    from .codec.perceptual import feature_distance
 
     judge = make_loss("perceptual", weights_dir=perceptual_weights, matrix=info.matrix,
                       color_range=info.color_range)
@@ -169,7 +168,7 @@ def deep_distance(source: list, decoded: list, info, perceptual_weights: str) ->
     with torch.no_grad():
         for s, d in zip(source, decoded):
             a, b = ([torch.from_numpy(np.asarray(p, dtype=np.float32))[None] / 255 for p in f] for f in (s, d))
-            total += float(feature_distance(judge.backbones, judge.rgb(list(b)), judge.rgb(list(a))))
+            total += float(judge.deep(b, a))
     return total / len(source)
 
 

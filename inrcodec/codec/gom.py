@@ -24,7 +24,6 @@ from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
 from .losses import PerceptualLoss, make_loss
-from .perceptual import feature_distance
 from .presets import P_LR_FACTOR
 from .render import planes_to_tensors, render_planes, to_uint8
 from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
@@ -161,8 +160,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             with torch.no_grad():
                 rec = [torch.from_numpy(x).to(device=device, dtype=torch.float32) / 255 for x in final]
                 for i in range(n):
-                    result.deep_sum += float(feature_distance(judge.backbones, judge.rgb([p[i:i + 1] for p in rec]),
-                                                              judge.rgb([p[i:i + 1] for p in target])))
+                    result.deep_sum += float(judge.deep([p[i:i + 1] for p in rec], [p[i:i + 1] for p in target]))
         for i, f in enumerate(frames):
             if min(h.width, h.height) >= SSIM_WINDOW:
                 result.ssim_sums[0] += ssim(f[0], final[0][i])

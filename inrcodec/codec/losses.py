@@ -204,10 +204,13 @@ class PerceptualLoss(Loss):
         g = (yn - self.kr * r - self.kb * b) / (1 - self.kr - self.kb)
         return torch.stack([r, g, b], dim=1).clamp(0, 1)
 
+    def deep(self, pred: list[torch.Tensor], target: list[torch.Tensor]) -> torch.Tensor:
+        """The LPIPS-style distance of Y, U, V planes [B, h, w] on [0, 1] (also the reported metric)."""
+        return feature_distance(self.backbones, self.rgb(pred), self.rgb(target))
+
     def __call__(self, pred: list[torch.Tensor], target: list[torch.Tensor]) -> torch.Tensor:
         mse = super().__call__(pred, target)
-        deep = feature_distance(self.backbones, self.rgb(pred), self.rgb(target))
-        return self.weights["mse"] * mse + self.weights["deep"] * deep
+        return self.weights["mse"] * mse + self.weights["deep"] * self.deep(pred, target)
 
 
 def make_loss(spec: str, **context) -> Loss:
