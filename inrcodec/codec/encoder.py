@@ -27,7 +27,7 @@ from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse
 from ..models import ARCHITECTURES
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
-from .losses import make_loss
+from .losses import Loss, make_loss
 from .presets import LAYER_QUALITY_STEP, NIRVANA_QUALITY, PRESET, QUALITY, RESIDUAL_SCALE
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 
@@ -136,7 +136,8 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _validate(opts: EncodeOptions) -> None:
+def _validate(opts: EncodeOptions) -> Loss:
+    """Raise InrInputError on the first unusable option; returns the training loss it built."""
     if opts.gop is not None and opts.gop <= 0:
         raise InrInputError(f"--gop must be >= 1 (got {opts.gop})")
     if opts.gom is not None and opts.gom <= 0:
@@ -165,7 +166,7 @@ def _validate(opts: EncodeOptions) -> None:
             raise InrInputError(f"--layer-quality values must be 1..9 (got {list(opts.layer_quality)})")
     if not 1 <= opts.residual_scale <= spec.MAX_RESIDUAL_SCALE:
         raise InrInputError(f"--residual-scale must be 1..{spec.MAX_RESIDUAL_SCALE} (got {opts.residual_scale})")
-    make_loss(opts.loss, weights_dir=opts.perceptual_weights)  # a bad spec or missing weights fail here
+    loss = make_loss(opts.loss, weights_dir=opts.perceptual_weights)  # a bad spec or missing weights fail here
     CODERS.get(opts.coder)
     ARCHITECTURES.get(opts.model)
     nirvana_only = {"--patch-size": opts.patch_size, "--mlp-width": opts.mlp_width, "--mlp-depth": opts.mlp_depth}
@@ -177,12 +178,13 @@ def _validate(opts: EncodeOptions) -> None:
         ARCHITECTURES.get(opts.model)(64, 64, "420", res["arch_params"])
     except ValueError as exc:
         raise InrInputError(f"--model {opts.model}: {exc}") from None
+    return loss
 
 
 def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
            progress: Callable[[str, int, int, dict], None] | None = None) -> EncodeSummary:
     """Encode ``src`` to ``dst`` (written atomically) and return the summary."""
-    _validate(opts)
+    loss = _validate(opts)
     t_start = time.perf_counter()
     device = pick_device(opts.device)
     if device.type == "cuda":
@@ -193,8 +195,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     with open_video(src, max_frames=opts.frames) as video:
         info = video.info
         gop, gom = _structure(opts, info.n_frames)
-        make_loss(opts.loss, weights_dir=opts.perceptual_weights).check_size(
-            [(info.height, info.width), info.chroma_shape])
+        loss.check_size([(info.height, info.width), info.chroma_shape])
         codes = info.to_header_codes()
         arch_cls = ARCHITECTURES.get(opts.model)
         header = SequenceHeader(
