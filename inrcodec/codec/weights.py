@@ -58,6 +58,13 @@ def blob_raw_size(tag: int, specs: list[TensorSpec]) -> int:
     return _BLOB_VALUE_BYTES[tag] * sum(s.numel for s in specs if s.blob)
 
 
+def _check_blob_size(tag: int, data: bytes, specs: list[TensorSpec]) -> None:
+    need = blob_raw_size(tag, specs)
+    if len(data) != need:
+        what = "residuals" if tag == BLOB_TAG_FLOAT else "symbols"
+        raise InrFormatError(f"BLOB of {what} has {len(data)} bytes, the architecture needs {need}")
+
+
 def _shuffle(values: np.ndarray) -> bytes:
     """Byte-plane shuffle: every value's least significant byte first, then the second bytes...
     (zstd and LZMA find the high planes, mostly zeros, very compressible; interleaved, much less)."""
@@ -78,9 +85,7 @@ def pack_blob(residuals: list[np.ndarray]) -> bytes:
 
 def unpack_blob(data: bytes, specs: list[TensorSpec]) -> list[np.ndarray]:
     """Inverse of ``pack_blob`` for the blob tensors among ``specs``; the size must match exactly."""
-    if len(data) != blob_raw_size(BLOB_TAG_FLOAT, specs):
-        raise InrFormatError(f"BLOB of residuals has {len(data)} bytes, the architecture needs "
-                             f"{blob_raw_size(BLOB_TAG_FLOAT, specs)}")
+    _check_blob_size(BLOB_TAG_FLOAT, data, specs)
     return _split(_unshuffle(data, "<f4").astype(np.float32), specs)
 
 
@@ -95,9 +100,7 @@ def pack_symbol_blob(symbols: list[np.ndarray]) -> bytes:
 
 def unpack_symbol_blob(data: bytes, specs: list[TensorSpec], bounds: list[int]) -> list[np.ndarray]:
     """Inverse of ``pack_symbol_blob``; each tensor's symbols must stay within its body's max_abs."""
-    if len(data) != blob_raw_size(BLOB_TAG_SYMBOLS, specs):
-        raise InrFormatError(f"BLOB of symbols has {len(data)} bytes, the architecture needs "
-                             f"{blob_raw_size(BLOB_TAG_SYMBOLS, specs)}")
+    _check_blob_size(BLOB_TAG_SYMBOLS, data, specs)
     u = _unshuffle(data, "<u2").astype(np.int32)
     out = _split(np.where(u % 2 == 0, u // 2, -(u + 1) // 2).astype(np.int32), specs)
     for spec, sym, bound in zip([s for s in specs if s.blob], out, bounds):
@@ -123,7 +126,7 @@ def attach_blob(qm: QuantizedModel, specs: list[TensorSpec], tag: int, raw: byte
     elif tag == BLOB_TAG_FLOAT:
         if any(qm.blob_bounds) or any(c for c, spec in zip(qm.step_codes, specs) if spec.blob):
             raise InrFormatError("model body: blob tensors with symbols beside a binary32 residual BLOB")
-        unpack_blob(raw, specs)  # size check
+        _check_blob_size(tag, raw, specs)  # dequantize unpacks it
     else:
         raise InrFormatError(f"unknown residual BLOB tag {tag}")
     qm.blob, qm.blob_tag = raw, tag
