@@ -125,6 +125,11 @@ def psnr_yuv(frames_a: Iterable[Sequence], frames_b: Iterable[Sequence], peak: f
     return psnr_yuv_from_sse(sse, count, peak)
 
 
+def kr_kb(matrix: int) -> tuple[float, float]:
+    """Kr, Kb of the YUV -> RGB matrix of an H.273 MatrixCoefficients code (BT.601 for others)."""
+    return _KR_KB.get(matrix, _KR_KB_BT601)
+
+
 def yuv_to_rgb(planes: Sequence[np.ndarray], matrix: int = 6, color_range: str = "limited") -> np.ndarray:
     """One 8-bit YUV frame (4:2:0 or 4:4:4) as an (H, W, 3) uint8 RGB image."""
     y, u, v = (np.asarray(p, dtype=np.float64) for p in planes)
@@ -143,7 +148,7 @@ def yuv_to_rgb(planes: Sequence[np.ndarray], matrix: int = 6, color_range: str =
         yn, cb, cr = (y - 16.0) / 219.0, (u - 128.0) / 224.0, (v - 128.0) / 224.0
     else:
         raise ValueError(f"unknown colour range {color_range!r}")
-    kr, kb = _KR_KB.get(matrix, _KR_KB_BT601)
+    kr, kb = kr_kb(matrix)
     kg = 1.0 - kr - kb
     r = yn + 2.0 * (1.0 - kr) * cr
     b = yn + 2.0 * (1.0 - kb) * cb

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InrInputError
-from ..metrics import _KR_KB, _KR_KB_BT601, MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW
+from ..metrics import MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW, kr_kb
 from ..registry import Registry
 from .perceptual import feature_distance
 
@@ -180,12 +180,10 @@ class PerceptualLoss(Loss):
         from .perceptual import load_backbones
         ctx = self.context
         self.backbones = load_backbones(ctx.get("weights_dir"), ctx.get("device", "cpu"))
-        kr, kb = _KR_KB.get(ctx.get("matrix", 2), _KR_KB_BT601)
-        self.kr, self.kb = kr, kb
+        self.kr, self.kb = kr_kb(ctx.get("matrix", 2))
         self.full_range = ctx.get("color_range") == "full"
 
-    def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return torch.mean((pred - target) ** 2)
+    plane = MSELoss.plane
 
     def rgb(self, planes: list[torch.Tensor]) -> torch.Tensor:
         """[B, 3, h, w] RGB on [0, 1] of Y, U, V planes on [0, 1] (chroma replicated for 4:2:0),
@@ -223,11 +221,9 @@ def make_loss(spec: str, **context) -> Loss:
         raise InrInputError(f"--loss: {exc}") from None
     weights = {}
     for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        try:
+        key, _, value = item.partition("=")
+        try:  # "key" alone leaves value empty, which float() refuses too
             weights[key.strip()] = float(value)
         except ValueError:
             raise InrInputError(f"--loss {name}: expected key=number, got {item!r}") from None
-        if not eq:
-            raise InrInputError(f"--loss {name}: expected key=number, got {item!r}")
     return cls(context, **weights)
