@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from .codec.presets import RESIDUAL_SCALE
 from .errors import InrError, InrInputError
 
 
@@ -82,7 +83,8 @@ def main() -> None:
               help="progressive layers: a base network and LAYERS-1 residual networks per GOP")
 @click.option("--layer-quality", default=None,
               help="quality of each residual layer, comma-separated (one value: all) [default: by layer, above --quality]")
-@click.option("--residual-scale", type=int, default=None, help="residual layers fit the residual times this [default: 100]")
+@click.option("--residual-scale", type=int, default=RESIDUAL_SCALE, show_default=True,
+              help="residual layers fit the residual times this")
 @click.option("--loss", default="mse", show_default=True,
               help="training distortion: mse, l1, l1-ssim, ms-ssim, perceptual (NAME[:key=value,...] sets its weights)")
 @click.option("--perceptual-weights", type=click.Path(), default=None,
@@ -111,7 +113,7 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                        seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
                        mlp_depth=mlp_depth, threads=threads, workers=workers,
                        ray=ray_address, resume=resume, layers=layers, loss=loss, perceptual_weights=perceptual_weights, layer_quality=_ints(layer_quality, "--layer-quality"),
-                       **({} if residual_scale is None else {"residual_scale": residual_scale}))
+                       residual_scale=residual_scale)
     except SystemExit as stop:
         if stop.code == 130 and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
