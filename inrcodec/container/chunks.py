@@ -168,7 +168,7 @@ _HEADER_FIELDS: tuple[_Field, ...] = (
         "0 (4:2:0) or 1 (4:4:4)",
         InrUnsupportedError,
     ),
-    _Field("bit_depth", 1, lambda v: v in spec.ALLOWED_BIT_DEPTHS, "8", InrUnsupportedError),
+    _Field("bit_depth", 1, lambda v: v in spec.ALLOWED_BIT_DEPTHS, "8, 10, 12", InrUnsupportedError),
     _Field("color_range", 1, lambda v: v in _COLOR_RANGES, "0..2"),
     _Field("color_primaries", 1, _between(0, _U8), "0..255"),
     _Field("transfer", 1, _between(0, _U8), "0..255"),

@@ -195,6 +195,11 @@ class ContainerReader:
                 f"first chunk at offset {spec.PREAMBLE_BYTES} is {shdr.name}, must be SHDR"
             )
         self.header: SequenceHeader = read_header(shdr.reader())
+        if self.header.bit_depth > 8 and self.min_reader_version < spec.HIGH_DEPTH_VERSION:
+            raise InrFormatError(
+                f"SHDR bit_depth {self.header.bit_depth} in a file whose min_reader_version is "
+                f"{self.min_reader_version}; bit depths above 8 need {spec.HIGH_DEPTH_VERSION}"
+            )
         self._header_end = spec.PREAMBLE_BYTES + shdr.total_size
         self.layers: LayerHeader | None = self._read_layer_header()
         self.n_layers = 1 if self.layers is None else self.layers.n_layers

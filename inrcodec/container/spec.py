@@ -15,9 +15,10 @@ MAGIC_BYTES = len(MAGIC)
 # §3: signature + writer_version u16 + min_reader_version u16.
 PREAMBLE_BYTES = MAGIC_BYTES + 2 + 2  # 12
 
-READER_VERSION = 2  # §3.2: the highest min_reader_version this reader accepts
-WRITER_VERSION = 1  # §3.2: the version this writer writes by default (files of one layer)
+READER_VERSION = 3  # §3.2: the highest min_reader_version this reader accepts
+WRITER_VERSION = 1  # §3.2: the version this writer writes by default (8-bit files of one layer)
 LAYERED_VERSION = 2  # §3.2, §5.6: the version of files with progressive layers (an LHDR chunk)
+HIGH_DEPTH_VERSION = 3  # §3.2, §5.1: the version of files with bit_depth 10 or 12
 MAX_VERSION = 0xFFFF  # u16
 
 # §2.2: LEB128 unsigned varint: at most 10 bytes, value < 2**64.
@@ -105,5 +106,5 @@ class ChromaSiting(enum.IntEnum):
     TOP_LEFT = 3
 
 
-ALLOWED_BIT_DEPTHS = (8,)  # §5.1: v1 decodes 8-bit only
+ALLOWED_BIT_DEPTHS = (8, 10, 12)  # §5.1: 10 and 12 from version 3 on; other values are reserved
 H273_UNSPECIFIED = 2  # §5.1: colour_primaries / transfer / matrix "unspecified" code point

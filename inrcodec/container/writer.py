@@ -44,6 +44,13 @@ def _io_error(path: str, err: OSError) -> InrIOError:
     return InrIOError(f"cannot write {path}: {err.strerror or err}")
 
 
+def file_version(header: SequenceHeader, layers: LayerHeader | None) -> int:
+    """§3.2: the oldest version whose rules the file obeys: 1 for an 8-bit file of one layer,
+    2 with progressive layers (LHDR), 3 with bit_depth 10 or 12."""
+    version = spec.WRITER_VERSION if layers is None else spec.LAYERED_VERSION
+    return spec.HIGH_DEPTH_VERSION if header.bit_depth > 8 else version
+
+
 class ContainerWriter:
     """Streams an .inr file: preamble and SHDR now, payload chunks in GOP order, index on close."""
 
@@ -57,8 +64,7 @@ class ContainerWriter:
         min_reader_version: int | None = None,
         resumable: bool = False,
     ) -> None:
-        # §3.2: a file of one layer obeys version 1; progressive layers (LHDR) need version 2
-        version = spec.WRITER_VERSION if layers is None else spec.LAYERED_VERSION
+        version = file_version(header, layers)
         writer_version = version if writer_version is None else writer_version
         min_reader_version = version if min_reader_version is None else min_reader_version
         if not 1 <= min_reader_version <= writer_version <= spec.MAX_VERSION:

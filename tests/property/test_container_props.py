@@ -39,7 +39,7 @@ def headers(draw, max_frames: int = spec.MAX_FRAMES, max_gop: int = spec.MAX_FRA
         fps_num=draw(st.integers(1, 2**32 - 1)),
         fps_den=draw(st.integers(1, 2**32 - 1)),
         chroma_format=draw(st.sampled_from(list(spec.ChromaFormat))),
-        bit_depth=8,
+        bit_depth=draw(st.sampled_from(spec.ALLOWED_BIT_DEPTHS)),
         color_range=draw(st.sampled_from(list(spec.ColorRange))),
         color_primaries=draw(u8),
         transfer=draw(u8),
@@ -68,7 +68,8 @@ def streams(draw, max_frames: int = 12, max_body: int = 24):
             out.append(BlobChunk(g, tag, draw(u8), raw_size, draw(st.binary(max_size=max_body))))
         if draw(st.booleans()):
             out.append(AncillaryChunk(b"teXt", draw(st.binary(max_size=8))))
-    versions = draw(st.sampled_from([(1, 1), (2, 1), (65535, 1)]))
+    # a 10- or 12-bit file obeys version 3 at the least (spec/bitstream.md §3.2)
+    versions = draw(st.sampled_from([(3, 3), (65535, 3)] if header.bit_depth > 8 else [(1, 1), (2, 1), (65535, 1)]))
     return header, out, versions
 
 

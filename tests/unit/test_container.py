@@ -266,7 +266,8 @@ class TestSequenceHeader:
             ("n_frames", 0, InrFormatError),
             ("fps_den", 0, InrFormatError),
             ("chroma_format", 7, InrUnsupportedError),
-            ("bit_depth", 10, InrUnsupportedError),
+            ("bit_depth", 9, InrUnsupportedError),
+            ("bit_depth", 16, InrUnsupportedError),
             ("color_range", 3, InrFormatError),
             ("chroma_siting", 4, InrFormatError),
             ("gop_size", 0, InrFormatError),
@@ -328,9 +329,26 @@ class TestOpen:
             ContainerReader(preamble()[:10])
 
     def test_rejects_newer_min_reader_version(self):
-        data = assemble(HEADER, gop_chunks(HEADER), pre=preamble(3, 3))
-        with pytest.raises(InrUnsupportedError, match="reader version 3"):
+        data = assemble(HEADER, gop_chunks(HEADER), pre=preamble(4, 4))
+        with pytest.raises(InrUnsupportedError, match="reader version 4"):
             ContainerReader(data)
+
+    @pytest.mark.parametrize("depth", [10, 12])
+    def test_high_bit_depth_files_are_version_3(self, depth):
+        h = replace(HEADER, bit_depth=depth)
+        data = serialize(h, sample_chunks(h))
+        with ContainerReader(data) as r:
+            assert (r.writer_version, r.min_reader_version) == (3, 3)
+            assert r.header.bit_depth == depth
+        # an 8-bit file of one layer stays a version-1 file
+        assert serialize(HEADER, sample_chunks(HEADER))[8:12] == bytes([0, 1, 0, 1])
+
+    def test_high_bit_depth_needs_min_reader_version_3(self):
+        h = replace(HEADER, bit_depth=10)
+        data = bytearray(serialize(h, sample_chunks(h)))
+        data[8:12] = bytes([0, 3, 0, 2])  # a writer claiming version-2 rules for a 10-bit file
+        with pytest.raises(InrFormatError, match="bit depths above 8 need 3"):
+            ContainerReader(bytes(data))
 
     def test_accepts_newer_writer_version(self):
         data = assemble(HEADER, gop_chunks(HEADER), pre=preamble(7, 1))
