@@ -1,22 +1,28 @@
-"""Read any video PyAV opens as 8-bit planar YUV numpy frames, with everything the encoder must know first.
+"""Read any video PyAV opens as 8-, 10- or 12-bit planar YUV numpy frames, with what the encoder must know first.
 
-The encoder needs the frame count, size, rate and colour description before it fits a single model,
-and it works on 8-bit YUV 4:2:0 or 4:4:4 planes only. This module is the one place that turns a
-container on disk into that: a :class:`VideoInfo` and an iterator of ``(Y, U, V)`` uint8 planes.
+The encoder needs the frame count, size, rate, bit depth and colour description before it fits a
+single model, and it works on YUV 4:2:0 or 4:4:4 planes of 8, 10 or 12 bits only. This module is the
+one place that turns a container on disk into that: a :class:`VideoInfo` and an iterator of
+``(Y, U, V)`` planes, ``uint8`` for 8-bit video and native-endian ``uint16`` holding
+``0 .. 2**bit_depth - 1`` (not shifted to the high bits) for 10 and 12 bits.
 
 Pixel format policy:
 
-* ``yuv420p`` and ``yuvj420p`` are read as ``'420'``; ``yuv444p`` and ``yuvj444p`` as ``'444'``
-  (the ``j`` variants are full range); their samples reach the encoder untouched.
+* Native, samples untouched: ``yuv420p`` and ``yuvj420p`` (``'420'``), ``yuv444p`` and
+  ``yuvj444p`` (``'444'``) at 8 bits (the ``j`` variants are full range); ``yuv420p10le``,
+  ``yuv420p10be``, ``yuv444p10le``, ``yuv444p10be`` at 10 bits and ``yuv420p12le``,
+  ``yuv420p12be``, ``yuv444p12le``, ``yuv444p12be`` at 12 bits (big-endian planes are byte-swapped
+  on reading, nothing else). A 10- or 12-bit sample above ``2**bit_depth - 1`` is refused.
 * Everything else is converted by PyAV's ``reformat`` (swscale) with one ``warnings.warn`` line
-  naming the source and target format: RGB sources and other 4:4:4 sources to ``yuv444p``
-  (RGB through the BT.601 limited-range matrix, reported as matrix 6), all others (``yuv422p``,
-  ``nv12``, ``gray`` ...) to ``yuv420p``. The colour range is kept across the conversion.
-* 10-bit and other high-bit-depth sources are converted to 8 bits the same way until
-  high-bit-depth support lands; ``VideoInfo.bit_depth`` is therefore always 8.
+  naming the source and target format. The depth of the widest colour component picks the target
+  depth: up to 8 bits gives 8, 9 or 10 bits gives 10, 11 bits and more gives 12 (swscale rounds
+  14- and 16-bit sources down). RGB sources and other 4:4:4 sources go to 4:4:4 (``yuv444p``,
+  ``yuv444p10le``, ``yuv444p12le``; RGB through the BT.601 limited-range matrix, reported as matrix
+  6), all others (``yuv422p``, ``nv12``, ``p010le``, ``gray10le`` ...) to 4:2:0 (``yuv420p``,
+  ``yuv420p10le``, ``yuv420p12le``). The colour range is kept across the conversion.
 
-Chroma siting is only reported for YUV4MPEG2 input (its ``C`` tag); PyAV does not expose the
-siting of other containers, which read as ``'unknown'``.
+Chroma siting is only reported for 8-bit 4:2:0 YUV4MPEG2 input (its ``C`` tag); PyAV does not
+expose the siting of other containers, which read as ``'unknown'``.
 """
 
 from __future__ import annotations
@@ -44,9 +50,21 @@ UNSPECIFIED_CODE = 2
 ALLOWED_CHROMA = ("420", "444")
 ALLOWED_COLOR_RANGES = ("unknown", "limited", "full")
 ALLOWED_CHROMA_SITINGS = ("unknown", "left", "center", "topleft")
+# Bits per sample the encoder accepts; 10 and 12 bits are held in uint16.
+ALLOWED_BIT_DEPTHS = (8, 10, 12)
 
-_NATIVE_FORMATS = {"yuv420p": "420", "yuvj420p": "420", "yuv444p": "444", "yuvj444p": "444"}
-_TARGET_FORMAT = {"420": "yuv420p", "444": "yuv444p"}
+# Formats read as they are: pix_fmt -> (chroma, bit depth). Byte order comes from av.VideoFormat.
+_NATIVE_FORMATS = {
+    "yuv420p": ("420", 8), "yuvj420p": ("420", 8), "yuv444p": ("444", 8), "yuvj444p": ("444", 8),
+    "yuv420p10le": ("420", 10), "yuv420p10be": ("420", 10), "yuv444p10le": ("444", 10), "yuv444p10be": ("444", 10),
+    "yuv420p12le": ("420", 12), "yuv420p12be": ("420", 12), "yuv444p12le": ("444", 12), "yuv444p12be": ("444", 12),
+}
+# What other formats are converted to, by (chroma, bit depth); always little-endian.
+_TARGET_FORMAT = {
+    ("420", 8): "yuv420p", ("444", 8): "yuv444p",
+    ("420", 10): "yuv420p10le", ("444", 10): "yuv444p10le",
+    ("420", 12): "yuv420p12le", ("444", 12): "yuv444p12le",
+}
 # YUV4MPEG2 colour-space tags and the chroma siting each one declares.
 _Y4M_SITING = {b"420jpeg": "center", b"420": "center", b"420mpeg2": "left", b"420paldv": "topleft"}
 # H.273 MatrixCoefficients 6 (BT.601 525) is what swscale uses for RGB -> YUV by default.
@@ -97,6 +115,25 @@ def chroma_siting_from_code(code: int) -> str:
     return _from_code(code, ALLOWED_CHROMA_SITINGS, "chroma siting")
 
 
+def sample_dtype(bit_depth: int) -> np.dtype:
+    """numpy dtype of a plane at ``bit_depth`` bits: uint8 for 8, native-endian uint16 for 10 and 12."""
+    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) or (
+        bit_depth not in ALLOWED_BIT_DEPTHS
+    ):
+        raise InrInputError(
+            f"unsupported bit depth {bit_depth!r}; expected one of {', '.join(map(str, ALLOWED_BIT_DEPTHS))}"
+        )
+    return np.dtype(np.uint8) if bit_depth == 8 else np.dtype(np.uint16)
+
+
+def _target_depth(fmt: av.VideoFormat) -> int:
+    """Bit depth a converted frame keeps: the widest colour component rounded up to 8, 10 or 12 (at most 12)."""
+    bits = max((c.bits for c in fmt.components if not c.is_alpha), default=8)
+    if bits <= 8:
+        return 8
+    return 10 if bits <= 10 else 12
+
+
 def chroma_shape(width: int, height: int, chroma: str) -> tuple[int, int]:
     """(height, width) of each chroma plane: rounded up halves for '420', full size for '444'."""
     if chroma == "420":
@@ -127,6 +164,7 @@ class VideoInfo:
     def __post_init__(self) -> None:
         # Fail at construction, so a bad value never reaches a header.
         chroma_code(self.chroma)
+        sample_dtype(self.bit_depth)
         color_range_code(self.color_range)
         chroma_siting_code(self.chroma_siting)
 
@@ -149,10 +187,20 @@ class VideoInfo:
         }
 
 
-def _plane_array(plane: av.video.plane.VideoPlane) -> np.ndarray:
-    """Copy one 8-bit plane out of its padded buffer (``to_ndarray`` refuses odd widths)."""
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)
-    return rows[: plane.height, : plane.width].copy()
+def _plane_array(plane: av.video.plane.VideoPlane, dtype: np.dtype | type = np.uint8) -> np.ndarray:
+    """Copy one plane of ``dtype`` samples (uint8, '<u2' or '>u2') out of its padded buffer, native-endian.
+
+    ``to_ndarray`` refuses odd widths, so rows are cut from the buffer by ``line_size`` (bytes per row).
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "u" or dtype.itemsize not in (1, 2):
+        raise ValueError(f"plane sample type must be uint8 or 16-bit unsigned, got {dtype}")
+    if plane.line_size % dtype.itemsize:
+        raise ValueError(f"plane row of {plane.line_size} bytes is not a whole number of {dtype} samples")
+    stride = plane.line_size // dtype.itemsize
+    rows = np.frombuffer(plane, dtype=dtype, count=plane.height * stride).reshape(plane.height, stride)
+    # astype copies (the buffer belongs to the frame) and swaps big-endian samples into native order.
+    return rows[:, : plane.width].astype(dtype.newbyteorder("="))
 
 
 def _rate_of(stream: av.video.stream.VideoStream) -> tuple[int, int]:
@@ -188,7 +236,10 @@ def _open_container(path: str) -> av.container.InputContainer:
 
 
 class VideoSource:
-    """A video file opened for reading: ``.info`` plus iteration over ``(Y, U, V)`` uint8 frames."""
+    """A video file opened for reading: ``.info`` plus iteration over ``(Y, U, V)`` frames.
+
+    Planes are uint8 for 8-bit video and native-endian uint16 for 10 and 12 bits (see :func:`sample_dtype`).
+    """
 
     def __init__(self, path: str | os.PathLike, *, max_frames: int | None = None) -> None:
         self.path = os.fspath(path)
@@ -197,7 +248,7 @@ class VideoSource:
         self._containers: list[av.container.InputContainer] = []
         container = self._open()
         try:
-            self.info, self._conversion = self._probe(container, max_frames)
+            self.info, self._conversion, self._plane_dtype = self._probe(container, max_frames)
         except BaseException:
             self.close()
             raise
@@ -222,7 +273,7 @@ class VideoSource:
             self._containers.remove(container)
 
     def _probe(self, container: av.container.InputContainer, max_frames: int | None):
-        """Build the VideoInfo and the reformat arguments (None when frames are native)."""
+        """Build the VideoInfo, the reformat arguments (None when frames are native) and the planes' sample type."""
         path = self.path
         if not container.streams.video:
             raise InrInputError(f"no video stream in {path}")
@@ -242,24 +293,29 @@ class VideoSource:
         matrix = int(ctx.colorspace)
         conversion = None
         if pix_fmt in _NATIVE_FORMATS:
-            chroma = _NATIVE_FORMATS[pix_fmt]
+            chroma, bit_depth = _NATIVE_FORMATS[pix_fmt]
             color_range = ctx_range
         elif fmt.is_rgb:
-            chroma = "444"
+            chroma, bit_depth = "444", _target_depth(fmt)
             color_range = "limited"
             matrix = _RGB_MATRIX
-            conversion = {"format": "yuv444p", "dst_colorspace": "ITU601", "dst_color_range": "MPEG"}
+            conversion = {
+                "format": _TARGET_FORMAT[chroma, bit_depth],
+                "dst_colorspace": "ITU601",
+                "dst_color_range": "MPEG",
+            }
         else:
             # Other YUV or gray layouts: 4:4:4 stays 4:4:4, the rest becomes 4:2:0.
             is_444 = len(fmt.components) >= 3 and fmt.chroma_width(width) == width and (
                 fmt.chroma_height(height) == height
             )
             chroma = "444" if is_444 else "420"
+            bit_depth = _target_depth(fmt)
             color_range = ctx_range
             # Tell swscale source and destination share a range, so it copies levels instead of rescaling.
             same_range = "JPEG" if color_range == "full" else "MPEG"
             conversion = {
-                "format": _TARGET_FORMAT[chroma],
+                "format": _TARGET_FORMAT[chroma, bit_depth],
                 "src_color_range": same_range,
                 "dst_color_range": same_range,
             }
@@ -269,7 +325,7 @@ class VideoSource:
             raise InrInputError(f"no frames in the video stream of {path}")
         fps_num, fps_den = _rate_of(stream)
         siting = "unknown"
-        if chroma == "420" and conversion is None and container.format.name == "yuv4mpegpipe":
+        if chroma == "420" and bit_depth == 8 and conversion is None and container.format.name == "yuv4mpegpipe":
             siting = _y4m_siting(path)
         info = VideoInfo(
             width=width,
@@ -278,7 +334,7 @@ class VideoSource:
             fps_num=fps_num,
             fps_den=fps_den,
             chroma=chroma,
-            bit_depth=8,
+            bit_depth=bit_depth,
             color_range=color_range,
             color_primaries=int(ctx.color_primaries),
             transfer=int(ctx.color_trc),
@@ -286,7 +342,12 @@ class VideoSource:
             chroma_siting=siting,
             source_pix_fmt=pix_fmt,
         )
-        return info, conversion
+        # Converted frames are little-endian by construction (_TARGET_FORMAT); native ones say their order.
+        plane_dtype = sample_dtype(bit_depth)
+        if bit_depth > 8:
+            is_big = conversion is None and fmt.is_big_endian
+            plane_dtype = np.dtype(">u2" if is_big else "<u2")
+        return info, conversion, plane_dtype
 
     def _count_frames(self, container, stream, max_frames: int | None) -> int:
         """Frames in the stream: the container's count for MP4/MOV, else demuxed packets (no decoding)."""
@@ -325,8 +386,13 @@ class VideoSource:
                             f"stream is {info.width}x{info.height} (size changes are unsupported)"
                         )
                     if self._conversion is not None:
-                        frame = frame.reformat(**self._conversion)
-                    yield tuple(_plane_array(p) for p in frame.planes[:3])
+                        # One swscale thread: with PyAV's default (threads chosen by CPU count) about 1 in 500
+                        # small 10-bit conversions came out with 8 wrong samples at a slice's first row.
+                        frame = frame.reformat(threads=1, **self._conversion)
+                    planes = tuple(_plane_array(p, self._plane_dtype) for p in frame.planes[:3])
+                    if info.bit_depth > 8:
+                        self._check_range(planes, n)
+                    yield planes
                     n += 1
                     if n == info.n_frames:
                         return
@@ -335,6 +401,17 @@ class VideoSource:
             raise InrInputError(f"{self.path} decoded to {n} frames, expected {info.n_frames}")
         finally:
             self._release(container)
+
+    def _check_range(self, planes: Frame, n: int) -> None:
+        """Refuse samples above 2**bit_depth - 1: 16-bit words of a 10- or 12-bit file may hold anything."""
+        top = (1 << self.info.bit_depth) - 1
+        for name, plane in zip("YUV", planes):
+            peak = int(plane.max())
+            if peak > top:
+                raise InrInputError(
+                    f"frame {n} of {self.path}: plane {name} has sample {peak}, above {top}, "
+                    f"the largest {self.info.bit_depth}-bit value"
+                )
 
     def read(self, start: int, count: int) -> list[Frame]:
         """Frames ``[start, start + count)``, decoding from the first frame."""
@@ -369,7 +446,7 @@ class VideoSource:
 
 
 def open_video(path: str | os.PathLike, *, max_frames: int | None = None) -> VideoSource:
-    """Open a video for reading; frames are ``(Y, U, V)`` uint8 planes.
+    """Open a video for reading; frames are ``(Y, U, V)`` planes of ``sample_dtype(info.bit_depth)``.
 
     >>> with open_video("samples/carphone_48x32_8f.y4m") as src:
     ...     (src.info.width, src.info.height, src.info.n_frames, src.info.chroma_shape)

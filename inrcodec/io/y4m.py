@@ -3,6 +3,10 @@
 The decoder's output must be comparable with ``cmp`` against ``ffmpeg -i x -f yuv4mpegpipe``, so the
 stream header repeats FFmpeg's field order (libavformat/yuv4mpegenc.c, checked against the muxer in
 PyAV 18.1): ``YUV4MPEG2 W.. H.. F..:.. Ip A..:.. C<tag> XYSCSS=<TAG>[ XCOLORRANGE=FULL|LIMITED]``.
+10- and 12-bit video uses FFmpeg's tags (``C420p10 XYSCSS=420P10``, ``C444p12 XYSCSS=444P12`` ...),
+which have no chroma-siting variants, and little-endian 16-bit samples, as FFmpeg writes its
+``yuv420p10le`` ... ``yuv444p12le`` (its muxer refuses those unless ``strict`` is -1 or lower;
+its demuxer reads them without it).
 A path output is written to a temporary file beside it and renamed onto it only by ``close()``,
 so a failed decode never leaves a partial file under the output name.
 """
@@ -19,6 +23,7 @@ import numpy as np
 
 from inrcodec.errors import InrIOError
 from inrcodec.io.video import (
+    ALLOWED_BIT_DEPTHS,
     ALLOWED_CHROMA,
     ALLOWED_CHROMA_SITINGS,
     ALLOWED_COLOR_RANGES,
@@ -46,11 +51,14 @@ def y4m_header(
     color_range: str = "unknown",
     chroma_siting: str = "unknown",
     sample_aspect: tuple[int, int] | None = None,
+    bit_depth: int = 8,
 ) -> bytes:
     """The YUV4MPEG2 stream header line, newline included.
 
     >>> y4m_header(176, 144, 25, 1, "420")
     b'YUV4MPEG2 W176 H144 F25:1 Ip A0:0 C420jpeg XYSCSS=420JPEG\\n'
+    >>> y4m_header(37, 29, 25, 1, "444", "limited", bit_depth=12)
+    b'YUV4MPEG2 W37 H29 F25:1 Ip A0:0 C444p12 XYSCSS=444P12 XCOLORRANGE=LIMITED\\n'
     """
     if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
         raise ValueError(f"y4m size {width}x{height} outside 1..{MAX_DIMENSION}")
@@ -62,13 +70,23 @@ def y4m_header(
         raise ValueError(f"y4m colour range {color_range!r} not one of {', '.join(ALLOWED_COLOR_RANGES)}")
     if chroma_siting not in ALLOWED_CHROMA_SITINGS:
         raise ValueError(f"y4m chroma siting {chroma_siting!r} not one of {', '.join(ALLOWED_CHROMA_SITINGS)}")
+    if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) or (
+        bit_depth not in ALLOWED_BIT_DEPTHS
+    ):
+        raise ValueError(f"y4m bit depth {bit_depth!r} not one of {', '.join(map(str, ALLOWED_BIT_DEPTHS))}")
     # FFmpeg reduces the rate (av_reduce) before printing it.
     rate = Fraction(fps_num, fps_den)
     if sample_aspect is None or sample_aspect[0] <= 0 or sample_aspect[1] <= 0:
         aspect = "0:0"
     else:
         aspect = f"{sample_aspect[0]}:{sample_aspect[1]}"
-    tag = _TAG_420[chroma_siting] if chroma == "420" else "C444 XYSCSS=444"
+    if bit_depth > 8:
+        # FFmpeg writes one tag per format above 8 bits, whatever the siting.
+        tag = f"C{chroma}p{bit_depth} XYSCSS={chroma}P{bit_depth}"
+    elif chroma == "420":
+        tag = _TAG_420[chroma_siting]
+    else:
+        tag = "C444 XYSCSS=444"
     line = (
         f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} Ip A{aspect} "
         f"{tag}{_RANGE_FIELD[color_range]}\n"
@@ -77,7 +95,9 @@ def y4m_header(
 
 
 class Y4MWriter:
-    """Writes frames of ``(Y, U, V)`` uint8 planes to a path, ``'-'`` (stdout) or a binary file object.
+    """Writes frames of ``(Y, U, V)`` planes to a path, ``'-'`` (stdout) or a binary file object.
+
+    Planes are uint8 at 8 bits and uint16 holding ``0 .. 2**bit_depth - 1`` at 10 and 12 bits.
 
     >>> import io, numpy as np
     >>> out = io.BytesIO()
@@ -99,9 +119,13 @@ class Y4MWriter:
         chroma: str,
         color_range: str = "unknown",
         chroma_siting: str = "unknown",
+        bit_depth: int = 8,
     ) -> None:
-        header = y4m_header(width, height, fps_num, fps_den, chroma, color_range, chroma_siting)
-        self.width, self.height, self.chroma = width, height, chroma
+        header = y4m_header(width, height, fps_num, fps_den, chroma, color_range, chroma_siting, bit_depth=bit_depth)
+        self.width, self.height, self.chroma, self.bit_depth = width, height, chroma, bit_depth
+        # Samples go to the file as uint8, or as little-endian 16-bit words above 8 bits.
+        self._file_dtype = np.dtype(np.uint8) if bit_depth == 8 else np.dtype("<u2")
+        self._max_sample = (1 << bit_depth) - 1
         self.n_frames = 0
         self._shapes = ((height, width),) + (chroma_shape(width, height, chroma),) * 2
         self._path: str | None = None
@@ -150,12 +174,27 @@ class Y4MWriter:
         if len(planes) != 3:
             raise ValueError(f"a frame has 3 planes (Y, U, V), got {len(planes)}")
         parts = [FRAME_MAGIC]
+        want = "uint8" if self.bit_depth == 8 else "uint16"
         for name, plane, shape in zip("YUV", planes, self._shapes):
-            if not isinstance(plane, np.ndarray) or plane.dtype != np.uint8:
-                raise TypeError(f"plane {name} must be a uint8 numpy array, got {getattr(plane, 'dtype', type(plane))}")
+            # Either byte order of uint16 is accepted; the file gets little-endian words.
+            is_right_type = isinstance(plane, np.ndarray) and plane.dtype.kind == "u" and (
+                plane.dtype.itemsize == self._file_dtype.itemsize
+            )
+            if not is_right_type:
+                raise TypeError(
+                    f"plane {name} must be a {want} numpy array at {self.bit_depth} bits, "
+                    f"got {getattr(plane, 'dtype', type(plane))}"
+                )
             if plane.shape != shape:
                 raise ValueError(f"plane {name} has shape {plane.shape}, expected {shape} (rows, columns)")
-            parts.append(np.ascontiguousarray(plane).tobytes())
+            if self.bit_depth > 8:
+                peak = int(plane.max())
+                if peak > self._max_sample:
+                    raise ValueError(
+                        f"plane {name} has sample {peak}, above {self._max_sample}, "
+                        f"the largest {self.bit_depth}-bit value"
+                    )
+            parts.append(np.ascontiguousarray(plane, dtype=self._file_dtype).tobytes())
         self._write(b"".join(parts))
         self.n_frames += 1
 
