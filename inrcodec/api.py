@@ -49,7 +49,8 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start
         with Y4MWriter(dst, h.width, h.height, h.fps_num, h.fps_den, f.chroma,
-                       color_range_from_code(h.color_range), chroma_siting_from_code(h.chroma_siting)) as out:
+                       color_range_from_code(h.color_range), chroma_siting_from_code(h.chroma_siting),
+                       bit_depth=h.bit_depth) as out:
             for i, frame in enumerate(frames):
                 out.write_frame(frame)
                 if progress is not None:

@@ -9,6 +9,7 @@ import click
 
 from .codec.presets import RESIDUAL_SCALE
 from .errors import InrError, InrInputError
+from .metrics import sample_peak
 
 
 def _fail(exc: BaseException, code: int) -> None:
@@ -123,9 +124,11 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
-        click.echo(f"{summary.path}: {summary.n_frames} frames {summary.width}x{summary.height}, "
+        depth = "" if summary.bit_depth == 8 else f" {summary.bit_depth}-bit"
+        peak = "" if summary.bit_depth == 8 else f", peak {sample_peak(summary.bit_depth)}"
+        click.echo(f"{summary.path}: {summary.n_frames} frames {summary.width}x{summary.height}{depth}, "
                    f"{summary.file_bytes} bytes, {summary.bpp:.4f} bpp, {summary.kbps:.1f} kbit/s, "
-                   f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}, RGB {summary.psnr_rgb:.2f})"
+                   f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}, RGB {summary.psnr_rgb:.2f}{peak})"
                    + ("" if summary.ms_ssim_y is None else
                       f", SSIM-Y {summary.ssim_y:.4f}, MS-SSIM-Y {summary.ms_ssim_y:.4f}")
                    + ("" if summary.deep_distance is None else f", deep distance {summary.deep_distance:.4f}")

@@ -6,6 +6,8 @@ import os
 
 from .container.chunks import header_fields, layer_specs
 from .container.reader import ContainerReader
+from .container.spec import ChromaFormat
+from .metrics import sample_peak
 
 
 def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
@@ -49,6 +51,8 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
             "parameters_per_model": n_params,
             "macs_per_pixel": macs,
             "bpp": size * 8 / (h.width * h.height * h.n_frames),
+            "picture": {"width": h.width, "height": h.height, "chroma": ChromaFormat(h.chroma_format).name[3:],
+                        "bit_depth": h.bit_depth, "psnr_peak": sample_peak(h.bit_depth)},
             "overhead_bytes": r.overhead_bytes(),
             "layers": layers,
             "goms": goms,
@@ -73,6 +77,9 @@ def format_description(d: dict) -> str:
     """The human-readable form of ``describe``'s dict."""
     lines = [f"{d['file']}: {d['file_bytes']} bytes, format v{d['writer_version']} "
              f"(needs reader v{d['min_reader_version']}), {d['bpp']:.4f} bpp"]
+    pic = d["picture"]
+    lines.append(f"picture: {pic['width']}x{pic['height']} {pic['chroma'][0]}:{pic['chroma'][1]}:{pic['chroma'][2]}, "
+                 f"{pic['bit_depth']}-bit samples 0..{pic['psnr_peak']} (PSNR peak {pic['psnr_peak']})")
     lines.append("sequence header (SHDR payload offsets):")
     for f in d["header"]:
         lines.append(f"  {f['offset']:>4}  {f['name']:<16} {str(f['width']):>6}  {f['value']}")

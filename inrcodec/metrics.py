@@ -7,9 +7,12 @@ convention:
   of per-frame PSNRs), and ``psnr_yuv = (6 * psnr_y + psnr_u + psnr_v) / 8`` as in the JVET
   common test conditions.
 * ``psnr_rgb``: YUV -> RGB by the matrix the source declares (H.273 code 1 = BT.709, 9/10 = BT.2020,
-  anything else 8-bit YUV here, including 2 = unspecified, = BT.601), limited range unless the range
-  is ``'full'``; 4:2:0 chroma upsampled by pixel replication; RGB rounded to integers and clipped to
-  0..255 before the PSNR over the sequence.
+  anything else, including 2 = unspecified, = BT.601), limited range unless the range is
+  ``'full'`` (levels of H.273 at the sample depth: 16, 219, 128, 224 times 2^(D-8)); 4:2:0 chroma
+  upsampled by pixel replication; RGB rounded to integers and clipped to 0..2^D-1 before the PSNR
+  over the sequence.
+* Peaks: every PSNR and SSIM is at the peak of the samples' depth, 2^D - 1 (255, 1023, 4095);
+  ``sample_peak`` gives it.
 * ``ssim``: Wang et al. 2004, 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, over the
   positions where the window fits (no padding); planes need at least 11x11 samples.
 * ``ms_ssim``: Wang et al. 2003, up to 5 scales with 2x2 average downsampling (an odd last row or
@@ -54,6 +57,25 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     if a.size == 0:
         raise ValueError("cannot measure empty arrays")
     return a, b
+
+
+def sample_peak(bit_depth: int) -> int:
+    """Largest sample value at ``bit_depth`` bits: the peak of PSNR and SSIM (255, 1023, 4095)."""
+    if not 1 <= bit_depth <= 16:
+        raise ValueError(f"bit depth {bit_depth} outside 1..16")
+    return (1 << bit_depth) - 1
+
+
+def ycbcr_levels(color_range: str, bit_depth: int = 8) -> tuple[float, float, float, float]:
+    """(luma black, luma span, chroma zero, chroma span) in samples of ``bit_depth`` bits (H.273):
+    limited range 16, 219, 128, 224 times 2^(D-8); full range 0, 2^D-1, 2^(D-1), 2^D-1."""
+    if color_range == "full":
+        peak = sample_peak(bit_depth)
+        return 0.0, float(peak), float(1 << (bit_depth - 1)), float(peak)
+    if color_range in ("limited", "unknown"):
+        k = 2.0 ** (bit_depth - 8)
+        return 16.0 * k, 219.0 * k, 128.0 * k, 224.0 * k
+    raise ValueError(f"unknown colour range {color_range!r}")
 
 
 def psnr_from_mse(mse: float, peak: float = 255) -> float:
@@ -130,8 +152,10 @@ def kr_kb(matrix: int) -> tuple[float, float]:
     return _KR_KB.get(matrix, _KR_KB_BT601)
 
 
-def yuv_to_rgb(planes: Sequence[np.ndarray], matrix: int = 6, color_range: str = "limited") -> np.ndarray:
-    """One 8-bit YUV frame (4:2:0 or 4:4:4) as an (H, W, 3) uint8 RGB image."""
+def yuv_to_rgb(planes: Sequence[np.ndarray], matrix: int = 6, color_range: str = "limited",
+               bit_depth: int = 8) -> np.ndarray:
+    """One YUV frame (4:2:0 or 4:4:4) of ``bit_depth`` bits as an (H, W, 3) RGB image of the same
+    depth (uint8 for 8 bits, uint16 above)."""
     y, u, v = (np.asarray(p, dtype=np.float64) for p in planes)
     h, w = y.shape
     if u.shape != v.shape:
@@ -142,31 +166,30 @@ def yuv_to_rgb(planes: Sequence[np.ndarray], matrix: int = 6, color_range: str =
         v = np.repeat(np.repeat(v, 2, axis=0), 2, axis=1)[:h, :w]
     elif u.shape != y.shape:
         raise ValueError(f"chroma shape {u.shape} is neither 4:2:0 nor 4:4:4 for luma {y.shape}")
-    if color_range == "full":
-        yn, cb, cr = y / 255.0, (u - 128.0) / 255.0, (v - 128.0) / 255.0
-    elif color_range in ("limited", "unknown"):
-        yn, cb, cr = (y - 16.0) / 219.0, (u - 128.0) / 224.0, (v - 128.0) / 224.0
-    else:
-        raise ValueError(f"unknown colour range {color_range!r}")
+    y0, ys, c0, cs = ycbcr_levels(color_range, bit_depth)
+    yn, cb, cr = (y - y0) / ys, (u - c0) / cs, (v - c0) / cs
     kr, kb = kr_kb(matrix)
     kg = 1.0 - kr - kb
     r = yn + 2.0 * (1.0 - kr) * cr
     b = yn + 2.0 * (1.0 - kb) * cb
     g = (yn - kr * r - kb * b) / kg
-    rgb = np.stack([r, g, b], axis=-1) * 255.0
-    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    peak = sample_peak(bit_depth)
+    rgb = np.stack([r, g, b], axis=-1) * peak
+    return np.clip(np.rint(rgb), 0, peak).astype(np.uint8 if bit_depth <= 8 else np.uint16)
 
 
 def psnr_rgb(
-    frames_a: Iterable[Sequence], frames_b: Iterable[Sequence], matrix: int = 6, color_range: str = "limited"
+    frames_a: Iterable[Sequence], frames_b: Iterable[Sequence], matrix: int = 6, color_range: str = "limited",
+    bit_depth: int = 8,
 ) -> float:
-    """PSNR in dB over all R, G, B samples of the sequence after converting both sides to RGB."""
+    """PSNR in dB over all R, G, B samples of the sequence after converting both sides to RGB
+    (at the peak of ``bit_depth``)."""
 
     def convert(frame):
-        return (yuv_to_rgb(frame, matrix, color_range),)
+        return (yuv_to_rgb(frame, matrix, color_range, bit_depth),)
 
     sse, count = _sse_per_plane(frames_a, frames_b, convert)
-    return psnr_from_mse(sse[0] / count[0], 255)
+    return psnr_from_mse(sse[0] / count[0], sample_peak(bit_depth))
 
 
 def _gaussian_window() -> np.ndarray:

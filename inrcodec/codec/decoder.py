@@ -216,7 +216,8 @@ class InrFile:
             layer.model.load_arrays(weights)
         first, n = self.header.gop_range(gop_index)
         t_pos = torch.arange(n, dtype=torch.float32, device=self._device) / self.header.gop_size
-        frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool)
+        frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool,
+                               self.header.bit_depth)
         self._cache = (gop_index, frames)
         return frames
 

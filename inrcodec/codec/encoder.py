@@ -23,7 +23,7 @@ from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError
 from ..io.video import open_video
-from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse
+from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse, sample_peak
 from ..models import ARCHITECTURES
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
@@ -112,6 +112,7 @@ class EncodeSummary:
     psnr_rgb: float
     seconds: float
     macs_per_pixel: float
+    bit_depth: int = 8  # of the source and the decoded frames; every PSNR/SSIM is at peak 2^depth - 1
     gops: list[GopReport] = field(default_factory=list)
     resumed_goms: int = 0  # GOMs taken from an interrupted encode's partial file (--resume)
     ssim_y: float | None = None  # mean luma SSIM over frames (None below 11x11)
@@ -201,7 +202,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         header = SequenceHeader(
             width=info.width, height=info.height, n_frames=info.n_frames,
             fps_num=info.fps_num, fps_den=info.fps_den, chroma_format=codes["chroma"],
-            bit_depth=8, color_range=codes["color_range"], color_primaries=info.color_primaries,
+            bit_depth=info.bit_depth, color_range=codes["color_range"], color_primaries=info.color_primaries,
             transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
             gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
             arch_params=tuple(res["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
@@ -276,19 +277,20 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         finally:
             journal.close(remove=not keep)
     file_bytes = os.path.getsize(dst)
-    psnrs = psnr_yuv_from_sse(sse, counts)
+    peak = sample_peak(info.bit_depth)
+    psnrs = psnr_yuv_from_sse(sse, counts, peak)
     fps = info.fps_num / info.fps_den
     return EncodeSummary(
         path=str(dst), n_frames=info.n_frames, width=info.width, height=info.height,
         file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, **psnrs,
-        psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1]),
+        psnr_rgb=psnr_from_mse(sse_rgb[0] / sse_rgb[1], peak), bit_depth=info.bit_depth,
         seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=reports,
         resumed_goms=resumed,
         **({"ssim_y": ssim_sums[0] / info.n_frames, "ms_ssim_y": ssim_sums[1] / info.n_frames}
            if min(info.width, info.height) >= SSIM_WINDOW else {}),
         deep_distance=deep_sum / info.n_frames if opts.perceptual_weights is not None else None,
-        layer_psnr_yuv=[psnr_yuv_from_sse(s, counts)["psnr_yuv"] for s in layer_sse] if opts.layers > 1 else [],
+        layer_psnr_yuv=[psnr_yuv_from_sse(s, counts, peak)["psnr_yuv"] for s in layer_sse] if opts.layers > 1 else [],
         layer_bytes=[sum(r.bytes for r in reports if r.layer == k) for k in range(opts.layers)] if opts.layers > 1 else [],
     )
 

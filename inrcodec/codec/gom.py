@@ -19,13 +19,13 @@ import torch
 from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
 from ..io.video import chroma_from_code, color_range_from_code
-from ..metrics import SSIM_WINDOW, ms_ssim, ssim, yuv_to_rgb
+from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
 from .losses import PerceptualLoss, make_loss
 from .presets import P_LR_FACTOR
-from .render import planes_to_tensors, render_planes, to_uint8
+from .render import planes_to_tensors, render_planes, to_samples
 from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
@@ -53,7 +53,7 @@ class GomJob:
 
     header: SequenceHeader
     gom_index: int
-    frames: list  # the GOM's frames, each (Y, U, V) uint8 planes
+    frames: list  # the GOM's frames, each (Y, U, V) planes (uint8, or uint16 above 8 bits)
     lam: float
     iters: list[int]  # per GOP of the GOM
     batch: int
@@ -132,8 +132,9 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         layers.append(_Layer(k, model, ls.seed, ls.residual_scale, lam, specs, init_arrays(specs, ls.seed)))
     result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
     color_range = color_range_from_code(h.color_range)
-    context = {"matrix": h.matrix, "color_range": color_range, "weights_dir": job.perceptual_weights,
-               "device": device}
+    depth, peak = h.bit_depth, float(sample_peak(h.bit_depth))
+    context = {"matrix": h.matrix, "color_range": color_range, "bit_depth": depth,
+               "weights_dir": job.perceptual_weights, "device": device}
     loss = make_loss(job.loss, **context)
     # the LPIPS-style metric, whenever backbone weights are at hand
     judge = loss if isinstance(loss, PerceptualLoss) else (
@@ -144,29 +145,29 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         first, n = h.gop_range(g)
         frames = job.frames[first - first_frame:first - first_frame + n]
         # P-models of every layer interpolate by the same factor, from how much the luma changed
-        eps_code = 0 if j == 0 else eps_code_from_mse(_luma_mse(frames, prev_frames))
-        target = planes_to_tensors(frames, device)
+        eps_code = 0 if j == 0 else eps_code_from_mse(_luma_mse(frames, prev_frames, peak))
+        target = planes_to_tensors(frames, device, depth)
         src = [np.stack([f[p] for f in frames]).astype(np.float64) for p in range(3)]
         recon: list[torch.Tensor] = []  # what the decoder has before its one rounding
         for layer in layers:
             out = _encode_model(job, layer, j, g, eps_code, target, recon, result, progress, loss)
             recon = out if layer.index == 0 else [r + o / float(layer.scale) for r, o in zip(recon, out)]
-            final = [to_uint8(p) for p in recon]
+            final = [to_samples(p, depth) for p in recon]
             for p in range(3):
                 result.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
         for p in range(3):
             result.counts[p] += src[p].size
         if judge is not None:
             with torch.no_grad():
-                rec = [torch.from_numpy(x).to(device=device, dtype=torch.float32) / 255 for x in final]
+                rec = [torch.from_numpy(x.astype(np.float32)).to(device) / peak for x in final]
                 for i in range(n):
                     result.deep_sum += float(judge.deep([p[i:i + 1] for p in rec], [p[i:i + 1] for p in target]))
         for i, f in enumerate(frames):
             if min(h.width, h.height) >= SSIM_WINDOW:
-                result.ssim_sums[0] += ssim(f[0], final[0][i])
-                result.ssim_sums[1] += ms_ssim(f[0], final[0][i])
-            rgb_src = yuv_to_rgb(f, h.matrix, color_range).astype(np.float64)
-            rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range)
+                result.ssim_sums[0] += ssim(f[0], final[0][i], peak)
+                result.ssim_sums[1] += ms_ssim(f[0], final[0][i], peak)
+            rgb_src = yuv_to_rgb(f, h.matrix, color_range, depth).astype(np.float64)
+            rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range, depth)
             result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
             result.sse_rgb[1] += rgb_src.size
         prev_frames = frames
@@ -174,11 +175,11 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     return result
 
 
-def _luma_mse(frames: list, prev_frames: list) -> float:
+def _luma_mse(frames: list, prev_frames: list, peak: float = 255.0) -> float:
     """Mean squared luma difference, on [0, 1] samples, of a GOP's frames and the previous GOP's."""
     m = min(len(frames), len(prev_frames))
     return float(np.mean([np.mean((a[0].astype(np.float64) - b[0]) ** 2)
-                          for a, b in zip(frames[:m], prev_frames[:m])])) / 255.0**2
+                          for a, b in zip(frames[:m], prev_frames[:m])])) / peak**2
 
 
 def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, target: list, recon: list,

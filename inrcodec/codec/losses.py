@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InrInputError
-from ..metrics import MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW, kr_kb
+from ..metrics import MS_SSIM_WEIGHTS, SSIM_K1, SSIM_K2, SSIM_SIGMA, SSIM_WINDOW, kr_kb, sample_peak, ycbcr_levels
 from ..registry import Registry
 from .perceptual import feature_distance
 
@@ -181,7 +181,9 @@ class PerceptualLoss(Loss):
         ctx = self.context
         self.backbones = load_backbones(ctx.get("weights_dir"), ctx.get("device", "cpu"))
         self.kr, self.kb = kr_kb(ctx.get("matrix", 2))
-        self.full_range = ctx.get("color_range") == "full"
+        # Y'CbCr levels as fractions of the peak, so planes on [0, 1] convert at any depth
+        depth = ctx.get("bit_depth", 8)
+        self.levels = [v / sample_peak(depth) for v in ycbcr_levels(ctx.get("color_range") or "unknown", depth)]
 
     plane = MSELoss.plane
 
@@ -193,10 +195,8 @@ class PerceptualLoss(Loss):
         if u.shape[-2:] != y.shape[-2:]:
             u = u.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
             v = v.repeat_interleave(2, -2).repeat_interleave(2, -1)[..., :h, :w]
-        if self.full_range:
-            yn, cb, cr = y, u - 128 / 255, v - 128 / 255
-        else:
-            yn, cb, cr = (y * 255 - 16) / 219, (u * 255 - 128) / 224, (v * 255 - 128) / 224
+        y0, ys, c0, cs = self.levels
+        yn, cb, cr = (y - y0) / ys, (u - c0) / cs, (v - c0) / cs
         r = yn + 2 * (1 - self.kr) * cr
         b = yn + 2 * (1 - self.kb) * cb
         g = (yn - self.kr * r - self.kb * b) / (1 - self.kr - self.kb)
@@ -212,7 +212,7 @@ class PerceptualLoss(Loss):
 
 
 def make_loss(spec: str, **context) -> Loss:
-    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, weights_dir, device)
+    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, bit_depth, weights_dir, device)
     is what a loss on RGB or deep features needs. InrInputError naming what is wrong."""
     name, _, rest = spec.partition(":")
     try:

@@ -1,24 +1,37 @@
-"""Frames <-> tensors, and running a network to 8-bit planes (shared by encoder and decoder)."""
+"""Frames <-> tensors, and running a network to D-bit planes (shared by encoder and decoder).
+
+Networks see samples normalised to [0, 1] whatever the depth (sample / (2^D - 1)); the decoder's one
+rounding maps back to D bits (spec/models.md §7). Frames are uint8 arrays at 8 bits and uint16
+arrays holding 0..2^D-1 at 10 and 12 bits (inrcodec.io.video).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from ..metrics import sample_peak
 from ..models.base import InrModel
 
 RENDER_BATCH = 4
 
 
-def planes_to_tensors(frames: list[tuple[np.ndarray, ...]], device: torch.device) -> list[torch.Tensor]:
-    """Stack frames' Y, U, V planes into three [T, h, w] float tensors on [0, 1]."""
-    return [torch.from_numpy(np.stack([f[p] for f in frames])).to(device=device, dtype=torch.float32) / 255.0
+def planes_to_tensors(frames: list[tuple[np.ndarray, ...]], device: torch.device,
+                      bit_depth: int = 8) -> list[torch.Tensor]:
+    """Stack frames' Y, U, V planes into three [T, h, w] float tensors on [0, 1] (sample / peak)."""
+    peak = float(sample_peak(bit_depth))
+    return [torch.from_numpy(np.stack([f[p] for f in frames]).astype(np.float32)).to(device=device) / peak
             for p in range(3)]
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """The one rounding of the decoder: clamp to [0, 1], scale by 255, round half to even."""
-    return torch.round(x.clamp(0.0, 1.0) * 255.0).to(torch.uint8).cpu().numpy()
+def to_samples(x: torch.Tensor, bit_depth: int = 8) -> np.ndarray:
+    """The one rounding of the decoder: clamp to [0, 1], scale by 2^D - 1 (binary32, correctly
+    rounded), round half to even; uint8 at 8 bits, uint16 above."""
+    peak = float(sample_peak(bit_depth))
+    samples = torch.round(x.clamp(0.0, 1.0) * peak)
+    if bit_depth <= 8:
+        return samples.to(torch.uint8).cpu().numpy()
+    return samples.to(torch.int32).cpu().numpy().astype(np.uint16)
 
 
 @torch.no_grad()
@@ -32,8 +45,9 @@ def render_planes(model: InrModel, t_pos: torch.Tensor) -> list[torch.Tensor]:
 
 
 @torch.no_grad()
-def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, pool=None) -> list[np.ndarray]:
-    """Y, U, V uint8 arrays [T, h, w] of the frames at ``t_pos`` (spec/models.md §7-8): the base
+def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, pool=None,
+                  bit_depth: int = 8) -> list[np.ndarray]:
+    """Y, U, V sample arrays [T, h, w] of the frames at ``t_pos`` (spec/models.md §7-8): the base
     layer's planes plus each residual layer's planes divided by its scale, in layer order, then the
     one rounding. A file of one layer is the list [(model, 1.0)].
 
@@ -52,7 +66,7 @@ def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, poo
         for (_, scale), out in zip(layers[1:], results[1:]):
             planes = [a + b / scale for a, b in zip(planes, out)]
         for p, plane in enumerate(planes):
-            outs[p].append(to_uint8(plane))
+            outs[p].append(to_samples(plane, bit_depth))
     return [np.concatenate(o) for o in outs]
 
 
