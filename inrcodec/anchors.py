@@ -3,8 +3,12 @@
 A BD-rate against an anchor means something only if the anchor saw the same frames under settings
 a reader can name, so this module is the one place that fixes them:
 
-* the frames the inrcodec encoder reads (``inrcodec.io.video``: 8-bit, 4:2:0 or 4:4:4, the source's
-  own pixel format when it is one of those), in that pixel format; SVT-AV1 takes 4:2:0 only;
+* the frames the inrcodec encoder reads (``inrcodec.io.video``: 4:2:0 or 4:4:4 at 8, 10 or 12 bits, the
+  source's own pixel format when it is one of those), in that pixel format at that depth (``yuv420p10le``
+  for 10-bit 4:2:0, and so on); SVT-AV1 takes 4:2:0 at 8 or 10 bits only, x264 8 or 10 bits, x265 all
+  three. Above 8 bits the profile is named, so a wrong one fails instead of coding something else:
+  x265 ``main10``, ``main12``, ``main444-10``, ``main444-12``; x264 ``high10``, ``high444``; SVT-AV1
+  codes 10-bit 4:2:0 in its Main profile without being told;
 * a fixed QP per point, a keyframe every ``gop`` frames with scene-cut detection off and closed GOPs
   (so random access costs what inrcodec's GOP costs), and each encoder's slowest practical preset:
   ``veryslow`` for x264 and x265 (``placebo`` gains little for much time), preset 0 for SVT-AV1
@@ -18,7 +22,8 @@ given: every packet, minus the SEI message in which x264 stores its version and 
 own with ``info=0``). Each anchor file therefore holds exactly its payload.
 
 Encode and decode also run as ``python -m inrcodec.anchors encode|decode ...`` so that a benchmark
-measures each in a process of its own; both print one JSON object on stdout.
+measures each in a process of its own; both print one JSON object on stdout. The encoder takes the
+bit depth from the source; the decoder from the stream, unless ``--bit-depth`` insists on one.
 """
 
 from __future__ import annotations
@@ -45,8 +50,10 @@ SEI_USER_DATA_UNREGISTERED = 5
 # NAL unit types of an SEI: H.264 (5-bit type), HEVC prefix SEI (6-bit type).
 H264_NAL_SEI = 6
 HEVC_NAL_PREFIX_SEI = 39
-# PyAV pixel format of each chroma format the encoder reads.
+# PyAV pixel format of each chroma format the encoder reads, at 8 bits (see pix_fmt_of for more).
 PIX_FMT = {"420": "yuv420p", "444": "yuv444p"}
+# Bit depths of the frames the encoder reads: 8-bit ones are uint8 planes, the others uint16.
+BIT_DEPTHS = (8, 10, 12)
 _X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                  "placebo")
 
@@ -90,6 +97,9 @@ class Anchor:
     default_qps: tuple[int, ...]   # bracket about 30..42 dB PSNR-YUV on carphone QCIF
     chroma: tuple[str, ...] = ("420", "444")
     sei_nal_type: Callable[[bytes], int | None] | None = field(default=None, repr=False)
+    bit_depths: tuple[int, ...] = (8,)
+    # The encoder's profile option per (chroma, bit depth) above 8 bits; none named leaves it to the encoder.
+    profiles: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, hash=False, compare=False)
 
 
 def _h264_sei_payload_type(nal: bytes) -> int | None:
@@ -118,12 +128,15 @@ def _sei_payload_type(nal: bytes, pos: int) -> int | None:
 ANCHORS: dict[str, Anchor] = {a.name: a for a in (
     # QPs 22..42 (the JCT-VC set) give 31.6..42.7 dB (x264) and 31.8..43.3 dB (x265) on carphone QCIF.
     Anchor("x264", "x264", "libx264", "h264", "h264", ".h264", _x264_options, "veryslow", _X26X_PRESETS,
-           (0, 51), (22, 27, 32, 37, 42), sei_nal_type=_h264_sei_payload_type),
+           (0, 51), (22, 27, 32, 37, 42), sei_nal_type=_h264_sei_payload_type, bit_depths=(8, 10),
+           profiles={("420", 10): "high10", ("444", 10): "high444"}),
     Anchor("x265", "x265", "libx265", "hevc", "hevc", ".hevc", _x265_options, "veryslow", _X26X_PRESETS,
-           (0, 51), (22, 27, 32, 37, 42), sei_nal_type=_hevc_sei_payload_type),
+           (0, 51), (22, 27, 32, 37, 42), sei_nal_type=_hevc_sei_payload_type, bit_depths=(8, 10, 12),
+           profiles={("420", 10): "main10", ("420", 12): "main12", ("444", 10): "main444-10",
+                     ("444", 12): "main444-12"}),
     # QPs 30..63 give about 32..42 dB; 63 is the coarsest SVT-AV1 allows.
     Anchor("svt-av1", "SVT-AV1", "libsvtav1", "libdav1d", "obu", ".obu", _svtav1_options, "0",
-           tuple(str(p) for p in range(14)), (1, 63), (30, 38, 46, 54, 63), chroma=("420",)),
+           tuple(str(p) for p in range(14)), (1, 63), (30, 38, 46, 54, 63), chroma=("420",), bit_depths=(8, 10)),
 )}
 
 
@@ -164,10 +177,40 @@ def display_name(anchor: Anchor, preset: str | None = None) -> str:
     return f"{anchor.label} preset {preset}" if preset.isdigit() else f"{anchor.label} {preset}"
 
 
-def unsupported_reason(anchor: Anchor, chroma: str) -> str | None:
-    """Why ``anchor`` cannot encode frames of this chroma format, or None when it can."""
+def pix_fmt_of(chroma: str, bit_depth: int = 8) -> str:
+    """The pixel format of frames of this chroma format and depth, e.g. 'yuv420p' or 'yuv444p10le'.
+
+    >>> pix_fmt_of("420", 10)
+    'yuv420p10le'
+    """
+    if chroma not in PIX_FMT:
+        raise InrInputError(f"unknown chroma format {chroma!r}; expected one of {', '.join(PIX_FMT)}")
+    if bit_depth not in BIT_DEPTHS:
+        raise InrInputError(f"unsupported bit depth {bit_depth!r}; expected one of {', '.join(map(str, BIT_DEPTHS))}")
+    return PIX_FMT[chroma] if bit_depth == 8 else f"{PIX_FMT[chroma]}{bit_depth}le"
+
+
+def _format_depth(pix_fmt: str) -> int:
+    """Bits per sample of a pixel format's first component (8 for 'yuv420p', 10 for 'p010le')."""
+    return av.VideoFormat(pix_fmt).components[0].bits
+
+
+def unsupported_reason(anchor: Anchor, chroma: str, bit_depth: int = 8) -> str | None:
+    """Why ``anchor`` cannot encode frames of this chroma format and bit depth, or None when it can."""
     if chroma not in anchor.chroma:
         return f"{anchor.encoder} encodes {'/'.join(anchor.chroma)} chroma only, the source is {chroma}"
+    if bit_depth not in anchor.bit_depths:
+        depths = "/".join(map(str, anchor.bit_depths))
+        return f"{anchor.encoder} encodes {depths}-bit video only, the source is {bit_depth}-bit"
+    if bit_depth != 8:
+        # Another FFmpeg build may hold an encoder library built for 8 bits only.
+        pix_fmt = pix_fmt_of(chroma, bit_depth)
+        try:
+            formats = av.Codec(anchor.encoder, "w").video_formats or ()
+        except av.FFmpegError:
+            return f"this PyAV build has no {anchor.encoder} encoder"
+        if pix_fmt not in {f.name for f in formats}:
+            return f"this PyAV build's {anchor.encoder} does not take {pix_fmt}"
     return None
 
 
@@ -216,12 +259,23 @@ def _pad_plane(plane: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.pad(plane, ((0, height - plane.shape[0]), (0, width - plane.shape[1])), mode="edge")
 
 
-def _video_frame(planes, pix_fmt: str, width: int, height: int, pts: int) -> av.VideoFrame:
-    """A PyAV frame of ``width`` x ``height`` holding the planes, padded by edge repetition."""
+def _video_frame(planes, pix_fmt: str, width: int, height: int, pts: int, bit_depth: int = 8) -> av.VideoFrame:
+    """A PyAV frame of ``width`` x ``height`` holding the planes, padded by edge repetition.
+
+    8-bit planes are uint8; deeper ones uint16 holding 0 .. 2**bit_depth - 1, written little-endian
+    (``pix_fmt`` is then one of the ``...le`` formats).
+    """
+    dtype = np.dtype(np.uint8) if bit_depth == 8 else np.dtype("<u2")
     frame = av.VideoFrame(width, height, pix_fmt)
     for dst, src in zip(frame.planes, planes):
+        if bit_depth != 8:
+            if src.dtype.kind != "u" or src.dtype.itemsize != 2:
+                raise InrInputError(f"{bit_depth}-bit frames must hold uint16 planes, got {src.dtype}")
+            peak = int(src.max()) if src.size else 0
+            if peak >> bit_depth:
+                raise InrInputError(f"sample {peak} exceeds the {bit_depth}-bit maximum {(1 << bit_depth) - 1}")
         padded = _pad_plane(src, dst.height, dst.width)
-        rows = np.zeros((dst.height, dst.line_size), np.uint8)
+        rows = np.zeros((dst.height, dst.line_size // dtype.itemsize), dtype)
         rows[:, : dst.width] = padded
         dst.update(rows.tobytes())
     frame.pts = pts
@@ -239,10 +293,12 @@ def encode_anchor(src, dst, name: str, qp: int, gop: int, *, preset: str | None 
     start = time.perf_counter()
     with open_video(src, max_frames=max_frames) as video:
         info = video.info
-        reason = unsupported_reason(anchor, info.chroma)
+        depth = info.bit_depth
+        reason = unsupported_reason(anchor, info.chroma, depth)
         if reason:
             raise InrInputError(reason)
-        pix_fmt = PIX_FMT[info.chroma]
+        pix_fmt = pix_fmt_of(info.chroma, depth)
+        profile = anchor.profiles.get((info.chroma, depth))
         width, height = _even(info.width), _even(info.height)
         ctx = av.CodecContext.create(anchor.encoder, "w")
         ctx.width, ctx.height, ctx.pix_fmt = width, height, pix_fmt
@@ -253,7 +309,10 @@ def encode_anchor(src, dst, name: str, qp: int, gop: int, *, preset: str | None 
             ctx.color_range = 2
         if threads is not None:
             ctx.thread_count = threads
-        ctx.options = anchor.options(qp, gop, preset, threads)
+        options = anchor.options(qp, gop, preset, threads)
+        if profile is not None:
+            options["profile"] = profile
+        ctx.options = options
         n_bytes = n_frames = 0
         keyframes: list[int] = []
         with open(dst, "wb") as out:
@@ -267,47 +326,84 @@ def encode_anchor(src, dst, name: str, qp: int, gop: int, *, preset: str | None 
                     n_bytes += len(data)
 
             for planes in video:
-                write(ctx.encode(_video_frame(planes, pix_fmt, width, height, n_frames)))
+                write(ctx.encode(_video_frame(planes, pix_fmt, width, height, n_frames, depth)))
                 n_frames += 1
             write(ctx.encode(None))
     return {"codec": name, "preset": preset, "qp": qp, "file_bytes": n_bytes, "n_frames": n_frames, "width": info.width,
             "height": info.height, "coded_width": width, "coded_height": height, "pix_fmt": pix_fmt,
-            "keyframes": sorted(keyframes), "seconds": time.perf_counter() - start}
+            "bit_depth": depth, "profile": profile, "keyframes": sorted(keyframes),
+            "seconds": time.perf_counter() - start}
+
+
+def _decoded_planes(frame: av.VideoFrame, expected: str, bit_depth: int, decoder: str) -> list[np.ndarray]:
+    """The planes of a decoded frame in the ``expected`` pixel format: uint8, or native uint16 above 8 bits.
+
+    Above 8 bits, a big-endian twin of ``expected`` is read as such, and another layout of the same
+    depth and chroma (semi-planar ``p010le`` and the like) is reformatted to ``expected``; any other
+    format, and any other format at all for 8 bits, is an error.
+    """
+    name = frame.format.name
+    if bit_depth == 8:
+        if name.replace("yuvj", "yuv") != expected:
+            raise InrError(f"{decoder} gave {name} frames, expected {expected}")
+        return [_plane_array(p) for p in frame.planes]
+    if name == expected:
+        dtype = np.dtype("<u2")
+    elif name == expected[:-2] + "be":
+        dtype = np.dtype(">u2")
+    else:
+        fmt, want = frame.format, av.VideoFormat(expected)
+        same_chroma = (not fmt.is_rgb and len(fmt.components) == 3
+                       and fmt.chroma_width(frame.width) == want.chroma_width(frame.width)
+                       and fmt.chroma_height(frame.height) == want.chroma_height(frame.height))
+        if not same_chroma or _format_depth(name) != bit_depth:
+            raise InrError(f"{decoder} gave {name} frames, expected {expected}")
+        # One thread: swscale's automatic slice threads were seen (FFmpeg in PyAV 18.1) to corrupt
+        # a few samples now and then in such conversions of small frames.
+        frame, dtype = frame.reformat(format=expected, threads=1), np.dtype("<u2")
+    return [_plane_array(p, dtype) for p in frame.planes]
 
 
 def decode_anchor(src, dst, name: str, width: int, height: int, *, fps: Fraction = Fraction(25),
                   chroma: str = "420", color_range: str = "unknown", chroma_siting: str = "unknown",
-                  threads: int | None = None) -> dict:
+                  threads: int | None = None, bit_depth: int | None = None) -> dict:
     """Decode an anchor's elementary stream to a y4m of ``width`` x ``height`` (coding padding cropped off).
 
+    ``bit_depth`` None takes the stream's own (from its pixel format as the demuxer reads it, 8 when
+    it reads none); a number makes a stream of any other depth an error. The y4m has that depth:
+    ``C420p10``-style tags and uint16 samples above 8 bits.
     ``seconds`` is the time spent in the decoder and in copying planes out, without y4m writing.
     """
     anchor = get_anchor(name)
+    if chroma not in PIX_FMT:
+        raise InrInputError(f"unknown chroma format {chroma!r}; expected one of {', '.join(PIX_FMT)}")
     ctx = av.CodecContext.create(anchor.decoder, "r")
     if threads is not None:
         ctx.thread_count = threads
-    expected = PIX_FMT[chroma]
     busy = 0.0
     n_frames = 0
-    with av.open(os.fspath(src), "r", format=anchor.raw_format) as container, \
-            Y4MWriter(dst, width, height, fps.numerator, fps.denominator, chroma, color_range,
-                      chroma_siting) as out:
+    with av.open(os.fspath(src), "r", format=anchor.raw_format) as container:
         stream = container.streams.video[0]
-        # The demuxer ends with an empty packet; None drains the decoder instead.
-        packets = itertools.chain((p for p in container.demux(stream) if p.size), [None])
-        for packet in packets:
-            t0 = time.perf_counter()
-            frames = []
-            for frame in ctx.decode(packet):
-                if frame.format.name.replace("yuvj", "yuv") != expected:
-                    raise InrError(f"{anchor.decoder} gave {frame.format.name} frames, expected {expected}")
-                frames.append([_plane_array(p) for p in frame.planes])
-            busy += time.perf_counter() - t0
-            for y, u, v in frames:
-                ch, cw = chroma_shape(width, height, chroma)
-                out.write_frame((y[:height, :width], u[:ch, :cw], v[:ch, :cw]))
-                n_frames += 1
-    return {"codec": name, "decoder": anchor.decoder, "n_frames": n_frames, "seconds": busy}
+        if bit_depth is None:
+            probed = stream.codec_context.pix_fmt
+            bit_depth = _format_depth(probed) if probed else 8
+        expected = pix_fmt_of(chroma, bit_depth)
+        # The 8-bit writer is called as before high-bit-depth y4m existed.
+        depth_arg = {} if bit_depth == 8 else {"bit_depth": bit_depth}
+        with Y4MWriter(dst, width, height, fps.numerator, fps.denominator, chroma, color_range,
+                       chroma_siting, **depth_arg) as out:
+            # The demuxer ends with an empty packet; None drains the decoder instead.
+            packets = itertools.chain((p for p in container.demux(stream) if p.size), [None])
+            for packet in packets:
+                t0 = time.perf_counter()
+                frames = [_decoded_planes(frame, expected, bit_depth, anchor.decoder)
+                          for frame in ctx.decode(packet)]
+                busy += time.perf_counter() - t0
+                for y, u, v in frames:
+                    ch, cw = chroma_shape(width, height, chroma)
+                    out.write_frame((y[:height, :width], u[:ch, :cw], v[:ch, :cw]))
+                    n_frames += 1
+    return {"codec": name, "decoder": anchor.decoder, "n_frames": n_frames, "bit_depth": bit_depth, "seconds": busy}
 
 
 def _parse_args(argv):
@@ -332,6 +428,8 @@ def _parse_args(argv):
     dec.add_argument("--chroma", default="420", choices=list(PIX_FMT))
     dec.add_argument("--range", dest="color_range", default="unknown")
     dec.add_argument("--siting", default="unknown")
+    dec.add_argument("--bit-depth", type=int, default=None, choices=BIT_DEPTHS,
+                     help="depth of the source; default: the stream's own")
     dec.add_argument("--threads", type=int, default=None)
     return p.parse_args(argv)
 
@@ -347,7 +445,7 @@ def main(argv=None) -> int:
             width, height = (int(v) for v in args.size.lower().split("x"))
             result = decode_anchor(args.src, args.dst, args.codec, width, height, fps=Fraction(args.fps),
                                    chroma=args.chroma, color_range=args.color_range,
-                                   chroma_siting=args.siting, threads=args.threads)
+                                   chroma_siting=args.siting, threads=args.threads, bit_depth=args.bit_depth)
     except (InrError, av.FFmpegError, ValueError, OSError) as exc:
         print(f"inrcodec.anchors: error: {exc}", file=sys.stderr)
         return exc.exit_code if isinstance(exc, InrError) else 1

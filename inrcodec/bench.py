@@ -35,7 +35,7 @@ from . import anchors
 from .codec.presets import PRESET, QUALITY
 from .errors import InrError, InrInputError
 from .io.video import open_video
-from .metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, ssim
+from .metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, sample_peak, ssim
 
 # The package's parent directory: children import this very copy of inrcodec.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -141,14 +141,15 @@ def read_frames(path: Path, max_frames: int | None = None):
 
 def quality_metrics(source: list, decoded: list, info, perceptual_weights: str | None = None) -> dict:
     """PSNR-Y/U/V/YUV, RGB PSNR and mean luma SSIM and MS-SSIM (None below 11x11) of decoded frames
-    against the source."""
+    against the source, at the peak of the source's bit depth (255, 1023, 4095)."""
     if len(decoded) != len(source):
         raise InrError(f"decoded {len(decoded)} frames, the source has {len(source)}")
-    out = psnr_yuv(source, decoded)
-    out["psnr_rgb"] = psnr_rgb(source, decoded, info.matrix, info.color_range)
+    peak = sample_peak(info.bit_depth)
+    out = psnr_yuv(source, decoded, peak)
+    out["psnr_rgb"] = psnr_rgb(source, decoded, info.matrix, info.color_range, info.bit_depth)
     if min(info.width, info.height) >= MIN_SSIM_SIDE:
-        out["ssim_y"] = sum(ssim(s[0], d[0]) for s, d in zip(source, decoded)) / len(source)
-        out["ms_ssim_y"] = sum(ms_ssim(s[0], d[0]) for s, d in zip(source, decoded)) / len(source)
+        out["ssim_y"] = sum(ssim(s[0], d[0], peak) for s, d in zip(source, decoded)) / len(source)
+        out["ms_ssim_y"] = sum(ms_ssim(s[0], d[0], peak) for s, d in zip(source, decoded)) / len(source)
     else:
         out["ssim_y"] = out["ms_ssim_y"] = None
     if perceptual_weights is not None:
@@ -163,11 +164,12 @@ def deep_distance(source: list, decoded: list, info, perceptual_weights: str) ->
     from .codec.losses import make_loss
 
     judge = make_loss("perceptual", weights_dir=perceptual_weights, matrix=info.matrix,
-                      color_range=info.color_range)
+                      color_range=info.color_range, bit_depth=info.bit_depth)
+    peak = sample_peak(info.bit_depth)
     total = 0.0
     with torch.no_grad():
         for s, d in zip(source, decoded):
-            a, b = ([torch.from_numpy(np.asarray(p, dtype=np.float32))[None] / 255 for p in f] for f in (s, d))
+            a, b = ([torch.from_numpy(np.asarray(p, dtype=np.float32))[None] / peak for p in f] for f in (s, d))
             total += float(judge.deep(b, a))
     return total / len(source)
 
@@ -347,7 +349,8 @@ def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptio
         raise InrError(f"{stream}: {stream.stat().st_size} bytes on disk, {summary['file_bytes']} in packets")
     dec_cmd = [sys.executable, "-m", "inrcodec.anchors", "decode", str(stream), str(y4m), "--codec", point.codec,
                "--size", f"{info.width}x{info.height}", "--fps", f"{info.fps_num}/{info.fps_den}", "--chroma",
-               info.chroma, "--range", info.color_range, "--siting", info.chroma_siting, *threads]
+               info.chroma, "--range", info.color_range, "--siting", info.chroma_siting, "--bit-depth",
+               str(info.bit_depth), *threads]
     dec = run_child(dec_cmd, log_dir / f"{stem}.dec", opts.threads)
     loop = json.loads(dec.stdout)
     _, decoded = read_frames(y4m)
@@ -439,7 +442,7 @@ def plot_rd(result: dict, opts: BenchOptions, dst: Path) -> None:
     ax.set_title(f"{Path(result['clip']).name}: {video['width']}x{video['height']}, {video['n_frames']} frames, "
                  f"GOP {opts.gop}")
     ax.set_xlabel("bits per pixel")
-    ax.set_ylabel("PSNR-YUV 6:1:1 (dB)")
+    ax.set_ylabel(f"PSNR-YUV 6:1:1 (dB, peak {sample_peak(video.get('bit_depth', 8))})")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
     fig.tight_layout()
@@ -457,7 +460,8 @@ def summary_markdown(result: dict, opts: BenchOptions) -> str:
     video = result["video"]
     lines = [f"`{result['command']}`", "",
              f"{Path(result['clip']).name}: {video['width']}x{video['height']} {video['pix_fmt']}, "
-             f"{video['n_frames']} frames, GOP {opts.gop}; every encode and decode in its own process.", "",
+             f"{video['n_frames']} frames, GOP {opts.gop}; PSNR and SSIM at peak {sample_peak(video.get('bit_depth', 8))}; "
+             "every encode and decode in its own process.", "",
              "| codec | setting | bpp | PSNR-Y | PSNR-YUV | MS-SSIM (Y) | encode s | encode MiB | "
              "decode fps (process / loop) | decode MiB |",
              "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
@@ -488,14 +492,14 @@ def write_results(result: dict, opts: BenchOptions, out_dir: Path) -> None:
     (out_dir / "summary.md").write_text(summary_markdown(result, opts))
 
 
-def _points(opts: BenchOptions, chroma: str) -> tuple[list[Point], dict[str, str]]:
-    """The encodes to make for a source of this chroma format, and the anchors that cannot take it."""
+def _points(opts: BenchOptions, chroma: str, bit_depth: int = 8) -> tuple[list[Point], dict[str, str]]:
+    """The encodes to make for a source of this chroma format and depth, and the anchors that cannot take it."""
     points, skipped = [], {}
     for name in opts.codecs:
         if name == INRCODEC:
             points += [Point(name, q) for q in opts.qualities]
             continue
-        reason = anchors.unsupported_reason(anchors.ANCHORS[name], chroma)
+        reason = anchors.unsupported_reason(anchors.ANCHORS[name], chroma, bit_depth)
         if reason:
             skipped[name] = reason
         else:
@@ -509,7 +513,7 @@ def bench_clip(src: Path, opts: BenchOptions, out_dir: Path, command: str) -> di
     log_dir = out_dir / "logs"
     log_dir.mkdir(exist_ok=True)
     info, source = read_frames(src, opts.frames)
-    points, skipped = _points(opts, info.chroma)
+    points, skipped = _points(opts, info.chroma, info.bit_depth)
     rows = []
     for i, point in enumerate(points, 1):
         _say(opts, f"bench {src.name}: [{i}/{len(points)}] {codec_label(point.codec, opts)} {point.setting} ...")
@@ -527,7 +531,8 @@ def bench_clip(src: Path, opts: BenchOptions, out_dir: Path, command: str) -> di
     result = {
         "clip": str(src), "command": command, "out_dir": str(out_dir),
         "video": {"width": info.width, "height": info.height, "n_frames": len(source), "fps": [info.fps_num,
-                  info.fps_den], "pix_fmt": anchors.PIX_FMT[info.chroma], "source_pix_fmt": info.source_pix_fmt},
+                  info.fps_den], "pix_fmt": anchors.pix_fmt_of(info.chroma, info.bit_depth), "bit_depth": info.bit_depth,
+                  "source_pix_fmt": info.source_pix_fmt},
         "settings": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(opts).items()},
                      "anchor_qps": {n: list(opts.anchor_qps(n)) for n in anchors.ANCHORS if n in opts.codecs},
                      "anchor_presets": {n: opts.anchor_preset(n) for n in anchors.ANCHORS if n in opts.codecs}},
@@ -568,7 +573,8 @@ def format_report(result: dict, opts: BenchOptions) -> str:
     """A plain-text table of the points and the BD-rates of one clip."""
     head = (f"{'codec':<20} {'set':>5} {'bpp':>7} {'PSNR-Y':>6} {'YUV':>6} {'MS-SSIM':>7} {'enc s':>7} "
             f"{'encMB':>6} {'dec fps':>8} {'loop fps':>8} {'decMB':>6}")
-    lines = [Path(result["clip"]).name, head, "-" * len(head)]
+    lines = [f"{Path(result['clip']).name} (PSNR at peak {sample_peak(result['video'].get('bit_depth', 8))})",
+             head, "-" * len(head)]
     for r in result["points"]:
         lines.append(f"{codec_label(r['codec'], opts):<20} {r['setting']:>5} {r['bpp']:>7.4f} {r['psnr_y']:>6.2f} "
                      f"{r['psnr_yuv']:>6.2f} {_fmt(r['ms_ssim_y'], '>7.4f')} {r['enc_seconds']:>7.1f} "

@@ -91,3 +91,38 @@ def test_help_states_the_real_defaults():
     for flag, value in (("--preset", opts.preset), ("--gop", opts.gop), ("--gom", opts.gom),
                         ("--device", opts.device), ("--av1-preset", ANCHORS["svt-av1"].preset), ("--out", opts.out)):
         assert re.search(re.escape(flag) + r" \S+ [^\[]*\[default: " + re.escape(str(value)) + r"\]", text), flag
+
+
+def test_benchmark_at_10_bits_measures_at_peak_1023(tmp_path):
+    """A 10-bit clip against x265 main10 and SVT-AV1 at 10 bits: same frames, PSNR at peak 1023."""
+    import make_conformance as tool  # tools/, on the path through pyproject.toml
+    import numpy as np
+
+    from inrcodec.io.video import open_video
+    from inrcodec.metrics import psnr_yuv
+
+    clip = tool.write_clip(str(tmp_path / "grad10.y4m"), tool.synthetic_frames(34, 18, 4, "420", True, 10),
+                           bit_depth=10)
+    cmd = [sys.executable, os.path.join(REPO, "tools", "benchmark.py"), clip, "--codecs", "inrcodec,x265,svt-av1",
+           "--qualities", "1", "--gop", "4", "--gom", "1", "--iters", "20", "--threads", "1",
+           "--qps-x265", "20", "--qps-av1", "30", "--out", str(tmp_path / "out")]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "peak 1023" in done.stdout
+    out = tmp_path / "out" / "grad10"
+    result = json.loads((out / "results.json").read_text())
+    assert result["video"]["pix_fmt"] == "yuv420p10le" and result["video"]["bit_depth"] == 10
+    assert [p["codec"] for p in result["points"]] == ["inrcodec", "x265", "svt-av1"] and not result["skipped"]
+    assert "peak 1023" in (out / "summary.md").read_text()
+    # the x265 row's PSNR is that of its decoded 10-bit frames at peak 1023, recomputed here
+    stream = out / f"x265_qp20{ANCHORS['x265'].suffix}"
+    dec = tmp_path / "x265.y4m"
+    subprocess.run([sys.executable, "-m", "inrcodec.anchors", "decode", str(stream), str(dec), "--codec", "x265",
+                    "--size", "34x18", "--fps", "25/1", "--chroma", "420", "--bit-depth", "10"],
+                   cwd=REPO, check=True, capture_output=True)
+    with open_video(clip) as a, open_video(dec) as b:
+        source, decoded = list(a), list(b)
+    assert decoded[0][0].dtype == np.uint16 and b.info.bit_depth == 10
+    x265 = result["points"][1]
+    assert x265["psnr_yuv"] == psnr_yuv(source, decoded, 1023)["psnr_yuv"] > 40
