@@ -67,6 +67,11 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
     "NIRVANA_B": ("nirvana at 37x29 with the conv layers quantized and their symbols in a zstd/LZMA BLOB "
                   "(tag 2), one I- and one P-model whose conv residual is sparse",
                   "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "nirvana"}),
+    "DEPTH10_A": ("10-bit 4:2:0 at the odd size 33x19 (version 3, bit_depth 10): samples 0..1023, "
+                  "one GOM of an I- and a P-model",
+                  "synthetic:square420p10_33x19_4f", {"gop": 2, "gom": 2}),
+    "DEPTH12_A": ("12-bit 4:4:4 at 24x16 (version 3, bit_depth 12): samples 0..4095, one GOM of an I- "
+                  "and a P-model", "synthetic:square444p12_24x16_4f", {"gop": 2, "gom": 2}),
 }
 
 # Streams kept as an older encoder wrote them: the decoder must go on reading their layout, but
@@ -76,18 +81,24 @@ FROZEN: dict[str, str] = {
                  "commit 061c1c1; the encoder now writes tag 2 (NIRVANA_B)",
 }
 
-# clip -> (width, height, frames, chroma, moving); frame rate 25/1.
-SYNTHETIC_CLIPS: dict[str, tuple[int, int, int, str, bool]] = {
+# clip -> (width, height, frames, chroma, moving[, bit depth]); frame rate 25/1, 8 bits unless given.
+SYNTHETIC_CLIPS: dict[str, tuple] = {
     "square444_24x16_4f": (24, 16, 4, "444", True),
     "square420_32x24_12f": (32, 24, 12, "420", True),
     "static420_32x24_8f": (32, 24, 8, "420", False),
+    "square420p10_33x19_4f": (33, 19, 4, "420", True, 10),
+    "square444p12_24x16_4f": (24, 16, 4, "444", True, 12),
 }
 # The feature whose encode the test suite repeats to check that the encoder reproduces the bytes.
 DETERMINISM_FEATURE = "CHROMA444_A"
 
 
-def synthetic_frames(width: int, height: int, n_frames: int, chroma: str, moving: bool = True):
-    """(Y, U, V) uint8 frames: diagonal gradients and a bright square that moves 2 pixels a frame."""
+def synthetic_frames(width: int, height: int, n_frames: int, chroma: str, moving: bool = True,
+                     bit_depth: int = 8):
+    """(Y, U, V) frames: diagonal gradients and a bright square that moves 2 pixels a frame; uint8
+    at 8 bits, uint16 above, the levels scaled by 2^(depth - 8) and the gradients as fine as the
+    depth allows (they use the low bits)."""
+    k = 1 << (bit_depth - 8)
     ch, cw = chroma_shape(width, height, chroma)
     yy, xx = np.mgrid[0:height, 0:width]
     cy, cx = np.mgrid[0:ch, 0:cw]
@@ -95,19 +106,19 @@ def synthetic_frames(width: int, height: int, n_frames: int, chroma: str, moving
     frames = []
     for t in range(n_frames):
         shift = 2 * t if moving else 0
-        y = (16 + (xx * 160) // max(1, width - 1) + (yy * 40) // max(1, height - 1)).astype(np.int64)
+        y = (16 * k + (xx * 160 * k) // max(1, width - 1) + (yy * 40 * k) // max(1, height - 1)).astype(np.int64)
         x0, y0 = shift % max(1, width - side), (shift // 2) % max(1, height - side)
-        y[y0:y0 + side, x0:x0 + side] = 235
-        u = 128 + (cx * 60) // max(1, cw - 1) - 30
-        v = 128 - (cy * 60) // max(1, ch - 1) + 30
-        frames.append(tuple(p.astype(np.uint8) for p in (y, u, v)))
+        y[y0:y0 + side, x0:x0 + side] = 235 * k
+        u = 128 * k + (cx * 60 * k) // max(1, cw - 1) - 30 * k
+        v = 128 * k - (cy * 60 * k) // max(1, ch - 1) + 30 * k
+        frames.append(tuple(p.astype(np.uint8 if bit_depth == 8 else np.uint16) for p in (y, u, v)))
     return frames
 
 
-def write_clip(path: str, frames, fps: tuple[int, int] = (25, 1), chroma: str = "420") -> str:
+def write_clip(path: str, frames, fps: tuple[int, int] = (25, 1), chroma: str = "420", bit_depth: int = 8) -> str:
     """Write frames as a YUV4MPEG2 file and return its path."""
     height, width = frames[0][0].shape
-    with Y4MWriter(path, width, height, fps[0], fps[1], chroma) as out:
+    with Y4MWriter(path, width, height, fps[0], fps[1], chroma, bit_depth=bit_depth) as out:
         for frame in frames:
             out.write_frame(frame)
     return path
@@ -120,9 +131,11 @@ def resolve_source(source: str, workdir: str) -> str:
     name = source.split(":", 1)[1]
     if name not in SYNTHETIC_CLIPS:
         raise ValueError(f"unknown synthetic clip {name!r}; known: {', '.join(SYNTHETIC_CLIPS)}")
-    width, height, n_frames, chroma, moving = SYNTHETIC_CLIPS[name]
+    width, height, n_frames, chroma, moving, *depth = SYNTHETIC_CLIPS[name]
+    bit_depth = depth[0] if depth else 8
     return write_clip(os.path.join(workdir, f"{name}.y4m"),
-                      synthetic_frames(width, height, n_frames, chroma, moving), chroma=chroma)
+                      synthetic_frames(width, height, n_frames, chroma, moving, bit_depth), chroma=chroma,
+                      bit_depth=bit_depth)
 
 
 def encode_options(feature: str) -> dict:
@@ -143,10 +156,13 @@ def encode_feature(feature: str, dst: str):
 
 
 def frame_md5(planes) -> str:
-    """MD5 of one decoded frame as dav1d's md5 muxer computes it: visible rows of Y, then U, then V."""
+    """MD5 of one decoded frame as dav1d's md5 muxer computes it: visible rows of Y, then U, then V;
+    8-bit samples as bytes, 10- and 12-bit samples as little-endian 16-bit words."""
     h = hashlib.md5()
     for plane in planes:
-        for row in np.asarray(plane, np.uint8):
+        plane = np.asarray(plane)
+        plane = plane.astype(np.uint8 if plane.dtype == np.uint8 else "<u2")
+        for row in plane:
             h.update(row.tobytes())
     return h.hexdigest()
 

@@ -86,7 +86,7 @@ class TestDecode:
                 if tool.frame_md5(planes) == record["md5"]:
                     continue
                 for name, plane in zip("yuv", planes):
-                    diff = np.abs(plane.astype(np.int16) - ref[f"{i}_{name}"].astype(np.int16)).max()
+                    diff = np.abs(plane.astype(np.int32) - ref[f"{i}_{name}"].astype(np.int32)).max()
                     assert diff <= expected["max_abs_diff"], f"frame {i} plane {name}: max abs diff {diff}"
 
     def test_reference_frames_hash_to_the_recorded_md5s(self, feature):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from inrcodec.codec.decoder import InrFile
 from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
-from inrcodec.errors import InrError
+from inrcodec.errors import InrError, InrFormatError, InrUnsupportedError
 from inrcodec.inspect import describe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -78,3 +79,40 @@ def test_a_bit_flip_outside_the_crc_fixing_path_is_always_detected(name, a):
     bad[i] ^= 1 << (a % 8)
     with pytest.raises(InrError):
         decode_everything(bytes(bad))
+
+
+BIT_DEPTH_OFFSET = 17  # in SHDR's payload (spec/bitstream.md §5.1)
+
+
+def with_bit_depth(data: bytes, value: int, versions: tuple[int, int] | None = None) -> bytes:
+    """``data`` with SHDR's bit_depth set to ``value`` (CRC recomputed) and, optionally, the preamble's
+    (writer_version, min_reader_version) replaced."""
+    offset, payload_at, total = chunk_spans(data)[0]
+    out = bytearray(data)
+    out[payload_at + BIT_DEPTH_OFFSET] = value
+    out[offset + total - 4:offset + total] = zlib.crc32(bytes(out[offset + 4:offset + total - 4]),
+                                                        zlib.crc32(bytes(out[offset:offset + 4]))).to_bytes(4, "big")
+    if versions is not None:
+        out[8:12] = versions[0].to_bytes(2, "big") + versions[1].to_bytes(2, "big")
+    return bytes(out)
+
+
+@pytest.mark.parametrize("name", ["DEPTH10_A", "ODDSIZE_A"])
+def test_every_bit_depth_value_decodes_or_is_refused(name):
+    """All 256 values of the header's bit_depth, under the file's own versions and under version 3:
+    8, 10 and 12 decode to samples of that depth (the networks do not depend on it), the rest are
+    unsupported; a depth above 8 in a file claiming older rules is a format error."""
+    data = ORIGINALS[name]
+    for value in range(256):
+        for versions in (None, (3, 3)):
+            mutated = with_bit_depth(data, value, versions)
+            own = int.from_bytes(mutated[10:12], "big")
+            if value in (8, 10, 12) and (value == 8 or own >= 3):
+                with InrFile(mutated) as f:
+                    frames = list(f)
+                assert frames[0][0].dtype == (np.uint8 if value == 8 else np.uint16)
+                assert max(int(p.max()) for f in frames for p in f) <= 2**value - 1
+            else:
+                error = InrFormatError if value in (10, 12) else InrUnsupportedError
+                with pytest.raises(error, match="bit_depth"):
+                    decode_everything(mutated)
