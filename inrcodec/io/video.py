@@ -313,7 +313,10 @@ class VideoSource:
             bit_depth = _target_depth(fmt)
             color_range = ctx_range
             # Tell swscale source and destination share a range, so it copies levels instead of rescaling.
-            same_range = "JPEG" if color_range == "full" else "MPEG"
+            # Gray input is taken as full range whatever src_color_range says (MPEG on both sides
+            # turned 8-bit gray 200 into 188); JPEG on both sides copies its levels in every case.
+            gray = sum(not c.is_alpha for c in fmt.components) == 1
+            same_range = "JPEG" if color_range == "full" or gray else "MPEG"
             conversion = {
                 "format": _TARGET_FORMAT[chroma, bit_depth],
                 "src_color_range": same_range,
