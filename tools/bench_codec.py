@@ -223,13 +223,15 @@ def write_scaled(src: Path, size: tuple[int, int], n_frames: int | None, dst: Pa
     info, frames = read_frames(src, n_frames)
     w, h = size
     ch, cw = chroma_shape(w, h, info.chroma)
-    with Y4MWriter(dst, w, h, info.fps_num, info.fps_den, info.chroma, info.color_range, info.chroma_siting) as out:
+    peak = (1 << info.bit_depth) - 1
+    with Y4MWriter(dst, w, h, info.fps_num, info.fps_den, info.chroma, info.color_range, info.chroma_siting,
+                   bit_depth=info.bit_depth) as out:
         for frame in frames:
             planes = []
             for plane, shape in zip(frame, [(h, w), (ch, cw), (ch, cw)]):
                 t = torch.from_numpy(plane.astype(np.float32))[None, None]
                 t = F.interpolate(t, size=shape, mode="bilinear", align_corners=False)
-                planes.append(t[0, 0].round().clamp(0, 255).numpy().astype(np.uint8))
+                planes.append(t[0, 0].round().clamp(0, peak).numpy().astype(plane.dtype))
             out.write_frame(tuple(planes))
     return dst
 

@@ -19,17 +19,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inrcodec.io.video import open_video  # noqa: E402
-from inrcodec.metrics import yuv_to_rgb  # noqa: E402
+from inrcodec.metrics import sample_peak, yuv_to_rgb  # noqa: E402
 
 
 def frame_rgb(path: str, index: int) -> np.ndarray:
-    """Frame ``index`` of a video as an (H, W, 3) uint8 RGB array."""
+    """Frame ``index`` of a video as an (H, W, 3) uint8 RGB array (10/12-bit video scaled to 8 bits for display)."""
     with open_video(path, max_frames=index + 1) as video:
         info = video.info
         frames = list(video)
     if index >= len(frames):
         raise SystemExit(f"crop_compare: {path} has {len(frames)} frames, no frame {index}")
-    return yuv_to_rgb(frames[index], info.matrix, info.color_range)
+    rgb = yuv_to_rgb(frames[index], info.matrix, info.color_range, info.bit_depth)
+    if info.bit_depth == 8:
+        return rgb
+    return np.rint(rgb * (255.0 / sample_peak(info.bit_depth))).astype(np.uint8)
 
 
 def main(argv=None) -> None:

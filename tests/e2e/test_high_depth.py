@@ -94,3 +94,26 @@ def test_an_8_bit_file_stays_a_version_1_file(tmp_path):
     with ContainerReader(tmp_path / "a.inr") as r:
         assert (r.header.bit_depth, r.writer_version, r.min_reader_version) == (8, 1, 1)
     assert decode_all(tmp_path / "a.inr")[0][0].dtype == np.uint8
+
+
+def test_layers_and_nirvana_at_12_bits(tmp_path):
+    """Progressive layers sum before the one rounding at 12 bits; nirvana's patches too."""
+    from inrcodec.api import extract, open as open_inr
+
+    frames = tool.synthetic_frames(37, 29, 4, "420", True, 12)
+    src = write_y4m(tmp_path / "src.y4m", frames, "420", 12)
+    summary = fast_encode(src, tmp_path / "l.inr", gop=2, gom=2, layers=2, layer_quality=(3,), residual_scale=1)
+    with open_inr(tmp_path / "l.inr", layers=1) as f:
+        base = [tuple(np.array(p) for p in fr) for fr in f]
+    full = decode_all(tmp_path / "l.inr")
+    assert [psnr_yuv(frames, d, 4095)["psnr_yuv"] for d in (base, full)] == pytest.approx(summary.layer_psnr_yuv,
+                                                                                          abs=1e-6)
+    extract(tmp_path / "l.inr", tmp_path / "cut.inr", 1)
+    cut = decode_all(tmp_path / "cut.inr")
+    assert all(np.array_equal(a, b) for fa, fb in zip(cut, base) for a, b in zip(fa, fb))
+    with ContainerReader(tmp_path / "cut.inr") as r:  # a 12-bit cut stays a version-3 file
+        assert (r.header.bit_depth, r.min_reader_version) == (12, 3)
+    nirvana = fast_encode(src, tmp_path / "n.inr", gop=2, gom=2, model="nirvana", channels=None)
+    decoded = decode_all(tmp_path / "n.inr")
+    assert decoded[0][0].dtype == np.uint16 and nirvana.bit_depth == 12
+    assert nirvana.psnr_yuv == pytest.approx(psnr_yuv(frames, decoded, 4095)["psnr_yuv"], abs=1e-6)
