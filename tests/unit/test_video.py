@@ -28,11 +28,23 @@ from inrcodec.io.video import (
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
-def make_video(path, fmt, codec, pix_fmt, width=8, height=6, n_frames=3, fill=None, rate=Fraction(25, 1)):
-    """Write a tiny clip with PyAV: random planes (seeded per frame), or every byte ``fill``."""
+def mux(path, fmt, codec, pix_fmt, width, height, frames, rate=Fraction(25, 1)):
+    """Encode and mux PyAV ``frames`` into ``path``; returns the path."""
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        for i, frame in enumerate(frames):
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def make_video(path, fmt, codec, pix_fmt, width=8, height=6, n_frames=3, fill=None, rate=Fraction(25, 1)):
+    """Write a tiny clip with PyAV: random planes (seeded per frame), or every byte ``fill``."""
+    def frames():
         for i in range(n_frames):
             frame = av.VideoFrame(width, height, pix_fmt)
             for plane in frame.planes:
@@ -41,12 +53,8 @@ def make_video(path, fmt, codec, pix_fmt, width=8, height=6, n_frames=3, fill=No
                 else:
                     data = bytes([fill]) * plane.buffer_size
                 memoryview(plane)[:] = data
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+            yield frame
+    return mux(path, fmt, codec, pix_fmt, width, height, frames(), rate)
 
 
 def deep_planes(width, height, chroma, bit_depth, seed):
@@ -75,17 +83,7 @@ def deep_frame(pix_fmt, frame_planes):
 def make_deep_video(path, fmt, codec, pix_fmt, frames):
     """Write ``frames`` (lists of 16-bit planes) with PyAV in ``pix_fmt``; returns the path."""
     height, width = frames[0][0].shape
-    with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-        for i, frame_planes in enumerate(frames):
-            frame = deep_frame(pix_fmt, frame_planes)
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    return mux(path, fmt, codec, pix_fmt, width, height, (deep_frame(pix_fmt, f) for f in frames))
 
 
 class TestSamples:
@@ -185,16 +183,18 @@ class TestHeaderCodes:
             color_range_code("tv")
 
 
-class TestConversion:
-    def _open_warned(self, path):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            src = open_video(path)
-        return src, [str(w.message) for w in caught]
+def open_warned(path):
+    """open_video(path) and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        src = open_video(path)
+    return src, [str(w.message) for w in caught]
 
+
+class TestConversion:
     def test_rgb24_becomes_yuv444_with_warning(self, tmp_path):
         path = make_video(tmp_path / "rgb.nut", "nut", "rawvideo", "rgb24", fill=255)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert len(messages) == 1 and "rgb24" in messages[0] and "yuv444p" in messages[0]
@@ -204,7 +204,7 @@ class TestConversion:
 
     def test_yuv422p_becomes_yuv420_keeping_luma(self, tmp_path):
         path = make_video(tmp_path / "s.y4m", "yuv4mpegpipe", "rawvideo", "yuv422p", width=7, height=5)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert len(messages) == 1 and "yuv422p" in messages[0] and "yuv420p" in messages[0]
@@ -216,7 +216,7 @@ class TestConversion:
     def test_ten_bit_ffv1_is_read_natively(self, tmp_path):
         written = [deep_planes(9, 7, "420", 10, seed=i) for i in range(2)]
         path = make_deep_video(tmp_path / "t.mkv", "matroska", "ffv1", "yuv420p10le", written)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert messages == [] and src.info.bit_depth == 10 and src.info.source_pix_fmt == "yuv420p10le"
@@ -226,7 +226,7 @@ class TestConversion:
 
     def test_native_full_range_is_not_converted(self, tmp_path):
         path = make_video(tmp_path / "j.y4m", "yuv4mpegpipe", "rawvideo", "yuvj420p", fill=3)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert messages == [] and src.info.color_range == "full"
@@ -240,17 +240,11 @@ NATIVE_DEEP = [
 
 
 class TestHighBitDepth:
-    def _open_warned(self, path):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            src = open_video(path)
-        return src, [str(w.message) for w in caught]
-
     @pytest.mark.parametrize("pix_fmt, chroma, depth", NATIVE_DEEP)
     def test_native_format_is_read_untouched(self, tmp_path, pix_fmt, chroma, depth):
         written = [deep_planes(37, 29, chroma, depth, seed=i) for i in range(3)]
         path = make_deep_video(tmp_path / "d.nut", "nut", "rawvideo", pix_fmt, written)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert messages == []
@@ -280,7 +274,7 @@ class TestHighBitDepth:
         # 4:2:2 planes: full-height, half-width chroma.
         written = [(y, u[:, :19], v[:, :19]) for y, u, v in written]
         path = make_deep_video(tmp_path / "s.nut", "nut", "rawvideo", "yuv422p10le", written)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert len(messages) == 1 and "yuv422p10le" in messages[0] and "yuv420p10le" in messages[0]
@@ -293,7 +287,7 @@ class TestHighBitDepth:
         # (p010le would be the obvious semi-planar case, but nut and avi store it as rgb555le.)
         luma = np.full((29, 37), 3000, np.uint16)
         path = make_deep_video(tmp_path / "g.nut", "nut", "rawvideo", "gray12le", [(luma,)] * 2)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert len(messages) == 1 and "gray12le" in messages[0] and "yuv420p12le" in messages[0]
@@ -313,7 +307,7 @@ class TestHighBitDepth:
         src_depth = int(pix_fmt[7:9].rstrip("l"))
         written = [deep_planes(37, 29, chroma, src_depth, seed=i) for i in range(3)]
         path = make_deep_video(tmp_path / "o.nut", "nut", "rawvideo", pix_fmt, written)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert len(messages) == 1 and pix_fmt in messages[0] and target in messages[0]
@@ -327,7 +321,7 @@ class TestHighBitDepth:
     def test_gbrp10le_becomes_yuv444p10le_bt601_limited(self, tmp_path):
         white = np.full((29, 37), 1023, np.uint16)
         path = make_deep_video(tmp_path / "g.nut", "nut", "rawvideo", "gbrp10le", [(white,) * 3] * 2)
-        src, messages = self._open_warned(path)
+        src, messages = open_warned(path)
         with src:
             frames = list(src)
         assert len(messages) == 1 and "gbrp10le" in messages[0] and "yuv444p10le" in messages[0]
