@@ -191,13 +191,8 @@ class InrFile:
         h = self.header
         if self._state is not None and self._state[0] == gop_index - 1 and gop_index % h.gom_size != 0:
             # sequential playback: the predecessors are at hand, decode just this GOP's models
-            if any(layer.has_blob for layer in self._layers):  # the GOP's BLOBs too: read the GOM's chunks
-                gop_chunks = [c for c in self._reader.read_gom(h.gom_of_gop(gop_index)) if c.gop_index == gop_index]
-            else:
-                gop_chunks = self._reader.read_models(gop_index)
-            grouped = self._by_gop(gop_chunks).get(gop_index)
-            if not grouped:
-                raise InrFormatError(f"GOP {gop_index}: no model in the file")
+            # read_gop raises unless the GOP has the MODL of every layer
+            grouped = self._by_gop(self._reader.read_gop(gop_index))[gop_index]
             weights = [self._weights(layer, self._decode(layer, *grouped[layer.index]), self._state[1][layer.index],
                                      gop_index) for layer in self._layers]
         else:

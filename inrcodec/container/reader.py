@@ -437,26 +437,24 @@ class ContainerReader:
         order.expect_through(gops[-1], f"GOM {gom_index}")
         return out
 
-    def read_models(self, gop_index: int) -> list[ModelChunk]:
-        """The MODL chunks of GOP ``gop_index`` (one per layer, in layer order), reading only those chunks."""
-        gom_index = self.header.gom_of_gop(gop_index)
-        out = []
-        for entry in self.gom_entries(gom_index):
-            if entry.kind != "MODL" or entry.gop_index != gop_index:
+    def read_gop(self, gop_index: int) -> list[ModelChunk | BlobChunk]:
+        """The MODL and BLOB chunks of GOP ``gop_index`` in file order (each layer's MODL, then its
+        BLOBs), reading only those chunks: sequential playback decodes one GOP at a time."""
+        order = self._order(first_gop=gop_index)
+        out: list[ModelChunk | BlobChunk] = []
+        for entry in self.gom_entries(self.header.gom_of_gop(gop_index)):
+            if entry.gop_index != gop_index:
                 continue
             raw = self._chunk_at(entry.offset, entry.offset + entry.size_bytes)
-            if raw.code != _MODL:
-                raise InrFormatError(
-                    f"index entry {entry} points at a {raw.name} chunk, not MODL"
-                )
-            chunk = read_model(raw.reader(), self.header, self.n_layers)
-            if chunk.gop_index != gop_index or chunk.layer != len(out):
-                raise InrFormatError(
-                    f"MODL at offset {raw.offset} holds GOP {chunk.gop_index} layer {chunk.layer}, "
-                    f"the index says GOP {gop_index} layer {len(out)}"
-                )
-            out.append(chunk)
+            if raw.name != entry.kind:
+                raise InrFormatError(f"index entry {entry} points at a {raw.name} chunk, not {entry.kind}")
+            out.append(self._payload(raw, order))  # MODL or BLOB: raises unless of this GOP, in order
+        order.expect_through(gop_index, f"GOP {gop_index}")
         return out
+
+    def read_models(self, gop_index: int) -> list[ModelChunk]:
+        """The MODL chunks of GOP ``gop_index`` (one per layer, in layer order)."""
+        return [c for c in self.read_gop(gop_index) if isinstance(c, ModelChunk)]
 
     def chunks(self) -> list[ChunkInfo]:
         """Every chunk in file order (salvage mode: up to the first damaged one)."""
