@@ -29,8 +29,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import anchors
 from .codec.presets import PRESET, QUALITY
 from .errors import InrError, InrInputError
@@ -162,14 +160,14 @@ def deep_distance(source: list, decoded: list, info, perceptual_weights: str) ->
     import torch
 
     from .codec.losses import make_loss
+    from .codec.render import samples_to_unit
 
     judge = make_loss("perceptual", weights_dir=perceptual_weights, matrix=info.matrix,
                       color_range=info.color_range, bit_depth=info.bit_depth)
-    peak = sample_peak(info.bit_depth)
     total = 0.0
     with torch.no_grad():
         for s, d in zip(source, decoded):
-            a, b = ([torch.from_numpy(np.asarray(p, dtype=np.float32))[None] / peak for p in f] for f in (s, d))
+            a, b = ([samples_to_unit(p, "cpu", info.bit_depth)[None] for p in f] for f in (s, d))
             total += float(judge.deep(b, a))
     return total / len(source)
 

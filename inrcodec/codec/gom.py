@@ -25,7 +25,7 @@ from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, init_arrays, p_reference
 from .losses import PerceptualLoss, make_loss
 from .presets import P_LR_FACTOR
-from .render import planes_to_tensors, render_planes, to_samples
+from .render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
 from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
@@ -151,7 +151,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         recon: list[torch.Tensor] = []  # what the decoder has before its one rounding
         for layer in layers:
             out = _encode_model(job, layer, j, g, eps_code, target, recon, result, progress, loss)
-            recon = out if layer.index == 0 else [r + o / float(layer.scale) for r, o in zip(recon, out)]
+            recon = out if layer.index == 0 else add_layer(recon, out, float(layer.scale))
             final = [to_samples(p, depth) for p in recon]
             for p in range(3):
                 result.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
@@ -159,7 +159,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             result.counts[p] += src[p].size
         if judge is not None:
             with torch.no_grad():
-                rec = [torch.from_numpy(x.astype(np.float32)).to(device) / peak for x in final]
+                rec = [samples_to_unit(x, device, depth) for x in final]
                 for i in range(n):
                     result.deep_sum += float(judge.deep([p[i:i + 1] for p in rec], [p[i:i + 1] for p in target]))
         for i, f in enumerate(frames):

@@ -16,12 +16,20 @@ from ..models.base import InrModel
 RENDER_BATCH = 4
 
 
+def samples_to_unit(samples: np.ndarray, device: torch.device | str, bit_depth: int = 8) -> torch.Tensor:
+    """Samples of ``bit_depth`` bits as a float tensor on [0, 1] (sample / (2^D - 1))."""
+    return torch.from_numpy(np.asarray(samples, np.float32)).to(device=device) / float(sample_peak(bit_depth))
+
+
 def planes_to_tensors(frames: list[tuple[np.ndarray, ...]], device: torch.device,
                       bit_depth: int = 8) -> list[torch.Tensor]:
     """Stack frames' Y, U, V planes into three [T, h, w] float tensors on [0, 1] (sample / peak)."""
-    peak = float(sample_peak(bit_depth))
-    return [torch.from_numpy(np.stack([f[p] for f in frames]).astype(np.float32)).to(device=device) / peak
-            for p in range(3)]
+    return [samples_to_unit(np.stack([f[p] for f in frames]), device, bit_depth) for p in range(3)]
+
+
+def add_layer(planes: list[torch.Tensor], residual: list[torch.Tensor], scale: float) -> list[torch.Tensor]:
+    """spec/models.md §8: the planes so far plus a residual layer's planes divided by its scale."""
+    return [a + b / scale for a, b in zip(planes, residual)]
 
 
 def to_samples(x: torch.Tensor, bit_depth: int = 8) -> np.ndarray:
@@ -64,7 +72,7 @@ def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, poo
             results = list(pool.map(lambda m: _no_grad_call(m, t), [model for model, _ in layers]))
         planes = results[0]
         for (_, scale), out in zip(layers[1:], results[1:]):
-            planes = [a + b / scale for a, b in zip(planes, out)]
+            planes = add_layer(planes, out, scale)
         for p, plane in enumerate(planes):
             outs[p].append(to_samples(plane, bit_depth))
     return [np.concatenate(o) for o in outs]
