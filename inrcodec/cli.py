@@ -113,8 +113,9 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                        lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
                        seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
                        mlp_depth=mlp_depth, threads=threads, workers=workers,
-                       ray=ray_address, resume=resume, layers=layers, loss=loss, perceptual_weights=perceptual_weights, layer_quality=_ints(layer_quality, "--layer-quality"),
-                       residual_scale=residual_scale)
+                       ray=ray_address, resume=resume, layers=layers,
+                       layer_quality=_ints(layer_quality, "--layer-quality"), residual_scale=residual_scale,
+                       loss=loss, perceptual_weights=perceptual_weights)
     except SystemExit as stop:
         if stop.code == 130 and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",

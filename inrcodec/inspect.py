@@ -31,9 +31,10 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
                                "bytes": e.size_bytes})
             goms.append({"gom": m, "gops": list(h.gops_of_gom(m)), "offset": entries[0].offset if entries else None,
                          "bytes": sum(e.size_bytes for e in entries), "models": models})
+        chroma = ChromaFormat(h.chroma_format).name[3:]  # "420" / "444"
         layers = []
         for k, ls in enumerate(layer_specs(h, r.layers)):
-            name, n_params, macs = _network(h, ls.arch_id, ls.arch_params)
+            name, n_params, macs = _network(h, chroma, ls.arch_id, ls.arch_params)
             layers.append({"layer": k, "architecture": name, "arch_params": list(ls.arch_params),
                            "residual_scale": ls.residual_scale, "seed": ls.seed, "parameters_per_model": n_params,
                            "macs_per_pixel": macs, "bytes": sum(c["bytes"] for c in chunks if c["layer"] == k)})
@@ -51,7 +52,7 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
             "parameters_per_model": n_params,
             "macs_per_pixel": macs,
             "bpp": size * 8 / (h.width * h.height * h.n_frames),
-            "picture": {"width": h.width, "height": h.height, "chroma": ChromaFormat(h.chroma_format).name[3:],
+            "picture": {"width": h.width, "height": h.height, "chroma": chroma,
                         "bit_depth": h.bit_depth, "psnr_peak": sample_peak(h.bit_depth)},
             "overhead_bytes": r.overhead_bytes(),
             "layers": layers,
@@ -61,13 +62,12 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
         }
 
 
-def _network(h, arch_id: int, params: tuple[int, ...]) -> tuple[str, int | None, float | None]:
+def _network(h, chroma: str, arch_id: int, params: tuple[int, ...]) -> tuple[str, int | None, float | None]:
     """(architecture name, parameters per model, MACs per pixel) of a layer's network."""
     try:
-        from .io.video import chroma_from_code
         from .models import ARCHITECTURES
 
-        model = ARCHITECTURES.by_id(arch_id)(h.width, h.height, chroma_from_code(h.chroma_format), params)
+        model = ARCHITECTURES.by_id(arch_id)(h.width, h.height, chroma, params)
         return ARCHITECTURES.name_of(arch_id), sum(s.numel for s in model.tensor_specs()), model.macs_per_pixel()
     except Exception:  # noqa: BLE001 - info still lists the bytes of a file whose network we can't build
         return f"unknown ({arch_id})", None, None

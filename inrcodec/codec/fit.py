@@ -25,6 +25,7 @@ from ..models.base import InrModel
 from ..quant.entropy import segment_decay, segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .losses import Loss, MSELoss
+from .render import add_layer
 from .weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
                       side_info_bytes)
 
@@ -139,7 +140,7 @@ def fit_gop(
         w = ref + yq * step
         pred = functional_call(model, unflatten(w), (t_pos[idx],))
         if offset is not None:
-            pred = [o[idx] + p / scale for o, p in zip(offset, pred)]
+            pred = add_layer([o[idx] for o in offset], pred, scale)
         dist = loss_fn(pred, [p[idx] for p in planes])
         ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
         loss = ramp * bits / n_pixels + lam * dist
