@@ -27,8 +27,9 @@ class TensorSpec:
     name: str
     shape: tuple[int, ...]
     init_bound: float  # 0.0: initialised to zeros, no PRNG draws
-    # True: not quantized or entropy-modelled; its residual travels in the GOP's BLOB chunk as
-    # binary32 (nirvana §4.1 stores the conv layers this way). Its body symbols are all zero.
+    # True: quantized like the others, but not arithmetic-coded: its symbols travel zstd/LZMA
+    # compressed in the GOP's residual BLOB (nirvana §4.1's conv layers; binary32 residuals in older
+    # files), the model body keeping only its step code and max_abs (spec/models.md §3b).
     blob: bool = False
 
     @property
