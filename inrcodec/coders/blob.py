@@ -79,9 +79,16 @@ class ZstdBlob(BlobCodec):
         if declared != raw_size:
             raise InrFormatError(f"zstd blob declares {declared} bytes, expected {raw_size}")
         # With the content size known, python-zstandard allocates exactly that much output and
-        # libzstd fails if the frame would write more; the window cap stops a crafted header
-        # from asking for a large history buffer.
+        # libzstd fails if the frame would write more. Its one-shot decoder ignores
+        # max_window_size, so the declared window (§6.2's limit) is checked here, from the header.
         window = max(ZSTD_MIN_WINDOW_BYTES, _next_power_of_two(raw_size))
+        try:
+            declared_window = zstandard.get_frame_parameters(data).window_size
+        except zstandard.ZstdError as exc:
+            raise InrFormatError(f"zstd blob header: {exc}") from exc
+        if declared_window > window:
+            raise InrFormatError(f"zstd blob declares a {declared_window}-byte window, "
+                                 f"above the {window} bytes its raw size allows")
         try:
             out = zstandard.ZstdDecompressor(max_window_size=window).decompress(
                 data, max_output_size=raw_size, allow_extra_data=False

@@ -119,6 +119,24 @@ class TestDecompressRejects:
         with pytest.raises(InrFormatError):
             decompress_blob(packed, "zstd", 250)
 
+    @pytest.mark.parametrize("window_exponent", [21, 8])  # 2 GiB; 256 KiB, still above 1 KiB's bound
+    def test_zstd_window_above_the_raw_size_bound(self, window_exponent):
+        # spec/entropy-coding.md §6.2: window <= max(1 KiB, next power of two >= raw size). A frame
+        # declaring more is refused even though its blocks would decode (one-shot libzstd ignores it).
+        data = b"hello" * 50
+        honest = zstandard.ZstdCompressor(write_content_size=True).compress(data)
+        fhd = honest[4]
+        assert fhd & 0x20  # single segment: no window descriptor, content size in 1 byte + 256 offset rules
+        fcs = {0: 1, 1: 2, 2: 4, 3: 8}[fhd >> 6]
+        blocks = honest[5 + fcs:]
+        frame = (honest[:4] + bytes([(2 << 6) | (fhd & 0x04), window_exponent << 3])
+                 + struct.pack("<I", len(data)) + blocks)
+        assert zstandard.get_frame_parameters(frame).window_size == 1 << (10 + window_exponent)
+        with pytest.raises(InrFormatError, match="window"):
+            decompress_blob(frame, "zstd", len(data))
+        legal = frame[:5] + bytes([0]) + frame[6:]  # the same frame with a 1 KiB window decodes
+        assert decompress_blob(legal, "zstd", len(data)) == data
+
     def test_negative_raw_size(self):
         with pytest.raises(ValueError):
             decompress_blob(b"", "none", -1)
