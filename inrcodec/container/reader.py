@@ -354,6 +354,10 @@ class ContainerReader:
                 records.append(IndexRecord(code, chunk.gop_index, pos))
             pos += raw.total_size
         self._set_index(records[:n_whole], area_end)
+        if note is None and self.n_complete_goms < self.header.n_goms:
+            # a whole GOM, then the index: the file's end came before the GOMs SHDR promises
+            note = (f"the index at offset {pos} follows GOM {self.n_complete_goms - 1}, "
+                    f"but SHDR promises {self.header.n_goms} GOMs")
         if note is not None:
             self.salvage_note = (
                 f"{note}; recovered {self.n_complete_goms} of {self.header.n_goms} GOMs"

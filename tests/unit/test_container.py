@@ -416,6 +416,18 @@ class TestOpen:
         assert r.n_complete_goms == 3
         assert [c for m in range(3) for c in r.read_gom(m)] == sample_chunks(HEADER)
 
+    def test_salvage_names_the_missing_goms_when_the_index_comes_early(self):
+        # a whole file of 2 GOMs whose SHDR promises 3: the index follows GOM 1, nothing is damaged
+        short = make_header(n_frames=8)
+        data = assemble(make_header(), gop_chunks(short))
+        r = ContainerReader(data, salvage=True)
+        assert r.n_complete_goms == 2
+        assert r.salvage_note is not None
+        assert "follows GOM 1" in r.salvage_note and "promises 3 GOMs" in r.salvage_note
+        assert "recovered 2 of 3 GOMs" in r.salvage_note
+        with pytest.raises(InrTruncatedError, match="GOM 2 was not recovered: the index at offset"):
+            r.read_gom(2)
+
     def test_salvage_stops_at_damaged_chunk(self):
         data = bytearray(assemble(HEADER, gop_chunks(HEADER)))
         data[data.index(bytes([2]) * 6)] ^= 0x01  # body of GOP 2, first GOP of GOM 1
