@@ -139,7 +139,7 @@ class InrFile:
 
     def _decode(self, layer: _Layer, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
         """A MODL's integers, with the residual BLOB among ``blobs`` (the BLOBs that follow it)."""
-        qm = decode_body(chunk.body, layer.specs, int(chunk.kind), self.header.coder_id)
+        qm = decode_body(chunk.body, layer.specs, int(chunk.kind), self.header.coder_id, chunk.body_offset)
         if layer.has_blob:
             mine = [b for b in blobs if b.tag in BLOB_TAGS]
             where = f"GOP {chunk.gop_index}" + (f" layer {layer.index}" if layer.index else "")

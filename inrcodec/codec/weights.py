@@ -172,30 +172,35 @@ def encode_body(qm: QuantizedModel, coder_id: int, specs: list[TensorSpec] | Non
     return w.getvalue()
 
 
-def decode_body(body: bytes, specs: list[TensorSpec], kind: int, coder_id: int) -> QuantizedModel:
-    """Parse a model body written by ``encode_body`` for the tensors ``specs``."""
-    r = ByteReader(body)
+def decode_body(body: bytes, specs: list[TensorSpec], kind: int, coder_id: int, base: int = 0) -> QuantizedModel:
+    """Parse a model body written by ``encode_body`` for the tensors ``specs``; errors name file
+    offsets counted from ``base``, the body's offset in the file (``ModelChunk.body_offset``)."""
+    r = ByteReader(body, base=base)
     eps_code = r.u8("model body eps_code") if kind == KIND_P else 0
     step_codes: list[int] = []
     plan: list[tuple[TensorSpec, int]] = []
     segments = []
     bounds = []
     for spec in specs:
+        at = r.pos
         code = _unzigzag(r.uvarint(f"{spec.name} step_code"))
         if not MIN_STEP_CODE <= code <= MAX_STEP_CODE:
-            raise InrFormatError(f"model body: step code {code} of {spec.name} out of range")
+            raise InrFormatError(f"model body at offset {at}: step code {code} of {spec.name} out of range")
+        at = r.pos
         max_abs = r.uvarint(f"{spec.name} max_abs")
         if max_abs > MAX_ABS_SYMBOL:
-            raise InrFormatError(f"model body: max_abs {max_abs} of {spec.name} exceeds {MAX_ABS_SYMBOL}")
+            raise InrFormatError(f"model body at offset {at}: max_abs {max_abs} of {spec.name} "
+                                 f"exceeds {MAX_ABS_SYMBOL}")
         step_codes.append(code)
         if spec.blob:  # symbols in the residual BLOB (§3b)
             bounds.append(max_abs)
             max_abs = 0
         plan.append((spec, max_abs))
         if max_abs > 0:
+            at = r.pos
             lap = r.u16(f"{spec.name} laplace_code")
             if lap == 0:
-                raise InrFormatError(f"model body: Laplace code 0 of {spec.name}")
+                raise InrFormatError(f"model body at offset {at}: Laplace code 0 of {spec.name}")
             segments.append((spec.numel, laplace_table(lap, max_abs)))
     stream = r.rest("model body stream")
     decoded = iter(get_coder(coder_id).decode(stream, segments))

@@ -428,6 +428,8 @@ class ModelChunk:
     kind: spec.ModelKind
     body: bytes
     layer: int = 0
+    # file offset of the body's first byte, for error messages (0 for a chunk not read from a file)
+    body_offset: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in _MODEL_KINDS:
@@ -470,8 +472,10 @@ def read_model(r: ByteReader, header: SequenceHeader, n_layers: int = 1) -> Mode
     if kind not in _MODEL_KINDS:
         raise InrFormatError(f"MODL at offset {at}: kind {kind} is not 0 (I) or 1 (P)")
     layer = r.u8("MODL layer")
+    body_offset = r.pos
     body = r.rest("MODL body")
-    chunk = ModelChunk(gop_index=gop_index, kind=spec.ModelKind(kind), body=body, layer=layer)
+    chunk = ModelChunk(gop_index=gop_index, kind=spec.ModelKind(kind), body=body, layer=layer,
+                       body_offset=body_offset)
     check_model(chunk, header, f"MODL at offset {at}", n_layers)
     return chunk
 

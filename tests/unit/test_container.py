@@ -428,6 +428,13 @@ class TestOpen:
         with pytest.raises(InrTruncatedError, match="GOM 2 was not recovered: the index at offset"):
             r.read_gom(2)
 
+    def test_model_chunks_know_where_their_body_is(self):
+        data = assemble(HEADER, gop_chunks(HEADER))
+        for chunk in ContainerReader(data).read_gom(1):
+            if isinstance(chunk, ModelChunk):
+                assert chunk.body_offset > 0
+                assert data[chunk.body_offset:chunk.body_offset + len(chunk.body)] == chunk.body
+
     def test_salvage_stops_at_damaged_chunk(self):
         data = bytearray(assemble(HEADER, gop_chunks(HEADER)))
         data[data.index(bytes([2]) * 6)] ^= 0x01  # body of GOP 2, first GOP of GOM 1

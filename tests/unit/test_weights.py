@@ -40,6 +40,16 @@ class TestModelBody:
             except InrError:
                 pass
 
+    def test_body_errors_name_file_offsets(self, specs):
+        # the side information is cut inside the second tensor's fields; the body sits at file
+        # offset 1000, so the message must point past it, at the cut, not at body offset 2
+        body = encode_body(_random_model(specs, KIND_I), 1)
+        with pytest.raises(InrError, match=r"at offset 100[0-9]\b"):
+            decode_body(body[:3], specs, KIND_I, 1, base=1000)
+        bad_step = bytes([0xFE, 0x0F]) + body[2:]  # zigzag 2046: step code 1023, out of range
+        with pytest.raises(InrError, match=r"at offset 1000: step code 1023"):
+            decode_body(bad_step, specs, KIND_I, 1, base=1000)
+
     def test_dequantize_is_exact_products_plus_reference(self, specs):
         qm = _random_model(specs, KIND_P)
         ref = init_arrays(specs, 5)
