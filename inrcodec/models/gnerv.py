@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..costs import NETWORK_COSTS, gnerv_cost
 from .base import ARCHITECTURES, InrModel, TensorSpec
 
 PE_BASE = 1.25
-MAX_PARAMS = 1 << 24  # a decoder refuses larger networks before allocating them
 
 
 def positional_encoding(t: torch.Tensor, levels: int) -> torch.Tensor:
@@ -30,7 +30,7 @@ def positional_encoding(t: torch.Tensor, levels: int) -> torch.Tensor:
     return torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1)
 
 
-@ARCHITECTURES.register("gnerv", wire_id=1)
+@ARCHITECTURES.register("gnerv", wire_id=NETWORK_COSTS.id_of("gnerv"))
 class GNeRV(InrModel):
     """arch_params = (up_mode, pe_levels, time_dim, C0, C1, ..., Cn): n = number of up-sampling blocks.
 
@@ -42,26 +42,17 @@ class GNeRV(InrModel):
     name = "gnerv"
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+        # validation and the parameter cap, by arithmetic, before anything is allocated
+        cost = gnerv_cost(width, height, chroma, tuple(arch_params))
         super().__init__(width, height, chroma)
-        if len(arch_params) < 5:
-            raise ValueError("gnerv needs (up_mode, pe_levels, time_dim, C0, C1, ...) with at least one block")
+        self._cost = cost
         self.up_mode, self.pe_levels, self.time_dim, *channels = (int(p) for p in arch_params)
-        if self.up_mode not in (0, 1):
-            raise ValueError(f"gnerv up_mode must be 0 or 1, not {self.up_mode}")
-        if not 1 <= self.pe_levels <= 64 or not 1 <= self.time_dim <= 1024:
-            raise ValueError("gnerv pe_levels must be 1..64 and time_dim 1..1024")
-        if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 8:
-            raise ValueError("gnerv channels must be 1..1024, at most 8 of them")
         self.channels = channels
         self.n_blocks = len(channels) - 1
         self.grid = 2 ** (self.n_blocks + 1)
         self.emb_h = -(-height // self.grid)
         self.emb_w = -(-width // self.grid)
         self.expand = 4 if self.up_mode == 0 else 1  # conv output channels per block output channel
-        n_params = channels[0] * self.emb_h * self.emb_w + sum(
-            9 * self.expand * a * b for a, b in zip(channels[:-1], channels[1:]))
-        if n_params > MAX_PARAMS:
-            raise ValueError(f"gnerv network of {n_params} parameters exceeds {MAX_PARAMS}")
         self.embedding = nn.Parameter(torch.zeros(1, channels[0], self.emb_h, self.emb_w))
         self.time_fc = nn.Linear(2 * self.pe_levels, self.time_dim)
         self.shift = nn.ModuleList(nn.Linear(self.time_dim, 2 * c) for c in channels[:-1])
@@ -93,16 +84,9 @@ class GNeRV(InrModel):
         return out
 
     def macs_per_pixel(self) -> float:
-        """Multiply-accumulates per luma pixel (convolutions, time MLP amortised per frame)."""
-        macs = 0.0
-        h, w = self.emb_h, self.emb_w
-        for cin, cout in zip(self.channels[:-1], self.channels[1:]):
-            # conv at input resolution with 4x outputs, or at output resolution with 1x: same MACs
-            macs += 9 * cin * 4 * cout * h * w
-            h, w = 2 * h, 2 * w
-        macs += 9 * self.channels[-1] * (4 + self.head_c.out_channels) * h * w
-        macs += 2 * self.pe_levels * self.time_dim + sum(self.time_dim * 2 * c for c in self.channels[:-1])
-        return macs / (self.width * self.height)
+        """Multiply-accumulates per luma pixel (convolutions, time MLP amortised per frame): the
+        figure of ``inrcodec.costs.gnerv_cost``."""
+        return self._cost.macs_per_pixel
 
     def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
         """Planes [Y, U, V] for time positions ``t`` in [0, 1), each [B, h, w], cropped."""

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH, nirvana_cost
 from .base import ARCHITECTURES, InrModel, TensorSpec
 
 SIREN_W0 = 30.0
@@ -28,8 +29,7 @@ PE_BASE = 10000.0
 # The codec gives a network t = i / gop_size; the embedding reads u = TIME_SCALE * t, so frames of a
 # group of up to 32 keep at least one unit apart (the paper's g is the frame index in the group).
 TIME_SCALE = 32.0
-PATCH_BATCH = 1024
-MAX_PARAMS = 1 << 24
+PATCH_BATCH = NIRVANA_PATCH_BATCH
 
 
 def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
@@ -41,7 +41,7 @@ def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
     return F.pad(out, (0, dim - out.shape[1]))
 
 
-@ARCHITECTURES.register("nirvana", wire_id=2)
+@ARCHITECTURES.register("nirvana", wire_id=NETWORK_COSTS.id_of("nirvana"))
 class Nirvana(InrModel):
     """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
 
@@ -55,18 +55,13 @@ class Nirvana(InrModel):
     BASE_WIDTH = 64
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+        # validation and the parameter cap, by arithmetic, before anything is allocated
+        cost = nirvana_cost(width, height, chroma, tuple(arch_params))
         super().__init__(width, height, chroma)
-        if len(arch_params) < 5:
-            raise ValueError("nirvana needs (patch, mlp_width, mlp_depth, C0, C1, ...) with at least one block")
+        self._cost = cost
         self.patch, self.mlp_width, self.mlp_depth, *channels = (int(p) for p in arch_params)
         self.channels = channels
         self.n_blocks = len(channels) - 1
-        if self.patch not in (8, 16, 32, 64, 128) or self.patch < 2 ** (self.n_blocks + 1):
-            raise ValueError(f"nirvana patch must be 8..128, a power of two >= 2^(blocks+1), not {self.patch}")
-        if not 1 <= self.mlp_width <= 2048 or not 1 <= self.mlp_depth <= 16:
-            raise ValueError("nirvana mlp_width must be 1..2048 and mlp_depth 1..16")
-        if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 6:
-            raise ValueError("nirvana channels must be 1..1024, at most 6 of them")
         self.h0 = self.patch // 2 ** (self.n_blocks + 1)
         self.feature = channels[0] * self.h0 * self.h0
         self.grid_h = -(-height // self.patch)
@@ -76,8 +71,6 @@ class Nirvana(InrModel):
         self.to_feature = nn.Linear(self.mlp_width, self.feature)
         self.convs = nn.ModuleList(nn.Conv2d(a, 4 * b, 3, padding=1) for a, b in zip(channels[:-1], channels[1:]))
         self.make_heads(channels[-1])
-        if sum(s.numel for s in self.tensor_specs()) > MAX_PARAMS:
-            raise ValueError(f"nirvana network exceeds {MAX_PARAMS} parameters")
 
     @property
     def learning_rate(self) -> float:
@@ -109,15 +102,9 @@ class Nirvana(InrModel):
 
     def macs_per_pixel(self) -> float:
         """Per luma pixel: the MLP once per patch and group (amortised over the GOP's frames is not
-        assumed: it is counted per frame), the conv blocks and heads per frame."""
-        mlp = sum(lin.weight.numel() for lin in self.mlp) + self.to_feature.weight.numel()
-        convs, h = 0, self.h0
-        for a, b in zip(self.channels[:-1], self.channels[1:]):
-            convs += 9 * a * 4 * b * h * h
-            h *= 2
-        convs += 9 * self.channels[-1] * (4 + self.head_c.out_channels) * h * h
-        patches = self.grid_h * self.grid_w
-        return patches * (mlp + convs) / (self.width * self.height)
+        assumed: it is counted per frame), the conv blocks and heads per frame; the figure of
+        ``inrcodec.costs.nirvana_cost``."""
+        return self._cost.macs_per_pixel
 
     def centroids(self, device: torch.device) -> torch.Tensor:
         """[grid_h * grid_w, 2] patch centres (x, y) in [-1, 1] of the frame, row-major."""
