@@ -13,6 +13,7 @@ from typing import Any
 from .codec.decoder import InrFile
 from .codec.encoder import EncodeOptions, EncodeSummary, encode as _encode
 from .codec.presets import QUALITY
+from .levels import Limits
 
 QUALITY_LEVELS = tuple(QUALITY)
 
@@ -23,10 +24,11 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, **opti
 
 
 def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001
-         layers: int | None = None) -> InrFile:
+         layers: int | None = None, limits: Limits | None = None) -> InrFile:
     """Open an .inr file for reading: ``len(f)``, ``f[n]`` -> (Y, U, V), iteration, ``f.header``;
-    ``layers``: decode the first k progressive layers only."""
-    return InrFile(path, salvage=salvage, device=device, layers=layers)
+    ``layers``: decode the first k progressive layers only; ``limits``: the decoder limits (default:
+    the level, spec/levels.md), e.g. ``Limits(max_pixels=1 << 28)`` raises one."""
+    return InrFile(path, salvage=salvage, device=device, layers=layers, limits=limits)
 
 
 def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int) -> tuple[int, int]:
@@ -37,14 +39,15 @@ def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int) -> tupl
 
 
 def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
-                  salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None) -> str | None:
+                  salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None,
+                  limits: Limits | None = None) -> str | None:
     """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns the salvage note."""
     from .codec.encoder import pick_device
     from .io.video import chroma_siting_from_code, color_range_from_code
     from .io.y4m import Y4MWriter
 
     dev = str(pick_device(device))
-    with InrFile(src, salvage=salvage, device=dev, layers=layers) as f:
+    with InrFile(src, salvage=salvage, device=dev, layers=layers, limits=limits) as f:
         h = f.header
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start

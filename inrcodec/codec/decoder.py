@@ -1,8 +1,11 @@
 """The streaming decoder: one model at a time, frames out as they are made, frame-exact seek.
 
-Memory holds one GOM's previous model and one GOP's frames at most, whatever the video length.
-Seeking to frame N reads only the GOM that holds N (through the index) and decodes its models
-from the I-model up to the GOP of N.
+Before it builds a network, the decoder checks the header against the level (``inrcodec.levels``,
+spec/levels.md), so the memory and work of one frame are bounded whatever the file claims. Memory
+then holds one GOM's previous model and one batch of frames (``render.RENDER_BATCH``), whatever the
+video or GOP length: the first frame of a GOP of any length is out after one batch. Seeking to
+frame N reads only the GOM that holds N (through the index), decodes its models from the I-model
+up to the GOP of N and renders the batch holding N.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from ..container.chunks import BlobChunk, LayerSpec, ModelChunk, layer_specs
 from ..container.reader import ContainerReader
 from ..errors import InrFormatError, InrInputError
 from ..io.video import chroma_from_code
+from ..levels import Limits, check_limits
 from ..models import ARCHITECTURES
 from ..models.base import InrModel
 from .init import init_arrays, p_reference
-from .render import render_layers
+from .render import render_batch, render_layers
 from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
                       dequantize)
 
@@ -56,10 +60,12 @@ class InrFile:
     """An open .inr file: ``len()``, ``f[n]`` (Y, U, V planes), iteration, ``frames(start, count)``.
 
     ``layers``: decode only the first k progressive layers (default: all the file has).
+    ``limits``: the decoder limits the header is checked against before anything is built (default:
+    the level, ``inrcodec.levels.LEVEL``); a file above one raises InrUnsupportedError naming it.
     """
 
     def __init__(self, path: str | os.PathLike | bytes, *, salvage: bool = False, device: str = "cpu",
-                 layers: int | None = None) -> None:
+                 layers: int | None = None, limits: Limits | None = None) -> None:
         self._reader = ContainerReader(path, salvage=salvage)
         self.header = h = self._reader.header
         self._device = torch.device(device)
@@ -69,6 +75,8 @@ class InrFile:
             if layers is not None and not 1 <= layers <= n_file:
                 raise InrInputError(f"--layers {layers}: the file has {n_file} layer{'s' if n_file > 1 else ''}")
             self.n_layers = n_file if layers is None else layers
+            # by arithmetic on SHDR + LHDR, before any network exists (spec/levels.md)
+            costs = check_limits(h, self._reader.layers, limits=limits, n_layers=self.n_layers)
             self._layers = [self._make_layer(k, ls) for k, ls in
                             enumerate(layer_specs(h, self._reader.layers)[:self.n_layers])]
         except BaseException:
@@ -78,16 +86,16 @@ class InrFile:
         self._specs = self._layers[0].specs
         # the layers of a frame run at once on threads (spec/models.md §8 allows any order)
         self._pool = ThreadPoolExecutor(len(self._layers)) if len(self._layers) > 1 and PARALLEL_LAYERS else None
-        self._cache: tuple[int, list[np.ndarray]] | None = None  # (gop index, frames Y/U/V)
+        # frames per network call: RENDER_BATCH within the level; fewer above it (a raised max_activation)
+        self._batch = render_batch(max(c.activation for c in costs))
+        self._cache: tuple[int, int, list[np.ndarray]] | None = None  # (gop, first offset, Y/U/V of a batch)
+        self._loaded: int | None = None  # the GOP whose weights the networks hold
         self._state: tuple[int, list[list[np.ndarray]]] | None = None  # last GOP's weights, per layer
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
 
     def _make_layer(self, k: int, ls: LayerSpec) -> _Layer:
-        try:
-            model = ARCHITECTURES.by_id(ls.arch_id)(self.header.width, self.header.height, self.chroma, ls.arch_params)
-        except ValueError as exc:
-            where = "SHDR" if k == 0 else f"LHDR layer {k}"
-            raise InrFormatError(f"{where}: arch_params {ls.arch_params} invalid: {exc}") from None
+        # arch_params were validated (InrFormatError) by check_limits
+        model = ARCHITECTURES.by_id(ls.arch_id)(self.header.width, self.header.height, self.chroma, ls.arch_params)
         if k > 0:
             model.output_offset = 0.0
         model.to(self._device).eval()
@@ -204,17 +212,32 @@ class InrFile:
         self._state = (gop_index, weights)
         return weights
 
-    def _gop_frames(self, gop_index: int) -> list[np.ndarray]:
-        if self._cache is not None and self._cache[0] == gop_index:
-            return self._cache[1]
+    def _load(self, gop_index: int) -> None:
+        """Put GOP ``gop_index``'s weights into the networks (a no-op when they hold them)."""
+        if self._loaded == gop_index:
+            return
+        self._loaded = None
         for layer, weights in zip(self._layers, self._gop_weights(gop_index)):
             layer.model.load_arrays(weights)
-        first, n = self.header.gop_range(gop_index)
-        t_pos = torch.arange(n, dtype=torch.float32, device=self._device) / self.header.gop_size
+        self._loaded = gop_index
+
+    def _batch_frames(self, gop_index: int, offset: int) -> tuple[int, list[np.ndarray]]:
+        """(first offset, Y/U/V samples) of the batch of GOP ``gop_index``'s frames holding ``offset``.
+
+        Batches start at the GOP's first frame, ``self._batch`` frames each, as the encoder renders
+        them: a frame's samples do not depend on which frame was asked for first."""
+        first = offset - offset % self._batch
+        if self._cache is not None and self._cache[:2] == (gop_index, first):
+            return first, self._cache[2]
+        self._cache = None
+        self._load(gop_index)
+        _, n = self.header.gop_range(gop_index)
+        t_pos = torch.arange(first, min(n, first + self._batch), dtype=torch.float32,
+                             device=self._device) / self.header.gop_size
         frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool,
-                               self.header.bit_depth)
-        self._cache = (gop_index, frames)
-        return frames
+                               self.header.bit_depth, self._batch)
+        self._cache = (gop_index, first, frames)
+        return first, frames
 
     # -- frames ------------------------------------------------------------------------------
     def __getitem__(self, n: int) -> Frame:
@@ -225,9 +248,9 @@ class InrFile:
         if not 0 <= n < len(self):
             raise IndexError(f"frame {n} outside 0..{len(self) - 1}")
         g = self.header.gop_of_frame(int(n))
-        first, _ = self.header.gop_range(g)
-        planes = self._gop_frames(g)
-        return tuple(p[n - first] for p in planes)  # type: ignore[return-value]
+        offset = int(n) - self.header.gop_range(g)[0]
+        first, planes = self._batch_frames(g, offset)
+        return tuple(p[offset - first] for p in planes)  # type: ignore[return-value]
 
     def frames(self, start: int = 0, count: int | None = None) -> Iterator[Frame]:
         """Frames start .. start+count-1 (to the end when count is None), decoded as they go."""

@@ -10,10 +10,28 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..levels import LEVEL
 from ..metrics import sample_peak
 from ..models.base import InrModel
 
+# Frames go through a network this many at a time, from the first of their GOP: the batch size
+# changes a frame's float results (gnerv's time MLP and convolutions round differently at batch 1,
+# 2 and 4), so encoder and decoder keep this one, and so does the decoder whichever frame it is
+# asked for first. Memory: the level bounds one frame's largest tensor (LEVEL.max_activation).
 RENDER_BATCH = 4
+# What a batch's largest tensor may hold: the decoder renders fewer frames at a time only for a
+# network above the level's max_activation (a limit the user raised), to keep within it.
+ACTIVATION_BUDGET = RENDER_BATCH * LEVEL.max_activation
+
+
+def render_batch(activation: int) -> int:
+    """Frames per network call for a network whose largest tensor of one frame has ``activation``
+    values: RENDER_BATCH within the level, halved (down to 1) while a batch exceeds the budget. Each
+    value divides RENDER_BATCH, so a batch's frames are the same whichever frame was asked for."""
+    batch = RENDER_BATCH
+    while batch > 1 and batch * activation > ACTIVATION_BUDGET:
+        batch //= 2
+    return batch
 
 
 def samples_to_unit(samples: np.ndarray, device: torch.device | str, bit_depth: int = 8) -> torch.Tensor:
@@ -54,18 +72,19 @@ def render_planes(model: InrModel, t_pos: torch.Tensor) -> list[torch.Tensor]:
 
 @torch.no_grad()
 def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, pool=None,
-                  bit_depth: int = 8) -> list[np.ndarray]:
+                  bit_depth: int = 8, batch: int = RENDER_BATCH) -> list[np.ndarray]:
     """Y, U, V sample arrays [T, h, w] of the frames at ``t_pos`` (spec/models.md §7-8): the base
     layer's planes plus each residual layer's planes divided by its scale, in layer order, then the
     one rounding. A file of one layer is the list [(model, 1.0)].
 
     With ``pool`` (a thread pool), the layers of a batch of frames run at once: torch releases the
     GIL inside its kernels, so one layer's Python overhead overlaps another's arithmetic. The sum is
-    still made in layer order, so the frames are the same either way.
+    still made in layer order, so the frames are the same either way. The networks run on
+    ``batch`` frames at a time (``render_batch``).
     """
     outs: list[list[np.ndarray]] = [[], [], []]
-    for i in range(0, t_pos.shape[0], RENDER_BATCH):
-        t = t_pos[i:i + RENDER_BATCH]
+    for i in range(0, t_pos.shape[0], batch):
+        t = t_pos[i:i + batch]
         if pool is None:
             results = [model(t) for model, _ in layers]
         else:
