@@ -1,4 +1,8 @@
-"""What ``inrcodec info`` shows: header fields with offsets, the index, bytes per GOM/model/chunk."""
+"""What ``inrcodec info`` shows: header fields with offsets, the index, bytes per GOM/model/chunk.
+
+It never builds a network: parameters and MACs come from ``inrcodec.costs`` by arithmetic, and the
+file is compared with the decoder's limits (spec/levels.md) as a decoder would, without refusing.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ import os
 from .container.chunks import header_fields, layer_specs
 from .container.reader import ContainerReader
 from .container.spec import ChromaFormat
+from .costs import NETWORK_COSTS, network_cost
+from .errors import InrError
+from .levels import LEVEL, Limits, exceeded
 from .metrics import sample_peak
 
 
-def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
-    """Everything inside an .inr file as a JSON-ready dict."""
+def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits | None = None) -> dict:
+    """Everything inside an .inr file as a JSON-ready dict; ``limits`` (default: the level) are the
+    decoder limits the file is compared with (``"limits"``: a file above one is still described)."""
     with ContainerReader(path, salvage=salvage) as r:
         h = r.header
         fields = [{"name": n, "offset": off, "width": w, "value": v} for n, off, w, v in header_fields(h)]
@@ -34,7 +42,7 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
         chroma = ChromaFormat(h.chroma_format).name[3:]  # "420" / "444"
         layers = []
         for k, ls in enumerate(layer_specs(h, r.layers)):
-            name, n_params, macs = _network(h, chroma, ls.arch_id, ls.arch_params)
+            name, n_params, macs = _network(h.width, h.height, chroma, ls.arch_id, ls.arch_params)
             layers.append({"layer": k, "architecture": name, "arch_params": list(ls.arch_params),
                            "residual_scale": ls.residual_scale, "seed": ls.seed, "parameters_per_model": n_params,
                            "macs_per_pixel": macs, "bytes": sum(c["bytes"] for c in chunks if c["layer"] == k)})
@@ -58,19 +66,35 @@ def describe(path: str | os.PathLike, *, salvage: bool = False) -> dict:
             "layers": layers,
             "goms": goms,
             "chunks": chunks,
+            "limits": _limits(h, r.layers, LEVEL if limits is None else limits),
             "salvage_note": r.salvage_note,
         }
 
 
-def _network(h, chroma: str, arch_id: int, params: tuple[int, ...]) -> tuple[str, int | None, float | None]:
-    """(architecture name, parameters per model, MACs per pixel) of a layer's network."""
+def _network(width: int, height: int, chroma: str, arch_id: int,
+             params: tuple[int, ...]) -> tuple[str, int | None, float | None]:
+    """(architecture name, parameters per model, MACs per pixel) of a layer's network, by arithmetic."""
     try:
-        from .models import ARCHITECTURES
-
-        model = ARCHITECTURES.by_id(arch_id)(h.width, h.height, chroma, params)
-        return ARCHITECTURES.name_of(arch_id), sum(s.numel for s in model.tensor_specs()), model.macs_per_pixel()
-    except Exception:  # noqa: BLE001 - info still lists the bytes of a file whose network we can't build
+        name = NETWORK_COSTS.name_of(arch_id)
+    except InrError:
         return f"unknown ({arch_id})", None, None
+    try:
+        cost = network_cost(arch_id, width, height, chroma, params)
+    except ValueError:  # invalid arch_params: info still lists the bytes of the file
+        return name, None, None
+    return name, cost.params, cost.macs_per_pixel
+
+
+def _limits(header, layers, limits: Limits) -> dict:
+    """The decoder limits and whether the file (all its layers) is within them: ``exceeds``, the
+    first limit it exceeds; ``invalid``, why a decoder cannot build its networks at all."""
+    out = {"level": limits.as_dict(), "within": False, "exceeds": None, "invalid": None}
+    try:
+        out["exceeds"] = exceeded(header, layers, limits=limits)[1]
+    except InrError as exc:  # invalid arch_params, unknown architecture
+        out["invalid"] = str(exc)
+    out["within"] = out["exceeds"] is None and out["invalid"] is None
+    return out
 
 
 def format_description(d: dict) -> str:
@@ -86,6 +110,13 @@ def format_description(d: dict) -> str:
     macs = "?" if d["macs_per_pixel"] is None else f"{d['macs_per_pixel']:.0f}"
     lines.append(f"architecture {d['architecture']}: {d['parameters_per_model']} parameters per model, "
                  f"{macs} MACs/pixel")
+    lim = d["limits"]
+    if lim["within"]:
+        lines.append("within decoder limits")
+    elif lim["exceeds"]:
+        lines.append(f"exceeds decoder limit: {lim['exceeds']}")
+    else:
+        lines.append(f"not decodable: {lim['invalid']}")
     if len(d["layers"]) > 1:
         n_pixels = d["file_bytes"] * 8 / d["bpp"]
         lines.append(f"progressive layers (LHDR): {len(d['layers'])}")
