@@ -3,12 +3,19 @@
 The contract (issue: decoder hardening): any byte string either decodes or raises an InrError, in
 bounded time; nothing else (IndexError, struct.error, a torch RuntimeError...) may escape.
 Mutations are structure-aware (inrcodec/container/mutate.py) so they reach past the CRCs.
+
+Valid files with extreme headers (``inrcodec.codec.synthetic.extreme_file``: any legal frame size,
+GOP length, layers and arch_params) either decode within bounded time and peak memory or are refused
+from the header (issue 18 §2, spec/levels.md), under limits small enough to run here.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
+import subprocess
+import sys
 import time
 import zlib
 
@@ -19,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inrcodec.codec.decoder import InrFile
+from inrcodec.codec.synthetic import FUZZ_LIMITS, extreme_file
 from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
 from inrcodec.errors import InrError, InrFormatError, InrUnsupportedError
 from inrcodec.inspect import describe
@@ -116,3 +124,66 @@ def test_every_bit_depth_value_decodes_or_is_refused(name):
                 error = InrFormatError if value in (10, 12) else InrUnsupportedError
                 with pytest.raises(error, match="bit_depth"):
                     decode_everything(mutated)
+
+
+EXTREME_TIME_LIMIT_S = 5.0  # per file, under FUZZ_LIMITS (measured: under 0.6 s, building it included)
+EXTREME_RSS_LIMIT = 600 << 20  # peak growth over many files (measured: ~230 MB)
+
+
+def first_and_last_frames(data: bytes) -> None:
+    """What ``inrcodec info`` does, then the first frame and (a seek) the last one, under FUZZ_LIMITS."""
+    describe(data, limits=FUZZ_LIMITS)
+    with InrFile(data, limits=FUZZ_LIMITS) as f:
+        for n in (0, len(f) - 1):
+            assert all(isinstance(p, np.ndarray) for p in f[n])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_valid_files_with_extreme_headers_decode_or_are_refused_in_bounded_time(seed):
+    data, expected = extreme_file(seed)
+    start = time.monotonic()
+    try:
+        first_and_last_frames(data)
+        error = None
+    except InrError as err:
+        error = err
+    assert time.monotonic() - start < EXTREME_TIME_LIMIT_S
+    if expected is None:
+        assert error is None, error
+    else:
+        assert isinstance(error, expected) and "\n" not in str(error), error
+
+
+def test_extreme_headers_cover_decoding_and_every_refusal():
+    outcomes = {extreme_file(seed)[1] for seed in range(60)}
+    assert outcomes == {None, InrUnsupportedError, InrFormatError}
+
+
+PEAK = """
+import json, resource, sys
+import torch
+from inrcodec.codec.synthetic import extreme_file
+from inrcodec.errors import InrError
+import test_decoder_fuzz as t
+torch.set_num_threads(1)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+decoded = 0
+for seed in range(int(sys.argv[1]), int(sys.argv[2])):
+    data, expected = extreme_file(seed)
+    try:
+        t.first_and_last_frames(data)
+        decoded += 1
+    except InrError:
+        pass
+print(json.dumps({"decoded": decoded, "growth": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024}))
+"""
+
+
+def test_peak_memory_over_extreme_headers_is_bounded():
+    """ru_maxrss only grows, so one process over many files bounds the peak of every one of them."""
+    out = subprocess.run([sys.executable, "-c", PEAK, "1000", "1150"], capture_output=True, text=True, timeout=300,
+                         cwd=HERE, env={**os.environ, "PYTHONPATH": HERE})
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["decoded"] > 30 and result["growth"] < EXTREME_RSS_LIMIT, result

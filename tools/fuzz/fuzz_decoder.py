@@ -5,10 +5,16 @@
     python tools/fuzz/fuzz_decoder.py -max_total_time=600 -rss_limit_mb=4096 -timeout=60 out/fuzz-corpus
 
 Each input is either used as a file as it is, or (first byte odd) taken as a recipe that applies
-one structure-aware mutation (inrcodec/container/mutate.py) to a golden conformance stream, so
-that libFuzzer's byte mutations and the CRC-preserving ones both reach the model decoder. Any
-exception outside the InrError family is a finding: atheris prints it and writes the input as
-crash-*; reproduce with ``python tools/fuzz/fuzz_decoder.py crash-...``.
+one structure-aware mutation (inrcodec/container/mutate.py) to a golden conformance stream, or
+(first byte 2 mod 4) as the seed of a *valid* file with an extreme header (any legal frame size,
+GOP length, layers and arch_params: ``inrcodec.codec.synthetic.extreme_file``), so that
+libFuzzer's byte mutations, the CRC-preserving ones and legal-but-ruinous headers all reach the
+decoder. Any exception outside the InrError family is a finding: atheris prints it and writes the
+input as crash-*; reproduce with ``python tools/fuzz/fuzz_decoder.py crash-...``.
+
+Every input is decoded under ``FUZZ_LIMITS`` (spec/levels.md: a decoder's limits, set small here)
+and only up to MAX_FRAMES frames plus the last one, so that each input's time and memory are
+bounded: a slow input (-timeout) or one over -rss_limit_mb is a finding too.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import torch
 
 with atheris.instrument_imports(include=["inrcodec"]):
     from inrcodec.codec.decoder import InrFile
+    from inrcodec.codec.synthetic import FUZZ_LIMITS, extreme_file
     from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
     from inrcodec.errors import InrError
     from inrcodec.inspect import describe
@@ -32,20 +39,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(HERE, "..", "..", "tests", "conformance",
                                                                          "*", "stream.inr")))]
 SPANS = [chunk_spans(d) for d in GOLDEN]
+MAX_FRAMES = 64  # frames decoded from the start of a file (then the last one): time bounded per input
 
 
 def decode(data: bytes) -> None:
     try:
-        describe(data)
-        with InrFile(data) as f:
-            for _ in f:
-                pass
+        describe(data, limits=FUZZ_LIMITS)
+        with InrFile(data, limits=FUZZ_LIMITS) as f:
+            for n, _ in enumerate(f):
+                if n + 1 == MAX_FRAMES:
+                    f[len(f) - 1]
+                    break
     except InrError:
         pass
 
 
 def test_one_input(raw: bytes) -> None:
-    if raw and raw[0] & 1 and len(raw) >= 8:
+    if raw and raw[0] % 4 == 2 and len(raw) >= 5:
+        data, _ = extreme_file(int.from_bytes(raw[1:5], "big"))
+        decode(data)
+    elif raw and raw[0] & 1 and len(raw) >= 8:
         fdp = atheris.FuzzedDataProvider(raw[1:])
         k = fdp.ConsumeIntInRange(0, len(GOLDEN) - 1)
         kind = MUTATIONS[fdp.ConsumeIntInRange(0, len(MUTATIONS) - 1)]
