@@ -8,9 +8,10 @@ predicts from exactly what the decoder will have.
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Callable
 
 import numpy as np
@@ -21,13 +22,15 @@ from ..container import spec
 from ..container.chunks import BlobChunk, IndexRecord, LayerHeader, LayerSpec, SequenceHeader, layer_specs
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
-from ..errors import InrError, InrInputError
+from ..errors import InrError, InrInputError, InrUnsupportedError
 from ..io.video import open_video
+from ..levels import check_limits
 from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse, sample_peak
 from ..models import ARCHITECTURES
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
 from .losses import Loss, make_loss
+from .memory import fit_batch
 from .presets import LAYER_QUALITY_STEP, NIRVANA_QUALITY, PRESET, QUALITY, RESIDUAL_SCALE
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 
@@ -155,6 +158,11 @@ def _validate(opts: EncodeOptions) -> Loss:
         raise InrInputError(f"--threads must be >= 1 (got {opts.threads})")
     if opts.seed < 0 or opts.seed >= 2**64:
         raise InrInputError("--seed must be in 0..2**64-1")
+    if opts.lam is not None and not (math.isfinite(opts.lam) and opts.lam > 0):
+        raise InrInputError(f"--lambda must be a positive finite number (got {opts.lam})")
+    for flag, value in (("--iters", opts.iters), ("--p-iters", opts.p_iters)):
+        if value is not None and value < 1:
+            raise InrInputError(f"{flag} must be >= 1 (got {value})")
     if not 1 <= opts.layers <= spec.MAX_LAYERS:
         raise InrInputError(f"--layers must be 1..{spec.MAX_LAYERS} (got {opts.layers})")
     if opts.layer_quality is not None:
@@ -214,15 +222,21 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                    for ls in layer_specs(header, layers))
         workers = opts.workers or default_workers(device)
         threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
+        try:  # a file the default decoder would refuse is not worth the encode
+            check_limits(header, layers)
+        except InrUnsupportedError as err:
+            raise InrInputError(f"these settings make a file above the decoder's level: {err}") from None
+        # refuse, before any frame is read past the first GOM, an encode this machine cannot hold;
+        # a batch of one frame a step where two would not fit (it changes the bytes, so it is
+        # part of the fingerprint)
+        batch = fit_batch(header, layers, opts.batch, workers if opts.ray is None else 1, device)
+        opts = replace(opts, batch=batch)
         journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads))
         entries, records = _resume_point(journal, dst, header, layers) if opts.resume else ([], [])
         resumed = len(entries)
         if entries:
-            state = entries[-1].state
-            sse, counts, sse_rgb, layer_sse, ssim_sums = (np.array(state[k], dtype=np.float64)
-                                                          for k in ("sse", "counts", "sse_rgb", "layer_sse", "ssim_sums"))
-            deep_sum = state["deep_sum"]
-            reports = [GopReport(**r) for r in state["reports"]]
+            sse, counts, sse_rgb, layer_sse, ssim_sums, deep_sum, reports = _journal_state(journal, entries[-1],
+                                                                                           opts.layers)
             writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers)
         else:
             sse, counts, sse_rgb, layer_sse = np.zeros(3), np.zeros(3), np.zeros(2), np.zeros((opts.layers, 3))
@@ -293,6 +307,37 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         layer_psnr_yuv=[psnr_yuv_from_sse(s, counts, peak)["psnr_yuv"] for s in layer_sse] if opts.layers > 1 else [],
         layer_bytes=[sum(r.bytes for r in reports if r.layer == k) for k in range(opts.layers)] if opts.layers > 1 else [],
     )
+
+
+_STATE_SHAPES = {"sse": (3,), "counts": (3,), "sse_rgb": (2,), "ssim_sums": (2,)}
+
+
+def _journal_state(journal: Journal, entry: GomEntry, n_layers: int):
+    """The running sums and reports a journal line carries, checked like file data: InrInputError,
+    naming the journal, for anything an encoder did not write."""
+    state = entry.state
+    try:
+        sums = []
+        for key, shape in {**_STATE_SHAPES, "layer_sse": (n_layers, 3)}.items():
+            a = np.array(state[key], dtype=np.float64)
+            if a.shape != shape or not np.all(np.isfinite(a)) or np.any(a < 0):
+                raise ValueError(f"{key} is not {shape} non-negative numbers")
+            sums.append(a)
+        deep_sum = float(state["deep_sum"])
+        if not math.isfinite(deep_sum):
+            raise ValueError("deep_sum is not finite")
+        if not isinstance(state["reports"], list):
+            raise ValueError("reports is not a list")
+        reports = [GopReport(**r) for r in state["reports"]]
+        kinds = {"int": int, "str": str, "float": (int, float)}  # GopReport's annotations
+        if any(not isinstance(getattr(r, f.name), kinds[f.type]) or isinstance(getattr(r, f.name), bool)
+               for r in reports for f in fields(GopReport)):
+            raise ValueError("a report has a field of the wrong type")
+    except (KeyError, TypeError, ValueError) as err:
+        raise InrInputError(f"cannot resume: {journal.path} is damaged (GOM {entry.gom}: {err}); "
+                            f"run without --resume to start again") from None
+    sse, counts, sse_rgb, ssim_sums, layer_sse = sums
+    return sse, counts, sse_rgb, layer_sse, ssim_sums, deep_sum, reports
 
 
 def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
@@ -380,6 +425,9 @@ def _resume_point(journal: Journal, dst, header: SequenceHeader,
     part, offset = partial_path(dst), entries[-1].offset
     try:
         with open(part, "rb") as f:
+            # sized by the file, not the journal: an edited offset must not size the read
+            if not 0 < offset <= os.fstat(f.fileno()).st_size:
+                raise InrInputError(f"cannot resume: {part} is shorter than its journal says")
             prefix = f.read(offset)
     except OSError as err:
         raise InrInputError(f"cannot resume: {part}: {err.strerror or err}") from err
