@@ -21,7 +21,7 @@ import torch
 from ..coders.blob import decompress_blob
 from ..container.chunks import BlobChunk, LayerSpec, ModelChunk, layer_specs
 from ..container.reader import ContainerReader
-from ..errors import InrFormatError, InrInputError
+from ..errors import InrFormatError, InrInputError, InrTruncatedError
 from ..io.video import chroma_from_code
 from ..levels import Limits, check_limits
 from ..models import ARCHITECTURES
@@ -255,6 +255,8 @@ class InrFile:
     def frames(self, start: int = 0, count: int | None = None) -> Iterator[Frame]:
         """Frames start .. start+count-1 (to the end when count is None), decoded as they go."""
         total = len(self)
+        if total == 0 and self._reader.salvage_note is not None:
+            raise InrTruncatedError(f"nothing was recovered: {self._reader.salvage_note}")
         if not 0 <= start < max(total, 1) or total == 0:
             raise InrInputError(f"--start {start} outside 0..{total - 1}")
         end = total if count is None else min(total, start + count)
