@@ -18,9 +18,11 @@ from .levels import Limits
 QUALITY_LEVELS = tuple(QUALITY)
 
 
-def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, **options: Any) -> EncodeSummary:
-    """Encode the video ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...)."""
-    return _encode(src, dst, EncodeOptions(**options), progress=progress)
+def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, *, overwrite: bool = False,
+           **options: Any) -> EncodeSummary:
+    """Encode the video ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...);
+    an existing ``dst`` is replaced only with ``overwrite``."""
+    return _encode(src, dst, EncodeOptions(**options), progress=progress, overwrite=overwrite)
 
 
 def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001
@@ -31,17 +33,21 @@ def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",
     return InrFile(path, salvage=salvage, device=device, layers=layers, limits=limits)
 
 
-def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int) -> tuple[int, int]:
+def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
+            overwrite: bool = False) -> tuple[int, int]:
     """Write ``dst``: ``src`` cut down to its first ``layers`` layers (chunks copied byte for byte);
-    returns (bytes written, bytes of ``src``)."""
+    returns (bytes written, bytes of ``src``); an existing ``dst`` is replaced only with ``overwrite``."""
     from .container.extract import extract_layers
-    return extract_layers(src, dst, layers)
+    return extract_layers(src, dst, layers, overwrite=overwrite)
 
 
 def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
                   salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None,
-                  limits: Limits | None = None) -> str | None:
-    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns the salvage note."""
+                  overwrite: bool = False, limits: Limits | None = None) -> str | None:
+    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns the salvage note.
+
+    An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
+    """
     from .codec.encoder import pick_device
     from .io.video import chroma_siting_from_code, color_range_from_code
     from .io.y4m import Y4MWriter
@@ -53,7 +59,7 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
         total = (len(f) if count is None else min(len(f), start + count)) - start
         with Y4MWriter(dst, h.width, h.height, h.fps_num, h.fps_den, f.chroma,
                        color_range_from_code(h.color_range), chroma_siting_from_code(h.chroma_siting),
-                       bit_depth=h.bit_depth) as out:
+                       bit_depth=h.bit_depth, overwrite=overwrite, inputs=(src,)) as out:
             for i, frame in enumerate(frames):
                 out.write_frame(frame)
                 if progress is not None:

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
 
 import click
 
 from .codec.presets import RESIDUAL_SCALE
-from .errors import InrError, InrInputError
+from .errors import InrError, InrInputError, InrIOError
 from .metrics import sample_peak
+from .outfile import STDOUT_NAME
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a filter whose reader went away
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that writers unwind and clean up as on Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    raise Terminated("terminated")
 
 
 def _fail(exc: BaseException, code: int) -> None:
@@ -17,13 +34,53 @@ def _fail(exc: BaseException, code: int) -> None:
     sys.exit(code)
 
 
+def _silence_stdout() -> None:
+    # Python flushes stdout once more at exit: pointed at /dev/null, that flush cannot fail and
+    # print "Exception ignored ..." (docs.python.org/3/library/signal.html, "Note on SIGPIPE").
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # no real descriptor (closed, or a test harness): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _broken_pipe() -> None:
+    """The reader of stdout went away (``dec -o - | head``): stop quietly, as a Unix filter does."""
+    _silence_stdout()
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 def _run(fn, *args, **kwargs):
+    is_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if is_main else None
     try:
         return fn(*args, **kwargs)
     except InrError as exc:
         _fail(exc, exc.exit_code)
+    except Terminated:
+        _fail(KeyboardInterrupt("terminated"), EXIT_TERMINATED)
     except KeyboardInterrupt:
-        _fail(KeyboardInterrupt("interrupted"), 130)
+        _fail(KeyboardInterrupt("interrupted"), EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _broken_pipe()
+    finally:
+        if is_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _echo(message: str) -> None:
+    """Print a line on stdout; a stdout that cannot take it is one error line and exit 8."""
+    if sys.stdout is None:
+        _fail(InrIOError(f"cannot write {STDOUT_NAME}: standard output is closed"), InrIOError.exit_code)
+    try:
+        click.echo(message)
+    except BrokenPipeError:
+        _broken_pipe()
+    except OSError as exc:
+        _silence_stdout()
+        _fail(InrIOError(f"cannot write {STDOUT_NAME}: {exc.strerror or exc}"), InrIOError.exit_code)
 
 
 def _ints(value: str | None, flag: str) -> tuple[int, ...] | None:
@@ -80,6 +137,7 @@ def main() -> None:
               help="encode the GOMs as Ray tasks on the cluster at ADDRESS (alone: start a local Ray); "
                    "needs pip install 'inrcodec[ray]'")
 @click.option("--resume", is_flag=True, help="continue an interrupted encode of the same source and options")
+@click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
 @click.option("--layers", type=int, default=1, show_default=True,
               help="progressive layers: a base network and LAYERS-1 residual networks per GOP")
 @click.option("--layer-quality", default=None,
@@ -93,7 +151,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
-            coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, layers,
+            coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, overwrite, layers,
             layer_quality, residual_scale, loss, perceptual_weights, as_json, quiet) -> None:
     """Encode SRC (any video PyAV reads) into an .inr file.
 
@@ -101,8 +159,6 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
     interruption, the same command with --resume continues from the last finished GOM and
     writes the same bytes as an uninterrupted encode.
     """
-    import os
-
     from .api import encode
     from .codec.journal import journal_path
     from .progress import ProgressBar
@@ -113,21 +169,21 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
                        lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
                        seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
                        mlp_depth=mlp_depth, threads=threads, workers=workers,
-                       ray=ray_address, resume=resume, layers=layers,
+                       ray=ray_address, resume=resume, overwrite=overwrite, layers=layers,
                        layer_quality=_ints(layer_quality, "--layer-quality"), residual_scale=residual_scale,
                        loss=loss, perceptual_weights=perceptual_weights)
     except SystemExit as stop:
-        if stop.code == 130 and os.path.exists(journal_path(dst)):
+        if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED) and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
                        err=True)
         raise
     bar.close()
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2))
+        _echo(json.dumps(summary.to_dict(), indent=2))
     else:
         depth = "" if summary.bit_depth == 8 else f" {summary.bit_depth}-bit"
         peak = "" if summary.bit_depth == 8 else f", peak {sample_peak(summary.bit_depth)}"
-        click.echo(f"{summary.path}: {summary.n_frames} frames {summary.width}x{summary.height}{depth}, "
+        _echo(f"{summary.path}: {summary.n_frames} frames {summary.width}x{summary.height}{depth}, "
                    f"{summary.file_bytes} bytes, {summary.bpp:.4f} bpp, {summary.kbps:.1f} kbit/s, "
                    f"PSNR-YUV {summary.psnr_yuv:.2f} dB (Y {summary.psnr_y:.2f}, RGB {summary.psnr_rgb:.2f}{peak})"
                    + ("" if summary.ms_ssim_y is None else
@@ -137,7 +193,7 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
         n_pixels = summary.width * summary.height * summary.n_frames
         for k, (psnr, n_bytes) in enumerate(zip(summary.layer_psnr_yuv, summary.layer_bytes)):
             total = sum(summary.layer_bytes[:k + 1])
-            click.echo(f"  layers 0..{k}: {total * 8 / n_pixels:.4f} bpp (models), PSNR-YUV {psnr:.2f} dB; "
+            _echo(f"  layers 0..{k}: {total * 8 / n_pixels:.4f} bpp (models), PSNR-YUV {psnr:.2f} dB; "
                        f"layer {k}: {n_bytes} bytes")
 
 
@@ -149,8 +205,9 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
 @click.option("--salvage", is_flag=True, help="decode the complete GOMs of a damaged or cut file")
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--layers", type=int, default=None, help="decode only the first K progressive layers [default: all]")
+@click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
 @click.option("--quiet", is_flag=True, help="no progress bar")
-def dec_cmd(src, dst, start, count, salvage, device, layers, quiet) -> None:
+def dec_cmd(src, dst, start, count, salvage, device, layers, overwrite, quiet) -> None:
     """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded)."""
     from .api import decode_to_y4m
     from .progress import ProgressBar
@@ -159,7 +216,7 @@ def dec_cmd(src, dst, start, count, salvage, device, layers, quiet) -> None:
         _fail(InrInputError(f"--frames must be >= 1 (got {count})"), InrInputError.exit_code)
     bar = ProgressBar(enabled=not quiet and dst != "-")
     note = _run(decode_to_y4m, src, dst, start=start, count=count, salvage=salvage, device=device,
-                layers=layers, progress=bar.update)
+                layers=layers, progress=bar.update, overwrite=overwrite)
     bar.close()
     if note:
         click.echo(f"inrcodec: warning: {note}", err=True)
@@ -169,7 +226,8 @@ def dec_cmd(src, dst, start, count, salvage, device, layers, quiet) -> None:
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False), help="the .inr file to write")
 @click.option("--layers", type=int, required=True, help="keep the first K progressive layers")
-def extract_cmd(src, dst, layers) -> None:
+@click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
+def extract_cmd(src, dst, layers, overwrite) -> None:
     """Write a smaller .inr holding only the first K layers of SRC, without re-encoding.
 
     The kept chunks are copied byte for byte; only the header, the index and the trailer are
@@ -177,8 +235,8 @@ def extract_cmd(src, dst, layers) -> None:
     """
     from .api import extract
 
-    n_bytes, total = _run(extract, src, dst, layers)
-    click.echo(f"{dst}: {layers} layer{'s' if layers > 1 else ''}, {n_bytes} bytes "
+    n_bytes, total = _run(extract, src, dst, layers, overwrite=overwrite)
+    _echo(f"{dst}: {layers} layer{'s' if layers > 1 else ''}, {n_bytes} bytes "
                f"({100 * n_bytes / total:.1f} % of {total})")
 
 
@@ -191,7 +249,7 @@ def info_cmd(src, as_json, salvage) -> None:
     from .inspect import describe, format_description
 
     desc = _run(describe, src, salvage=salvage)
-    click.echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
+    _echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
 
 
 @main.command("bench")
@@ -232,11 +290,11 @@ def bench_cmd(clips, as_json, **options) -> None:
     opts = _run(BenchOptions.from_strings, **options)
     results = _run(run_benchmark, clips, opts)
     if as_json:
-        click.echo(json.dumps({"clips": results}, indent=2))
+        _echo(json.dumps({"clips": results}, indent=2))
         return
     for result in results:
-        click.echo(format_report(result, opts))
-        click.echo(f"wrote results.json, results.csv, rd.png and summary.md in {result['out_dir']}")
+        _echo(format_report(result, opts))
+        _echo(f"wrote results.json, results.csv, rd.png and summary.md in {result['out_dir']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -148,7 +148,7 @@ def run_bench(args, src: Path, out_dir: Path) -> None:
 def write_looped(frames: list, info, n_loops: int, dst: Path) -> Path:
     """The clip's frames repeated ``n_loops`` times, as a y4m file."""
     with Y4MWriter(dst, info.width, info.height, info.fps_num, info.fps_den, info.chroma, info.color_range,
-                   info.chroma_siting) as out:
+                   info.chroma_siting, overwrite=True) as out:
         for _ in range(n_loops):
             for frame in frames:
                 out.write_frame(frame)
@@ -225,7 +225,7 @@ def write_scaled(src: Path, size: tuple[int, int], n_frames: int | None, dst: Pa
     ch, cw = chroma_shape(w, h, info.chroma)
     peak = (1 << info.bit_depth) - 1
     with Y4MWriter(dst, w, h, info.fps_num, info.fps_den, info.chroma, info.color_range, info.chroma_siting,
-                   bit_depth=info.bit_depth) as out:
+                   bit_depth=info.bit_depth, overwrite=True) as out:
         for frame in frames:
             planes = []
             for plane, shape in zip(frame, [(h, w), (ch, cw), (ch, cw)]):

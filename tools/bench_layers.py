@@ -71,7 +71,7 @@ def main(argv=None) -> None:
     progressive = []
     for k in range(1, len(qualities) + 1):
         cut = args.out / f"layers{k}.inr"
-        extract(full, cut, k)
+        extract(full, cut, k, overwrite=True)
         progressive.append({"layers": k, **measure_file(cut, source, info, args, f"layers{k}")})
     respective = []
     for q in qualities:

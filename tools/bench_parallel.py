@@ -19,7 +19,7 @@ import time
 
 
 def run(src: str, dst: str, workers: int, threads: int, extra: list[str], ray: bool) -> dict:
-    cmd = [sys.executable, "-m", "inrcodec.cli", "enc", src, "-o", dst, "--workers", str(workers),
+    cmd = [sys.executable, "-m", "inrcodec.cli", "enc", src, "-o", dst, "-y", "--workers", str(workers),
            "--threads", str(threads), "--quiet", "--json", *extra]
     if ray:
         cmd.append("--ray")

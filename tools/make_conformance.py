@@ -118,7 +118,7 @@ def synthetic_frames(width: int, height: int, n_frames: int, chroma: str, moving
 def write_clip(path: str, frames, fps: tuple[int, int] = (25, 1), chroma: str = "420", bit_depth: int = 8) -> str:
     """Write frames as a YUV4MPEG2 file and return its path."""
     height, width = frames[0][0].shape
-    with Y4MWriter(path, width, height, fps[0], fps[1], chroma, bit_depth=bit_depth) as out:
+    with Y4MWriter(path, width, height, fps[0], fps[1], chroma, bit_depth=bit_depth, overwrite=True) as out:
         for frame in frames:
             out.write_frame(frame)
     return path
@@ -152,7 +152,7 @@ def encode_feature(feature: str, dst: str):
     options = encode_options(feature)
     with tempfile.TemporaryDirectory() as workdir:
         src = resolve_source(FEATURES[feature][1], workdir)
-        return encode(src, dst, **{k: tuple(v) if k in ("channels", "layer_quality") else v for k, v in options.items()})
+        return encode(src, dst, overwrite=True, **{k: tuple(v) if k in ("channels", "layer_quality") else v for k, v in options.items()})
 
 
 def frame_md5(planes) -> str:

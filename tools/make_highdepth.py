@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             # 4:2:0 needs chroma blocks too: luma sizes that are whole chroma blocks
             width, height = info.width // (2 * side) * 2, info.height // (2 * side) * 2
         with Y4MWriter(args.out, width, height, info.fps_num, info.fps_den, "420", info.color_range,
-                       info.chroma_siting, bit_depth=args.depth) as out:
+                       info.chroma_siting, bit_depth=args.depth, overwrite=True) as out:
             for frame in src:
                 if args.mode == "upconvert":
                     out.write_frame(upconvert(frame, args.depth))

@@ -52,7 +52,8 @@ def write_y4m_clip(source: str, out: str, n_frames: int, x0: int, y0: int, w: in
     """Write the first n_frames of source, cropped and downscaled, as an FFmpeg-style y4m."""
     with open_video(source, max_frames=n_frames) as src:
         info = src.info
-        with Y4MWriter(out, w, h, info.fps_num, info.fps_den, "420", info.color_range, info.chroma_siting) as wr:
+        with Y4MWriter(out, w, h, info.fps_num, info.fps_den, "420", info.color_range, info.chroma_siting,
+                       overwrite=True) as wr:
             for frame in src:
                 wr.write_frame(crop_downscale(frame, x0, y0, w, h, factor))
 

@@ -27,6 +27,7 @@ from ..io.video import open_video
 from ..levels import check_limits
 from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse, sample_peak
 from ..models import ARCHITECTURES
+from ..outfile import check_output
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
 from .losses import Loss, make_loss
@@ -191,9 +192,14 @@ def _validate(opts: EncodeOptions) -> Loss:
 
 
 def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
-           progress: Callable[[str, int, int, dict], None] | None = None) -> EncodeSummary:
-    """Encode ``src`` to ``dst`` (written atomically) and return the summary."""
+           progress: Callable[[str, int, int, dict], None] | None = None, *,
+           overwrite: bool = False) -> EncodeSummary:
+    """Encode ``src`` to ``dst`` (a file written atomically; an existing one replaced only with
+    ``overwrite``) and return the summary."""
     loss = _validate(opts)
+    # refused before any work: -, the source itself, an existing file without overwrite, a read-only one;
+    # a device or pipe is written through, with no partial file or journal to resume from
+    resumable = check_output(dst, overwrite=overwrite, inputs=(src,), allow_stdout=False)
     t_start = time.perf_counter()
     device = pick_device(opts.device)
     if device.type == "cuda":
@@ -231,18 +237,20 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         # part of the fingerprint)
         batch = fit_batch(header, layers, opts.batch, workers if opts.ray is None else 1, device)
         opts = replace(opts, batch=batch)
-        journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads))
-        entries, records = _resume_point(journal, dst, header, layers) if opts.resume else ([], [])
+        journal = Journal(dst, _fingerprint(src, header, opts, res, device, threads)) if resumable else None
+        entries, records = _resume_point(journal, dst, header, layers) if opts.resume and resumable else ([], [])
         resumed = len(entries)
         if entries:
             sse, counts, sse_rgb, layer_sse, ssim_sums, deep_sum, reports = _journal_state(journal, entries[-1],
                                                                                            opts.layers)
-            writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers)
+            writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers,
+                                            overwrite=overwrite, inputs=(src,))
         else:
             sse, counts, sse_rgb, layer_sse = np.zeros(3), np.zeros(3), np.zeros(2), np.zeros((opts.layers, 3))
             ssim_sums, deep_sum = np.zeros(2), 0.0
             reports: list[GopReport] = []
-            writer = ContainerWriter(dst, header, layers=layers, resumable=True)
+            writer = ContainerWriter(dst, header, layers=layers, resumable=resumable, overwrite=overwrite,
+                                     inputs=(src,))
         gop_iters = [gop_iterations(header, g, res["iters"], res["p_iters"],
                                     scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
                      for g in range(header.n_gops)]
@@ -252,7 +260,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                      perceptual_weights=opts.perceptual_weights)
         keep = False
         try:
-            journal.start(entries)
+            if journal is not None:
+                journal.start(entries)
             if opts.ray is not None:
                 results = run_ray(jobs, None if opts.ray == "local" else opts.ray, workers, threads,
                                   1.0 if device.type == "cuda" else 0.0, tracker.update if progress else None)
@@ -280,17 +289,18 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                     "sse": sse.tolist(), "counts": counts.tolist(), "sse_rgb": sse_rgb.tolist(),
                     "layer_sse": layer_sse.tolist(), "ssim_sums": ssim_sums.tolist(), "deep_sum": deep_sum,
                     "reports": [asdict(r) for r in reports]}))
-                journal.append(entries[-1])
-            writer.close()
+                if journal is not None:
+                    journal.append(entries[-1])
+            file_bytes = writer.close()
         except BaseException:
             # Ctrl-C, a kill signal turned into an exception, a full disk, a failed worker...: keep
             # what a later --resume can use, never anything under the output name
-            keep = bool(entries)
+            keep = bool(entries) and writer.is_resumable
             writer.abort(keep_partial=keep)
             raise
         finally:
-            journal.close(remove=not keep)
-    file_bytes = os.path.getsize(dst)
+            if journal is not None:
+                journal.close(remove=not keep)
     peak = sample_peak(info.bit_depth)
     psnrs = psnr_yuv_from_sse(sse, counts, peak)
     fps = info.fps_num / info.fps_den

@@ -21,14 +21,15 @@ import os
 from dataclasses import dataclass
 
 from ..errors import InrInputError, InrIOError
+from ..outfile import beside
 
 JOURNAL_VERSION = 1
 
 
 def journal_path(output: str | os.PathLike[str]) -> str:
-    """Where the journal of an encode to ``output`` lives."""
-    folder, name = os.path.split(os.path.abspath(os.fspath(output)))
-    return os.path.join(folder, f".{name}.journal")
+    """Where the journal of an encode to ``output`` lives: beside the partial file, under a name
+    that fits the file system (a hash of a name too long for ``.NAME.journal``)."""
+    return beside(output, ".journal")
 
 
 def fingerprint(parts: dict) -> str:

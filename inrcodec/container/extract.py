@@ -16,15 +16,17 @@ from .writer import ContainerWriter
 from ..errors import InrInputError
 
 
-def extract_layers(src: str | os.PathLike, dst: str | os.PathLike, layers: int) -> tuple[int, int]:
-    """Write ``dst`` holding layers 0..layers-1 of ``src``; returns (bytes written, bytes of src)."""
+def extract_layers(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
+                   overwrite: bool = False) -> tuple[int, int]:
+    """Write ``dst`` holding layers 0..layers-1 of ``src``; returns (bytes written, bytes of src).
+
+    ``dst`` is never ``src`` (nor a link to it); an existing file is replaced only with ``overwrite``.
+    """
     with ContainerReader(src) as r:
         if not 1 <= layers <= r.n_layers:
             raise InrInputError(f"--layers {layers}: the file has {r.n_layers} layer{'s' if r.n_layers > 1 else ''}")
-        if os.path.abspath(os.fspath(src)) == os.path.abspath(os.fspath(dst)):
-            raise InrInputError("extract: the output must not be the input file")
         kept = None if layers == 1 else LayerHeader(r.layers.residual[:layers - 1])
-        with ContainerWriter(dst, r.header, layers=kept) as w:
+        with ContainerWriter(dst, r.header, layers=kept, overwrite=overwrite, inputs=(src,)) as w:
             for gom in range(r.header.n_goms):
                 layer = 0
                 for chunk in r.read_gom(gom):

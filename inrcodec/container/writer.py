@@ -1,8 +1,10 @@
 """Writes .inr files so that a reader never sees a half-written one under the target name.
 
-A path target is written to a temporary file in the same directory, synced, then renamed over
-the target in one step; any failure removes the temporary file. The writer applies the same
-chunk and GOP-order checks as the reader, so it cannot produce a file the reader refuses.
+The output is opened by ``inrcodec.outfile`` (the rules for files, links, devices, pipes and
+existing files live there): a file target is written to a temporary file beside it, synced, then
+renamed over it in one step; any failure removes the temporary file. The writer applies the same
+chunk and GOP-order checks as the reader, so it cannot produce a file the reader refuses. It never
+seeks: the index comes last.
 
 A *resumable* writer uses a fixed temporary name (``.NAME.part``) and may keep it when aborted, so
 that an interrupted encode can continue it later (``ContainerWriter.resume``): the encoder's
@@ -37,11 +39,10 @@ from .chunks import (
     write_model,
     write_trailer,
 )
-from ..errors import InrFormatError, InrIOError
+from ..errors import InrFormatError, InrInputError
+from ..outfile import OutputFile, beside, open_output, wrap_stream
 
-
-def _io_error(path: str, err: OSError) -> InrIOError:
-    return InrIOError(f"cannot write {path}: {err.strerror or err}")
+PARTIAL_SUFFIX = ".part"
 
 
 def file_version(header: SequenceHeader, layers: LayerHeader | None) -> int:
@@ -63,7 +64,11 @@ class ContainerWriter:
         writer_version: int | None = None,
         min_reader_version: int | None = None,
         resumable: bool = False,
+        overwrite: bool = False,
+        inputs: Iterable = (),
     ) -> None:
+        """``target``: a path (``inrcodec.outfile`` rules; ``-`` is refused) or a binary file object;
+        ``overwrite`` replaces an existing file; ``inputs``: paths the output must not be."""
         version = file_version(header, layers)
         writer_version = version if writer_version is None else writer_version
         min_reader_version = version if min_reader_version is None else min_reader_version
@@ -79,18 +84,12 @@ class ContainerWriter:
         self._records: list[IndexRecord] = []
         self._offset = 0
         self._closed = False
-        self._path: str | None = None
-        self._tmp: str | None = None
         if isinstance(target, (str, os.PathLike)):
-            self._path = os.fspath(target)
-            self._tmp = partial_path(self._path) if resumable else _temp_path(self._path)
-            try:
-                self._fh: BinaryIO = open(self._tmp, "wb")
-            except OSError as err:
-                self._closed = True
-                raise _io_error(self._path, err) from err
+            self._out: OutputFile = open_output(
+                target, overwrite=overwrite, inputs=inputs, allow_stdout=False,
+                partial_suffix=PARTIAL_SUFFIX if resumable else None)
         else:
-            self._fh = target
+            self._out = wrap_stream(target, "output")
         w = ByteWriter()
         w.bytes(spec.MAGIC)
         w.u16(writer_version, "writer_version")
@@ -106,7 +105,8 @@ class ContainerWriter:
 
     @classmethod
     def resume(cls, target: str | os.PathLike[str], header: SequenceHeader,
-               records: Iterable[IndexRecord], offset: int, layers: LayerHeader | None = None) -> ContainerWriter:
+               records: Iterable[IndexRecord], offset: int, layers: LayerHeader | None = None, *,
+               overwrite: bool = False, inputs: Iterable = ()) -> ContainerWriter:
         """Continue the resumable write of ``target`` from its partial file's first ``offset`` bytes.
 
         ``records`` are the index records of the payload chunks in those bytes, whole GOMs only;
@@ -117,20 +117,16 @@ class ContainerWriter:
         self.header = header
         self.layers = layers
         self.n_layers = 1 if layers is None else layers.n_layers
-        self._path = os.fspath(target)
-        self._tmp = partial_path(self._path)
         self._records = list(records)
         next_gop = 1 + max((r.gop_index for r in self._records), default=-1)
         self._order = GopOrder(header, first_gop=next_gop, n_layers=self.n_layers)
         self._offset = offset
+        self._out = open_output(target, overwrite=overwrite, inputs=inputs, allow_stdout=False,
+                                partial_suffix=PARTIAL_SUFFIX, resume_offset=offset)
         self._closed = False
-        try:
-            self._fh = open(self._tmp, "r+b")
-            self._fh.truncate(offset)
-            self._fh.seek(offset)
-        except OSError as err:
-            self._closed = True
-            raise _io_error(self._path, err) from err
+        if not self._out.is_resumable:
+            self.abort()
+            raise InrInputError(f"cannot resume: {os.fspath(target)} is not a file")
         return self
 
     @property
@@ -138,15 +134,18 @@ class ContainerWriter:
         """Index records of the payload chunks written so far."""
         return tuple(self._records)
 
+    @property
+    def is_resumable(self) -> bool:
+        """Whether an abort can keep the bytes for ``resume`` (a file target of a resumable writer)."""
+        return self._out.is_resumable
+
     def sync(self) -> None:
-        """Flush and fsync what has been written (a resumable encode's GOM boundary)."""
+        """Flush, and fsync a file, what has been written (a resumable encode's GOM boundary)."""
         try:
-            self._fh.flush()
-            if self._tmp is not None:
-                os.fsync(self._fh.fileno())
-        except OSError as err:
+            self._out.sync()
+        except BaseException:
             self.abort()
-            raise _io_error(self._path or "output", err) from err
+            raise
 
     @property
     def size_bytes(self) -> int:
@@ -155,10 +154,10 @@ class ContainerWriter:
 
     def _write(self, data: bytes) -> None:
         try:
-            self._fh.write(data)
-        except OSError as err:
+            self._out.write(data)
+        except BaseException:
             self.abort()
-            raise _io_error(self._path or "output", err) from err
+            raise
         self._offset += len(data)
 
     def _emit(self, code: bytes, payload: bytes) -> int:
@@ -199,7 +198,7 @@ class ContainerWriter:
         return self._emit(chunk.code, chunk.payload)
 
     def close(self) -> int:
-        """Write GIDX and IEND, then sync and rename a path target; returns the file size."""
+        """Write GIDX and IEND, then commit the output (sync and rename a file); returns the file size."""
         if self._closed:
             return self._offset
         try:
@@ -213,53 +212,17 @@ class ContainerWriter:
         w = ByteWriter()
         write_trailer(w, Trailer(index_offset))
         self._emit(spec.ChunkType.IEND.code, w.getvalue())
-        if self._path is None:
-            self._closed = True
-            try:
-                self._fh.flush()
-            except OSError as err:
-                raise _io_error("output", err) from err
-            return self._offset
-        try:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            os.replace(self._tmp, self._path)
-        except OSError as err:
-            self.abort()
-            raise _io_error(self._path, err) from err
         self._closed = True
-        self._sync_folder()
+        self._out.close()
         return self._offset
 
-    def _sync_folder(self) -> None:
-        # The rename is durable only once the directory entry is on disk (POSIX only).
-        if os.name != "posix":
-            return
-        fd = os.open(os.path.dirname(os.path.abspath(self._path)), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
     def abort(self, keep_partial: bool = False) -> None:
-        """Stop writing; a path target is left untouched and the temporary file removed
+        """Stop writing; a file target is left untouched and the temporary file removed
         (kept, with ``keep_partial``, for a later ``resume``)."""
         if self._closed:
             return
         self._closed = True
-        if self._tmp is None:
-            return
-        try:
-            self._fh.close()
-        except OSError:
-            pass  # the file is being discarded; a failed flush of it changes nothing
-        if keep_partial:
-            return
-        try:
-            os.remove(self._tmp)
-        except FileNotFoundError:
-            pass
+        self._out.abort(keep_partial)
 
     def __enter__(self) -> ContainerWriter:
         return self
@@ -271,15 +234,9 @@ class ContainerWriter:
             self.abort()
 
 
-def _temp_path(path: str) -> str:
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.tmp-{os.getpid()}")
-
-
 def partial_path(path: str | os.PathLike[str]) -> str:
     """Where a resumable write of ``path`` keeps its bytes until it is renamed into place."""
-    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
-    return os.path.join(folder, f".{name}.part")
+    return beside(path, PARTIAL_SUFFIX)
 
 
 def serialize(

@@ -7,21 +7,19 @@ PyAV 18.1): ``YUV4MPEG2 W.. H.. F..:.. Ip A..:.. C<tag> XYSCSS=<TAG>[ XCOLORRANG
 which have no chroma-siting variants, and little-endian 16-bit samples, as FFmpeg writes its
 ``yuv420p10le`` ... ``yuv444p12le`` (its muxer refuses those unless ``strict`` is -1 or lower;
 its demuxer reads them without it).
-A path output is written to a temporary file beside it and renamed onto it only by ``close()``,
-so a failed decode never leaves a partial file under the output name.
+A path output is opened by ``inrcodec.outfile``: a file is written to a temporary file beside it
+and renamed onto it only by ``close()``, so a failed decode never leaves a partial file under the
+output name; devices, pipes and ``-`` (stdout) are written straight through.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import sys
 from fractions import Fraction
 from typing import BinaryIO, Sequence
 
 import numpy as np
 
-from inrcodec.errors import InrIOError
 from inrcodec.io.video import (
     ALLOWED_BIT_DEPTHS,
     ALLOWED_CHROMA,
@@ -30,6 +28,7 @@ from inrcodec.io.video import (
     MAX_DIMENSION,
     chroma_shape,
 )
+from inrcodec.outfile import OutputFile, open_output, wrap_stream
 
 FRAME_MAGIC = b"FRAME\n"
 # The C tag and XYSCSS value FFmpeg writes for each 4:2:0 chroma siting; unknown and centre share 420jpeg.
@@ -120,7 +119,11 @@ class Y4MWriter:
         color_range: str = "unknown",
         chroma_siting: str = "unknown",
         bit_depth: int = 8,
+        *,
+        overwrite: bool = False,
+        inputs: Sequence = (),
     ) -> None:
+        """``overwrite`` replaces an existing file; ``inputs``: paths the output must not be."""
         header = y4m_header(width, height, fps_num, fps_den, chroma, color_range, chroma_siting, bit_depth=bit_depth)
         self.width, self.height, self.chroma, self.bit_depth = width, height, chroma, bit_depth
         # Samples go to the file as uint8, or as little-endian 16-bit words above 8 bits.
@@ -128,44 +131,22 @@ class Y4MWriter:
         self._max_sample = (1 << bit_depth) - 1
         self.n_frames = 0
         self._shapes = ((height, width),) + (chroma_shape(width, height, chroma),) * 2
-        self._path: str | None = None
-        self._tmp_path: str | None = None
-        self._owns_file = False
         self._closed = False
-        if isinstance(target, (str, os.PathLike)) and os.fspath(target) == "-":
-            self._file: BinaryIO = sys.stdout.buffer
-            self._name = "<stdout>"
-        elif isinstance(target, (str, os.PathLike)):
-            self._path = os.fspath(target)
-            self._name = self._path
-            self._file = self._open_temp(self._path)
-            self._owns_file = True
+        if isinstance(target, (str, os.PathLike)):
+            self._out: OutputFile = open_output(target, overwrite=overwrite, inputs=inputs)
         else:
-            self._file = target
-            self._name = getattr(target, "name", "<stream>")
+            self._out = wrap_stream(target, getattr(target, "name", "<stream>"))
+        self._name = self._out.name
         self._write(header)
 
-    def _open_temp(self, path: str) -> BinaryIO:
-        """Create the temporary file beside ``path`` that close() renames onto it."""
-        if os.path.isdir(path):
-            raise InrIOError(f"cannot write {path}: is a directory")
-        directory, name = os.path.split(os.path.abspath(path))
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            # 0o666 lets the umask decide the final permissions, as for any file the user creates.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except OSError as e:
-            raise InrIOError(f"cannot write {path}: {e.strerror or e}") from None
-        self._tmp_path = tmp
-        return os.fdopen(fd, "wb")
-
     def _write(self, data: bytes) -> None:
-        """Write bytes; an OS error removes the temporary file and becomes InrIOError."""
+        """Write bytes; a failure removes the temporary file (InrIOError, or BrokenPipeError for a
+        reader that went away)."""
         try:
-            self._file.write(data)
-        except OSError as e:
+            self._out.write(data)
+        except BaseException:
             self.abort()
-            raise InrIOError(f"cannot write {self._name}: {e.strerror or e}") from None
+            raise
 
     def write_frame(self, planes: Sequence[np.ndarray]) -> None:
         """Append one frame: ``FRAME\\n`` then the Y, U and V planes."""
@@ -199,37 +180,18 @@ class Y4MWriter:
         self.n_frames += 1
 
     def close(self) -> None:
-        """Flush; for a path, sync the temporary file and rename it onto the output name."""
+        """Flush; for a file, sync the temporary file and rename it onto the output name."""
         if self._closed:
             return
-        try:
-            self._file.flush()
-            if self._owns_file:
-                os.fsync(self._file.fileno())
-                self._file.close()
-                os.replace(self._tmp_path, self._path)
-                self._tmp_path = None
-        except OSError as e:
-            self.abort()
-            raise InrIOError(f"cannot write {self._name}: {e.strerror or e}") from None
         self._closed = True
+        self._out.close()
 
     def abort(self) -> None:
-        """Stop writing; for a path, remove the temporary file so nothing appears under the output name."""
+        """Stop writing; for a file, remove the temporary file so nothing appears under the output name."""
         if self._closed:
             return
         self._closed = True
-        if self._owns_file:
-            try:
-                self._file.close()
-            except OSError:
-                pass  # the file is being discarded; a failing close changes nothing
-            if self._tmp_path is not None:
-                try:
-                    os.unlink(self._tmp_path)
-                except FileNotFoundError:
-                    pass
-                self._tmp_path = None
+        self._out.abort()
 
     def __enter__(self) -> "Y4MWriter":
         return self

@@ -241,7 +241,7 @@ class TestTargets:
         path = tmp_path / "out.y4m"
         path.write_bytes(b"previous")
         with pytest.raises(RuntimeError):
-            with Y4MWriter(path, 4, 2, 25, 1, "420"):
+            with Y4MWriter(path, 4, 2, 25, 1, "420", overwrite=True):
                 raise RuntimeError("decoder failed")
         assert path.read_bytes() == b"previous" and os.listdir(tmp_path) == ["out.y4m"]
 
