@@ -105,7 +105,7 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
     (an argparse namespace or :class:`BenchOptions`), optionally model, patch_size, mlp_width,
     mlp_depth, loss and perceptual_weights.
     """
-    cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "--gop", str(settings.gop),
+    cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "-y", "--gop", str(settings.gop),
            "--gom", str(settings.gom), "--quality", str(quality), "--preset", settings.preset, "--device",
            settings.device, "--json", "--quiet"]
     for flag, value in (("--iters", settings.iters), ("--p-iters", settings.p_iters),
@@ -123,7 +123,7 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
 
 def decode_cmd(src: Path, dst: Path) -> list[str]:
     """The ``inrcodec dec`` command line."""
-    return [sys.executable, "-m", "inrcodec.cli", "dec", str(src), "-o", str(dst), "--quiet"]
+    return [sys.executable, "-m", "inrcodec.cli", "dec", str(src), "-o", str(dst), "-y", "--quiet"]
 
 
 def timed_decode_cmd(src: Path, threads: int | None) -> list[str]:

@@ -142,6 +142,12 @@ def test_encoder_options_pass_through_to_enc(tmp_path):
     assert "--mlp-depth" not in encode_cmd(Path("a"), Path("b"), 2, BenchOptions())
 
 
+def test_a_rerun_replaces_its_own_outputs():
+    from inrcodec.bench import decode_cmd, encode_cmd
+    assert "-y" in encode_cmd(Path("a"), Path("b"), 2, BenchOptions())
+    assert "-y" in decode_cmd(Path("a"), Path("b"))
+
+
 def test_quality_metrics_report_ssim_and_the_deep_distance_when_weights_are_given(tmp_path):
     import numpy as np
     import torch
