@@ -104,6 +104,30 @@ def _channels(value: str | None) -> tuple[int, ...] | None:
     return out
 
 
+def _limit_options(command):
+    """One option per decoder limit (spec/levels.md), named as the refusal names it: --max-pixels ..."""
+    from dataclasses import fields
+
+    from .levels import LEVEL, Limits, option_name
+
+    for f in reversed(fields(Limits)):
+        command = click.option(option_name(f.name), f.name, type=click.IntRange(min=1), default=None,
+                               help=f"raise or lower the decoder limit {f.name} "
+                                    f"[default: the level's {getattr(LEVEL, f.name)}]")(command)
+    return command
+
+
+def _limits(options: dict):
+    """The Limits the user raised or lowered (popped from ``options``), or None for the level."""
+    from dataclasses import fields
+
+    from .levels import Limits
+
+    given = {f.name: options.pop(f.name) for f in fields(Limits)}
+    given = {k: v for k, v in given.items() if v is not None}
+    return Limits(**given) if given else None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="inrcodec")
 def main() -> None:
@@ -207,8 +231,13 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
 @click.option("--layers", type=int, default=None, help="decode only the first K progressive layers [default: all]")
 @click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
 @click.option("--quiet", is_flag=True, help="no progress bar")
-def dec_cmd(src, dst, start, count, salvage, device, layers, overwrite, quiet) -> None:
-    """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded)."""
+@_limit_options
+def dec_cmd(src, dst, start, count, salvage, device, layers, overwrite, quiet, **limits) -> None:
+    """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded).
+
+    A file above the decoder's level (spec/levels.md) is refused before anything is built; the
+    --max-* option its message names raises that limit.
+    """
     from .api import decode_to_y4m
     from .progress import ProgressBar
 
@@ -216,7 +245,7 @@ def dec_cmd(src, dst, start, count, salvage, device, layers, overwrite, quiet) -
         _fail(InrInputError(f"--frames must be >= 1 (got {count})"), InrInputError.exit_code)
     bar = ProgressBar(enabled=not quiet and dst != "-")
     note = _run(decode_to_y4m, src, dst, start=start, count=count, salvage=salvage, device=device,
-                layers=layers, progress=bar.update, overwrite=overwrite)
+                layers=layers, progress=bar.update, overwrite=overwrite, limits=_limits(limits))
     bar.close()
     if note:
         click.echo(f"inrcodec: warning: {note}", err=True)
@@ -244,11 +273,13 @@ def extract_cmd(src, dst, layers, overwrite) -> None:
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="print as JSON")
 @click.option("--salvage", is_flag=True, help="rebuild the index by scanning a damaged or cut file")
-def info_cmd(src, as_json, salvage) -> None:
-    """Show what is inside an .inr file: header, index, bytes per GOM, model and chunk."""
+@_limit_options
+def info_cmd(src, as_json, salvage, **limits) -> None:
+    """Show what is inside an .inr file: header, index, bytes per GOM, model and chunk, and
+    whether a decoder at the level (or at the limits given) decodes it."""
     from .inspect import describe, format_description
 
-    desc = _run(describe, src, salvage=salvage)
+    desc = _run(describe, src, salvage=salvage, limits=_limits(limits))
     _echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
 
 
