@@ -1,0 +1,463 @@
+"""Run the CLI on crafted hostile files and outputs; print exit code, seconds and peak RSS per case.
+
+Each case crafts its input (valid CRCs: the files are made with the container writer), runs
+``python -m inrcodec.cli ...`` in a child process under an address-space cap and a timeout, and
+reports what happened. ``--tree DIR`` runs the CLI of another checkout (e.g. a ``git worktree`` of
+an older commit) on the same cases, so a change can be reported as before -> after:
+
+    git worktree add /tmp/before <commit>
+    python tools/hostile_audit.py --tree /tmp/before --json before.json
+    python tools/hostile_audit.py --json after.json
+
+The crafted files are built with *this* checkout's container code; the format they use has not
+changed, so any reader of format versions 1..3 takes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from inrcodec.codec.weights import QuantizedModel, encode_body  # noqa: E402
+from inrcodec.container.chunks import LayerHeader, LayerSpec, ModelChunk, chunk_crc, header_fields  # noqa: E402
+from inrcodec.container.mutate import chunk_spans  # noqa: E402
+from inrcodec.container.reader import ContainerReader  # noqa: E402
+from inrcodec.container.writer import serialize  # noqa: E402
+
+SMALL = os.path.join(REPO, "tests", "conformance", "MULTIGOM_A", "stream.inr")
+SAMPLE = os.path.join(REPO, "samples", "carphone_48x32_8f.y4m")
+GNERV, NIRVANA = 1, 2
+TREE = [REPO]  # the checkout under test (--tree)
+
+
+def _n_tensors(arch_id: int, params: tuple[int, ...]) -> int:
+    """Coded tensors of a network (spec/models.md wire order): what an all-zero body must list."""
+    if arch_id == GNERV:
+        return 7 + 4 * (len(params) - 4)
+    return 2 * params[2] + 6 + 2 * (len(params) - 4)
+
+
+def zero_body(arch_id: int, params: tuple[int, ...], kind: int = 0) -> bytes:
+    """A model body whose every tensor is zero (step code 0, max_abs 0): valid for any shapes."""
+    n = _n_tensors(arch_id, params)
+    qm = QuantizedModel(kind, 0, [0] * n, [np.zeros(1, np.int32)] * n)
+    return encode_body(qm, 0)
+
+
+def craft(path: str, *, width: int, height: int, n_frames: int, gop: int, arch_id: int = GNERV,
+          params: tuple[int, ...] = (1, 4, 8, 8, 8, 8), layers: int = 1, gom: int | None = None,
+          models: bool = True) -> int:
+    """Write a valid file with the given header, all-zero models (one per GOP and layer); its size."""
+    with ContainerReader(SMALL) as r:
+        base = r.header
+    n_gops = -(-n_frames // gop)
+    header = dataclasses.replace(base, width=width, height=height, n_frames=n_frames, gop_size=gop,
+                                 gom_size=gom or n_gops, arch_id=arch_id, arch_params=params, coder_id=0)
+    lhdr = None if layers == 1 else LayerHeader(tuple(LayerSpec(arch_id, params, 1, k) for k in range(1, layers)))
+    chunks = []
+    if models:
+        for g in range(n_gops):
+            kind = 0 if g % header.gom_size == 0 else 1
+            body = zero_body(arch_id, params, kind)
+            chunks += [ModelChunk(g, kind, body, layer=k) for k in range(layers)]
+    data = serialize(header, chunks, layers=lhdr)
+    with open(path, "wb") as f:
+        f.write(data)
+    return len(data)
+
+
+@dataclasses.dataclass
+class Outcome:
+    case: str
+    exit: int | None
+    seconds: float
+    peak_rss_mb: float
+    timed_out: bool
+    stderr: str
+    check: str = ""
+
+
+def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, stdin=None, stdout=None,
+        env_extra: dict | None = None, on_start=None, close_stdout: bool = False) -> tuple[int | None, float, float, bool, str]:
+    """Run the CLI; (exit code or None, seconds, peak RSS MiB, timed out, last stderr line)."""
+    env = {**os.environ, "PYTHONPATH": tree, **(env_extra or {})}
+    cap = int(cap_gb * 2**30)
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        os.setsid()
+        if close_stdout:
+            os.close(1)
+
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    # cwd is not this checkout: ``python -m`` puts the working folder first on sys.path
+    p = subprocess.Popen([sys.executable, "-m", "inrcodec.cli", *argv], env=env, preexec_fn=limits, cwd=cwd,
+                         stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                         stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=err)
+    if on_start is not None:
+        on_start(p)
+    timed_out = False
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - t0 > timeout:
+            timed_out = True
+            os.killpg(p.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(p.pid, 0)
+            break
+        time.sleep(0.02)
+    seconds = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err.seek(0)
+    lines = err.read().decode(errors="replace").strip().splitlines()
+    tail = lines[-1] if lines else ""
+    if lines and "Traceback" in "\n".join(lines):
+        tail = "TRACEBACK: " + tail
+    return (None if timed_out else p.returncode), seconds, usage.ru_maxrss / 1024, timed_out, tail[:160]
+
+
+def null_device(folder: str) -> str:
+    """A private character device like /dev/null in ``folder``: an old CLI replaces the node it
+    writes to with a regular file, which must never be the system's /dev/null."""
+    node = os.path.join(folder, "null")
+    if not os.path.exists(node):
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    return node
+
+
+def cases(work: str):
+    """(name, setup) pairs; setup(tmp) returns (argv, options for run, check() -> str)."""
+    small = SMALL
+
+    def char_device(tmp):
+        node = null_device(tmp)
+        return ["dec", small, "-o", node, "--quiet"], {}, lambda: (
+            "still a char device" if stat.S_ISCHR(os.lstat(node).st_mode) else "REPLACED by a regular file")
+
+    def fifo(tmp):
+        path = os.path.join(tmp, "pipe")
+        os.mkfifo(path)
+        got = []
+
+        def reader():
+            with open(path, "rb") as f:
+                got.append(len(f.read()))
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+
+        def check():
+            if os.path.exists(path) and not stat.S_ISFIFO(os.lstat(path).st_mode):
+                with open(path, "wb"):
+                    pass  # the FIFO was replaced; let the reader thread end
+                t.join(2)
+                return f"REPLACED by a regular file; reader got {got[0] if got else 0} bytes"
+            t.join(5)
+            return f"still a FIFO; reader got {got[0] if got else 'nothing'} bytes"
+        return ["dec", small, "-o", path, "--quiet"], {}, check
+
+    def symlink(tmp):
+        target = os.path.join(tmp, "target.y4m")
+        open(target, "wb").close()
+        link = os.path.join(tmp, "link.y4m")
+        os.symlink(target, link)
+        return ["dec", small, "-o", link, "--quiet", "-y"], {}, lambda: (
+            ("link kept" if os.path.islink(link) else "LINK REPLACED") + f", target {os.path.getsize(target)} bytes")
+
+    def readonly(tmp):
+        path = os.path.join(tmp, "ro.y4m")
+        with open(path, "wb") as f:
+            f.write(b"keep")
+        os.chmod(path, 0o444)
+        return ["dec", small, "-o", path, "--quiet", "-y"], {}, lambda: (
+            f"mode {oct(os.stat(path).st_mode & 0o777)}, "
+            + ("content kept" if open(path, "rb").read() == b"keep" else "OVERWRITTEN"))
+
+    def existing(tmp):
+        path = os.path.join(tmp, "old.y4m")
+        with open(path, "wb") as f:
+            f.write(b"keep")
+        return ["dec", small, "-o", path, "--quiet"], {}, lambda: (
+            "content kept" if open(path, "rb").read() == b"keep" else "OVERWRITTEN without -y")
+
+    def dec_self(tmp):
+        path = os.path.join(tmp, "a.inr")
+        data = open(small, "rb").read()
+        with open(path, "wb") as f:
+            f.write(data)
+        return ["dec", path, "-o", path, "--quiet", "-y"], {}, lambda: (
+            "input intact" if open(path, "rb").read() == data else "INPUT DESTROYED")
+
+    def enc_self(tmp):
+        path = os.path.join(tmp, "s.y4m")
+        data = open(SAMPLE, "rb").read()
+        with open(path, "wb") as f:
+            f.write(data)
+        return ["enc", path, "-o", path, "--quiet", "-y", "--iters", "5", "--p-iters", "5", "-q", "1"], {}, \
+            lambda: "input intact" if open(path, "rb").read() == data else "INPUT DESTROYED"
+
+    def long_name(tmp):
+        path = os.path.join(tmp, "n" * 250 + ".y4m")
+        return ["dec", small, "-o", path, "--quiet"], {}, lambda: (
+            f"written, {os.path.getsize(path)} bytes" if os.path.exists(path) else "not written")
+
+    def sigterm(tmp):
+        big = os.path.join(tmp, "long.inr")
+        craft(big, width=176, height=144, n_frames=30000, gop=30)
+        out = os.path.join(tmp, "out.y4m")
+
+        def kill_later(p):
+            threading.Timer(4.0, lambda: p.poll() is None and os.kill(p.pid, signal.SIGTERM)).start()
+        return ["dec", big, "-o", out, "--quiet"], {"on_start": kill_later}, lambda: (
+            "left: " + (", ".join(sorted(os.listdir(tmp))) or "nothing"))
+
+    def enc_stdout(tmp):
+        return ["enc", SAMPLE, "-o", "-", "--quiet", "--iters", "5", "--p-iters", "5", "-q", "1",
+                "--gop", "8"], {"cwd": tmp}, lambda: ("a file named '-' was CREATED" if os.path.exists(
+                    os.path.join(tmp, "-")) else "no file named '-'")
+
+    def long_gop(tmp):
+        path = os.path.join(tmp, "longgop.inr")
+        n = craft(path, width=176, height=144, n_frames=200_000, gop=200_000)
+        return ["dec", path, "-o", null_device(tmp), "--frames", "1", "--quiet"], {}, lambda: f"{n}-byte file"
+
+    def huge_frame(n_frames):
+        def setup(tmp):
+            path = os.path.join(tmp, "huge.inr")
+            n = craft(path, width=16384, height=16384, n_frames=n_frames, gop=n_frames, params=(1, 4, 8) + (8,) * 8)
+            return ["dec", path, "-o", null_device(tmp), "--quiet"], {}, lambda: f"{n}-byte file"
+        return setup
+
+    def huge_macs(tmp):
+        path = os.path.join(tmp, "macs.inr")
+        n = craft(path, width=256, height=256, n_frames=1, gop=1, params=(1, 4, 8, 1024, 1024, 600))
+        return ["dec", path, "-o", null_device(tmp), "--quiet"], {}, lambda: f"{n}-byte file"
+
+    def huge_layers(tmp):
+        path = os.path.join(tmp, "layers.inr")
+        n = craft(path, width=1024, height=1024, n_frames=1, gop=1, params=(1, 4, 8, 64, 1024, 1024),
+                  layers=8)
+        return ["dec", path, "-o", null_device(tmp), "--quiet"], {}, lambda: f"{n}-byte file"
+
+    def nirvana_header(cmd):
+        def setup(tmp):
+            path = os.path.join(tmp, "nirvana.inr")
+            n = craft(path, width=64, height=64, n_frames=1, gop=1, arch_id=NIRVANA,
+                      params=(128, 2048, 16, 1024, 1024, 1024))
+            argv = ["info", path] if cmd == "info" else ["dec", path, "-o", null_device(tmp), "--quiet"]
+            return argv, {}, lambda: f"{n}-byte file"
+        return setup
+
+    def big_source(side):
+        def setup(tmp):
+            import av
+            path = os.path.join(tmp, f"big{side}.mp4")
+            with av.open(path, "w") as out:
+                s = out.add_stream("libx264", rate=25)
+                s.width = s.height = side
+                s.pix_fmt = "yuv420p"
+                s.options = {"preset": "ultrafast", "crf": "35"}
+                rng = np.random.default_rng(0)
+                base = rng.integers(0, 255, (side // 64, side // 64), dtype=np.uint8)
+                for i in range(4):
+                    img = np.kron(np.roll(base, i, axis=1), np.ones((64, 64), np.uint8))
+                    frame = av.VideoFrame.from_ndarray(np.stack([img] * 3, -1), format="rgb24")
+                    for pkt in s.encode(frame):
+                        out.mux(pkt)
+                for pkt in s.encode():
+                    out.mux(pkt)
+            return ["enc", path, "-o", os.path.join(tmp, "big.inr"), "--quiet", "-q", "1", "--iters", "5",
+                    "--p-iters", "5"], {}, lambda: f"{os.path.getsize(path)}-byte source"
+        return setup
+
+    def bad_option(*flags):
+        def setup(tmp):
+            return ["enc", SAMPLE, "-o", os.path.join(tmp, "x.inr"), "--quiet", "--iters", "5", "--p-iters", "5",
+                    *flags], {}, lambda: ""
+        return setup
+
+    def salvage(kind):
+        def setup(tmp):
+            # a whole one-GOM file whose SHDR then promises two GOMs (n_frames doubled, CRC fixed):
+            # its index follows GOM 0; with kind "none" the file has one frame and no model at all
+            path = os.path.join(tmp, "cut.inr")
+            with ContainerReader(SMALL) as r:
+                h = r.header
+            one = h.gop_size * h.gom_size
+            header = dataclasses.replace(h, coder_id=0, n_frames=one)
+            chunks = [ModelChunk(g, int(g > 0), zero_body(h.arch_id, h.arch_params, int(g > 0)))
+                      for g in range(h.gom_size)]
+            data = bytearray(serialize(header, chunks))
+            offset, payload_at, total = chunk_spans(bytes(data))[0]
+            at = payload_at + next(off for name, off, _w, _v in header_fields(header) if name == "n_frames")
+            data[at:at + 4] = (2 * one).to_bytes(4, "big")
+            if kind == "none":  # cut the file right after the header chunk
+                data = data[:offset + total]
+            payload = bytes(data[payload_at:offset + total - 4])
+            crc = chunk_crc(bytes(data[offset:offset + 4]), len(payload), payload)
+            data[offset + total - 4:offset + total] = crc.to_bytes(4, "big")
+            with open(path, "wb") as f:
+                f.write(data)
+            return ["dec", path, "-o", os.path.join(tmp, "out.y4m"), "--salvage", "--quiet"], {}, lambda: ""
+        return setup
+
+    def closed_stdout(tmp):
+        return ["dec", small, "-o", "-", "--quiet"], {"close_stdout": True}, lambda: ""
+
+    def dev_full(argv):
+        def setup(tmp):
+            full = open("/dev/full", "wb")
+            args = [a.replace("TMP", tmp) for a in argv]
+            return args, {"stdout": full}, lambda: ""
+        return setup
+
+    def resume_journal(edit):
+        def setup(tmp):
+            src = os.path.join(tmp, "src.y4m")
+            with open(src, "wb") as f:
+                f.write(open(SAMPLE, "rb").read())
+            out = os.path.join(tmp, "out.inr")
+            argv = ["enc", src, "-o", out, "--quiet", "-q", "1", "--gop", "4", "--gom", "1", "--iters", "400",
+                    "--p-iters", "50", "--threads", "1"]
+            journal = os.path.join(tmp, ".out.inr.journal")
+            env = {**os.environ, "PYTHONPATH": TREE[0]}
+            p = subprocess.Popen([sys.executable, "-m", "inrcodec.cli", *argv], env=env, cwd=tmp,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t0 = time.time()
+            while time.time() - t0 < 120:
+                if os.path.exists(journal) and open(journal, "rb").read().count(b"\n") >= 2:
+                    break
+                time.sleep(0.1)
+            p.send_signal(signal.SIGINT)
+            p.wait()
+            lines = open(journal, "rb").read().split(b"\n")
+            entry = json.loads(lines[1])
+            if edit == "state":
+                entry["state"] = {"sse": "x"}
+            elif edit == "type":
+                entry["state"]["reports"] = [{"nonsense": 1}]
+            else:
+                entry["offset"] = 10**12
+            lines[1] = json.dumps(entry).encode()
+            with open(journal, "wb") as f:
+                f.write(b"\n".join(lines))
+            return [*argv, "--resume"], {}, lambda: ""
+        return setup
+
+    def zstd_window(tmp):
+        path = os.path.join(tmp, "window.inr")
+        with ContainerReader(os.path.join(REPO, "tests", "conformance", "NIRVANA_A", "stream.inr")) as r:
+            header, layers = r.header, r.layers
+            chunks = [c for m in range(header.n_goms) for c in r.read_gom(m)]
+        out = []
+        for c in chunks:
+            if hasattr(c, "method") and c.method == 1:  # zstd: declare a 2 GiB window
+                d = c.data
+                fhd = d[4]
+                assert fhd & 0x20, "expected a single-segment frame"
+                fcs_len = {0: 1, 1: 2, 2: 4, 3: 8}[fhd >> 6]
+                body = d[5 + fcs_len:]
+                new_fhd = (2 << 6) | (fhd & 0x04)  # 4-byte content size, not single segment
+                frame = d[:4] + bytes([new_fhd, 21 << 3]) + c.raw_size.to_bytes(4, "little") + body
+                c = dataclasses.replace(c, data=frame)
+            out.append(c)
+        with open(path, "wb") as f:
+            f.write(serialize(header, out, layers=layers))
+        return ["dec", path, "-o", null_device(tmp), "--quiet"], {}, lambda: ""
+
+    def body_offset(tmp):
+        path = os.path.join(tmp, "body.inr")
+        with ContainerReader(SMALL) as r:
+            header = dataclasses.replace(r.header, coder_id=0, n_frames=r.header.gop_size, gom_size=1)
+        body = zero_body(header.arch_id, header.arch_params)[:5]  # cut inside the per-tensor fields
+        with open(path, "wb") as f:
+            f.write(serialize(header, [ModelChunk(0, 0, body)], layers=None))
+        return ["dec", path, "-o", null_device(tmp), "--quiet"], {}, lambda: ""
+
+    return [
+        ("1 dec -o <char device>", char_device),
+        ("1 dec -o <fifo>", fifo),
+        ("1 dec -o <symlink> -y", symlink),
+        ("1 dec -o <mode 444 file> -y", readonly),
+        ("1 dec -o <existing file>", existing),
+        ("1 dec a.inr -o a.inr -y", dec_self),
+        ("1 enc s.y4m -o s.y4m -y", enc_self),
+        ("1 dec -o <254-char name>", long_name),
+        ("1 SIGTERM during dec", sigterm),
+        ("1 enc -o -", enc_stdout),
+        ("2 dec --frames 1, one 200000-frame GOP", long_gop),
+        ("2 dec one 16384^2 frame", huge_frame(1)),
+        ("2 dec four 16384^2 frames", huge_frame(4)),
+        ("2 dec huge MACs/pixel at 256^2", huge_macs),
+        ("2 dec 8 layers of huge networks", huge_layers),
+        ("2 info nirvana huge header", nirvana_header("info")),
+        ("2 dec nirvana huge header", nirvana_header("dec")),
+        ("3 enc 4096^2 H.264", big_source(4096)),
+        ("3 enc 8192^2 H.264", big_source(8192)),
+        ("3 enc --lambda nan", bad_option("--lambda", "nan")),
+        ("3 enc --lambda inf", bad_option("--lambda", "inf")),
+        ("3 enc --lambda -1", bad_option("--lambda", "-1")),
+        ("3 enc --iters -5", bad_option("--iters", "-5")),
+        ("4 dec --salvage, index after GOM 0 of 2+", salvage("index")),
+        ("4 dec --salvage, nothing recovered", salvage("none")),
+        ("4 dec -o - >&-", closed_stdout),
+        ("4 info > /dev/full", dev_full(["info", SMALL])),
+        ("4 extract > /dev/full", dev_full(["extract", os.path.join(REPO, "tests", "conformance", "LAYERS_A",
+                                                                      "stream.inr"), "-o", "TMP/x.inr", "--layers", "1"])),
+        ("4 enc --resume, journal state edited", resume_journal("state")),
+        ("4 enc --resume, journal reports edited", resume_journal("type")),
+        ("4 enc --resume, journal offset 10^12", resume_journal("offset")),
+        ("4 dec zstd BLOB declaring a 2 GiB window", zstd_window),
+        ("4 dec model body cut short (error offset)", body_offset),
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tree", default=REPO, help="checkout whose CLI runs the cases [default: this one]")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per case")
+    ap.add_argument("--cap-gb", type=float, default=6.0, help="address-space cap per case (GiB)")
+    ap.add_argument("--only", default=None, help="run only cases whose name contains this")
+    ap.add_argument("--json", default=None, help="also write the outcomes here")
+    args = ap.parse_args()
+    # an older CLI has no -y (it overwrote without asking): run its cases without the flag
+    TREE[0] = args.tree
+    takes_y = "--overwrite" in open(os.path.join(args.tree, "inrcodec", "cli.py")).read()
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        for name, setup in cases(work):
+            if args.only and not name.startswith(args.only):
+                continue
+            tmp = tempfile.mkdtemp(dir=work)
+            argv, opts, check = setup(tmp)
+            opts.setdefault("cwd", tmp)
+            if not takes_y:
+                argv = [a for a in argv if a != "-y"]
+            code, secs, rss, timed_out, err = run(argv, args.tree, args.timeout, args.cap_gb, **opts)
+            o = Outcome(name, code, secs, rss, timed_out, err, check())
+            results.append(o)
+            status = f"killed at {args.timeout:.0f} s" if timed_out else f"exit {code}"
+            print(f"{name:<42} {status:>16} {secs:7.1f} s {rss:8.0f} MiB  {o.check}  | {err}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([dataclasses.asdict(o) for o in results], f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
