@@ -49,7 +49,7 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
     An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
     """
     from .codec.encoder import pick_device
-    from .io.video import chroma_siting_from_code, color_range_from_code
+    from .container.spec import ChromaSiting, ColorRange
     from .io.y4m import Y4MWriter
 
     dev = str(pick_device(device))
@@ -58,7 +58,7 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start
         with Y4MWriter(dst, h.width, h.height, h.fps_num, h.fps_den, f.chroma,
-                       color_range_from_code(h.color_range), chroma_siting_from_code(h.chroma_siting),
+                       ColorRange.from_code(h.color_range).label, ChromaSiting.from_code(h.chroma_siting).label,
                        bit_depth=h.bit_depth, overwrite=overwrite, inputs=(src,)) as out:
             for i, frame in enumerate(frames):
                 out.write_frame(frame)

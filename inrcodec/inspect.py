@@ -39,7 +39,7 @@ def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits |
                                "bytes": e.size_bytes})
             goms.append({"gom": m, "gops": list(h.gops_of_gom(m)), "offset": entries[0].offset if entries else None,
                          "bytes": sum(e.size_bytes for e in entries), "models": models})
-        chroma = ChromaFormat(h.chroma_format).name[3:]  # "420" / "444"
+        chroma = ChromaFormat.from_code(h.chroma_format).label
         layers = []
         for k, ls in enumerate(layer_specs(h, r.layers)):
             name, n_params, macs = _network(h.width, h.height, chroma, ls.arch_id, ls.arch_params)

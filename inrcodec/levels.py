@@ -65,7 +65,7 @@ def layer_costs(header: SequenceHeader, layers: LayerHeader | None = None,
                 n_layers: int | None = None) -> list[NetworkCost]:
     """The cost of each of the first ``n_layers`` layers' networks (all when None), by arithmetic.
     Raises InrUnsupportedError for an unknown architecture, InrFormatError for invalid arch_params."""
-    chroma = spec.ChromaFormat(header.chroma_format).name[3:]  # "420" / "444"
+    chroma = spec.ChromaFormat.from_code(header.chroma_format).label
     out = []
     for k, ls in enumerate(layer_specs(header, layers)[:n_layers]):
         out.append(_cost(k, ls, header, chroma))

@@ -21,8 +21,8 @@ import torch
 from ..coders.blob import decompress_blob
 from ..container.chunks import BlobChunk, LayerSpec, ModelChunk, layer_specs
 from ..container.reader import ContainerReader
+from ..container.spec import ChromaFormat
 from ..errors import InrFormatError, InrInputError, InrTruncatedError
-from ..io.video import chroma_from_code
 from ..levels import Limits, check_limits
 from ..models import ARCHITECTURES
 from ..models.base import InrModel
@@ -70,7 +70,7 @@ class InrFile:
         self.header = h = self._reader.header
         self._device = torch.device(device)
         try:
-            self.chroma = chroma_from_code(h.chroma_format)
+            self.chroma = ChromaFormat.from_code(h.chroma_format).label
             n_file = self._reader.n_layers
             if layers is not None and not 1 <= layers <= n_file:
                 raise InrInputError(f"--layers {layers}: the file has {n_file} layer{'s' if n_file > 1 else ''}")

@@ -18,7 +18,7 @@ import torch
 
 from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
-from ..io.video import chroma_from_code, color_range_from_code
+from ..container.spec import ChromaFormat, ColorRange
 from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
 from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
@@ -122,7 +122,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     device = torch.device(job.device)
     if device.type == "cuda":
         deterministic_cuda()
-    chroma = chroma_from_code(h.chroma_format)
+    chroma = ChromaFormat.from_code(h.chroma_format).label
     layers = []
     for k, (ls, lam) in enumerate(zip(layer_specs(h, job.layers), [job.lam, *job.layer_lams])):
         model = ARCHITECTURES.by_id(ls.arch_id)(h.width, h.height, chroma, ls.arch_params).to(device)
@@ -131,7 +131,7 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         specs = model.tensor_specs()
         layers.append(_Layer(k, model, ls.seed, ls.residual_scale, lam, specs, init_arrays(specs, ls.seed)))
     result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
-    color_range = color_range_from_code(h.color_range)
+    color_range = ColorRange.from_code(h.color_range).label
     depth, peak = h.bit_depth, float(sample_peak(h.bit_depth))
     context = {"matrix": h.matrix, "color_range": color_range, "bit_depth": depth,
                "weights_dir": job.perceptual_weights, "device": device}

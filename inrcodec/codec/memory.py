@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import torch
 
 from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
+from ..container.spec import ChromaFormat
 from ..costs import network_cost
 from ..errors import InrInputError
-from ..io.video import chroma_from_code
 from ..models import ARCHITECTURES
 
 PROCESS_BYTES = 600 << 20  # a worker process's interpreter, torch and PyAV before any frame
@@ -83,7 +83,7 @@ def training_bytes_per_pixel(arch_id: int, arch_params: tuple[int, ...], chroma:
 
 def estimate(header: SequenceHeader, layers: LayerHeader | None, batch: int, workers: int) -> MemoryEstimate:
     """The memory an encode of ``header`` with training batches of ``batch`` frames needs."""
-    chroma = chroma_from_code(header.chroma_format)
+    chroma = ChromaFormat.from_code(header.chroma_format).label
     luma = header.width * header.height
     chroma_samples = 2 * (luma if chroma == "444" else -(-header.width // 2) * -(-header.height // 2))
     samples = luma + chroma_samples

@@ -16,9 +16,9 @@ import numpy as np
 from ..coders.blob import BLOB_CODECS, compress_best
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
 from ..container.mutate import extreme_header
+from ..container.spec import ChromaFormat
 from ..container.writer import serialize
 from ..errors import InrError, InrUnsupportedError
-from ..io.video import chroma_from_code
 from ..levels import Limits, exceeded
 from ..models import ARCHITECTURES
 from .weights import BLOB_TAG_SYMBOLS, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
@@ -34,7 +34,7 @@ def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
                  rng: np.random.Generator | None = None) -> list[ModelChunk | BlobChunk]:
     """The MODL (and residual BLOB) chunks of every GOP and layer in file order: all-zero weights,
     or with ``rng`` symbols in -3..3 at step 1/16 (and random eps codes for P-models)."""
-    chroma = chroma_from_code(header.chroma_format)
+    chroma = ChromaFormat.from_code(header.chroma_format).label
     specs = [ARCHITECTURES.by_id(ls.arch_id)(header.width, header.height, chroma, ls.arch_params).tensor_specs()
              for ls in layer_specs(header, layers)]
     out: list[ModelChunk | BlobChunk] = []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from ..errors import InrFormatError, InrInputError
+
 # §3: PNG-style signature. 0x89 catches 7-bit channels, CR LF / LF catch newline conversion,
 # 0x1A stops a DOS `type`, so damage in transfer shows up as a bad signature.
 MAGIC = b"\x89INR\r\n\x1a\n"
@@ -82,14 +84,54 @@ class IndexCode(enum.IntEnum):
     BLOB = 1
 
 
-class ChromaFormat(enum.IntEnum):
+class _HeaderCode(enum.IntEnum):
+    """An SHDR field's values: the number the file stores and the name io, y4m and the models use."""
+
+    @property
+    def label(self) -> str:
+        """The name outside the file ("limited", "topleft")."""
+        return self.name.lower().replace("_", "")
+
+    @classmethod
+    def labels(cls) -> tuple[str, ...]:
+        """Every name, in code order."""
+        return tuple(m.label for m in cls)
+
+    @classmethod
+    def from_label(cls, label: str) -> "_HeaderCode":
+        """The member named ``label``; InrInputError (a user's value) names the allowed ones."""
+        for m in cls:
+            if m.label == label:
+                return m
+        raise InrInputError(f"unknown {_WHAT[cls.__name__]} {label!r}; expected one of {', '.join(cls.labels())}")
+
+    @classmethod
+    def from_code(cls, code: int) -> "_HeaderCode":
+        """The member of a stored number; InrFormatError (a file's value) outside the table."""
+        if isinstance(code, bool) or not isinstance(code, int) or code not in cls._value2member_map_:
+            raise InrFormatError(f"unknown {_WHAT[cls.__name__]} code {code!r}; expected 0..{len(cls) - 1}")
+        return cls(code)
+
+
+class ChromaFormat(_HeaderCode):
     """SHDR chroma_format, §5.1; other values are unsupported in v1."""
 
     YUV420 = 0
     YUV444 = 1
 
+    @property
+    def label(self) -> str:
+        """The sampling ratio's digits: "420" or "444"."""
+        return self.name[3:]
 
-class ColorRange(enum.IntEnum):
+    def chroma_shape(self, width: int, height: int) -> tuple[int, int]:
+        """(height, width) of each chroma plane: rounded up halves for 4:2:0, full size for 4:4:4."""
+        if self is ChromaFormat.YUV420:
+            return (height + 1) // 2, (width + 1) // 2
+        return height, width
+
+
+class ColorRange(_HeaderCode):
     """SHDR color_range, §5.1."""
 
     UNKNOWN = 0
@@ -97,7 +139,7 @@ class ColorRange(enum.IntEnum):
     FULL = 2
 
 
-class ChromaSiting(enum.IntEnum):
+class ChromaSiting(_HeaderCode):
     """SHDR chroma_siting, §5.1."""
 
     UNKNOWN = 0
@@ -105,6 +147,8 @@ class ChromaSiting(enum.IntEnum):
     CENTER = 2  # JPEG
     TOP_LEFT = 3
 
+
+_WHAT = {"ChromaFormat": "chroma format", "ColorRange": "colour range", "ChromaSiting": "chroma siting"}
 
 ALLOWED_BIT_DEPTHS = (8, 10, 12)  # §5.1: 10 and 12 from version 3 on; other values are reserved
 H273_UNSPECIFIED = 2  # §5.1: colour_primaries / transfer / matrix "unspecified" code point

@@ -36,22 +36,14 @@ from typing import Iterator
 import av
 import numpy as np
 
-from inrcodec.errors import InrFormatError, InrInputError
+from inrcodec.container.spec import (ALLOWED_BIT_DEPTHS, H273_UNSPECIFIED, MAX_DIMENSION, ChromaFormat, ChromaSiting,
+                                     ColorRange)
+from inrcodec.errors import InrInputError
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
-# Largest accepted width or height in pixels; larger values are corrupt headers, not videos.
-MAX_DIMENSION = 16384
 # Frame rate assumed when the container states none (frames per second).
 DEFAULT_FPS = (25, 1)
-# H.273 code point for "unspecified" (matrix, primaries, transfer).
-UNSPECIFIED_CODE = 2
-
-ALLOWED_CHROMA = ("420", "444")
-ALLOWED_COLOR_RANGES = ("unknown", "limited", "full")
-ALLOWED_CHROMA_SITINGS = ("unknown", "left", "center", "topleft")
-# Bits per sample the encoder accepts; 10 and 12 bits are held in uint16.
-ALLOWED_BIT_DEPTHS = (8, 10, 12)
 
 # Formats read as they are: pix_fmt -> (chroma, bit depth). Byte order comes from av.VideoFormat.
 _NATIVE_FORMATS = {
@@ -69,50 +61,6 @@ _TARGET_FORMAT = {
 _Y4M_SITING = {b"420jpeg": "center", b"420": "center", b"420mpeg2": "left", b"420paldv": "topleft"}
 # H.273 MatrixCoefficients 6 (BT.601 525) is what swscale uses for RGB -> YUV by default.
 _RGB_MATRIX = 6
-
-
-def _code_of(value: str, allowed: tuple[str, ...], what: str) -> int:
-    """Return the position of ``value`` in ``allowed`` or raise naming the allowed values."""
-    if value not in allowed:
-        raise InrInputError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
-    return allowed.index(value)
-
-
-def _from_code(code: int, allowed: tuple[str, ...], what: str) -> str:
-    """Return ``allowed[code]`` or raise: a code read from a file outside the table is a format error."""
-    if not isinstance(code, int) or not 0 <= code < len(allowed):
-        raise InrFormatError(f"unknown {what} code {code!r}; expected 0..{len(allowed) - 1}")
-    return allowed[code]
-
-
-def chroma_code(chroma: str) -> int:
-    """Header code of a chroma format: 0 = '420', 1 = '444'."""
-    return _code_of(chroma, ALLOWED_CHROMA, "chroma format")
-
-
-def chroma_from_code(code: int) -> str:
-    """Chroma format of a header code (inverse of :func:`chroma_code`)."""
-    return _from_code(code, ALLOWED_CHROMA, "chroma format")
-
-
-def color_range_code(color_range: str) -> int:
-    """Header code of a colour range: 0 unknown, 1 limited, 2 full."""
-    return _code_of(color_range, ALLOWED_COLOR_RANGES, "colour range")
-
-
-def color_range_from_code(code: int) -> str:
-    """Colour range of a header code (inverse of :func:`color_range_code`)."""
-    return _from_code(code, ALLOWED_COLOR_RANGES, "colour range")
-
-
-def chroma_siting_code(siting: str) -> int:
-    """Header code of a chroma siting: 0 unknown, 1 left, 2 center, 3 topleft."""
-    return _code_of(siting, ALLOWED_CHROMA_SITINGS, "chroma siting")
-
-
-def chroma_siting_from_code(code: int) -> str:
-    """Chroma siting of a header code (inverse of :func:`chroma_siting_code`)."""
-    return _from_code(code, ALLOWED_CHROMA_SITINGS, "chroma siting")
 
 
 def sample_dtype(bit_depth: int) -> np.dtype:
@@ -136,11 +84,7 @@ def _target_depth(fmt: av.VideoFormat) -> int:
 
 def chroma_shape(width: int, height: int, chroma: str) -> tuple[int, int]:
     """(height, width) of each chroma plane: rounded up halves for '420', full size for '444'."""
-    if chroma == "420":
-        return (height + 1) // 2, (width + 1) // 2
-    if chroma == "444":
-        return height, width
-    raise InrInputError(f"unknown chroma format {chroma!r}; expected one of {', '.join(ALLOWED_CHROMA)}")
+    return ChromaFormat.from_label(chroma).chroma_shape(width, height)
 
 
 @dataclass(frozen=True)
@@ -155,18 +99,18 @@ class VideoInfo:
     chroma: str = "420"
     bit_depth: int = 8
     color_range: str = "unknown"
-    color_primaries: int = UNSPECIFIED_CODE
-    transfer: int = UNSPECIFIED_CODE
-    matrix: int = UNSPECIFIED_CODE
+    color_primaries: int = H273_UNSPECIFIED
+    transfer: int = H273_UNSPECIFIED
+    matrix: int = H273_UNSPECIFIED
     chroma_siting: str = "unknown"
     source_pix_fmt: str = "yuv420p"
 
     def __post_init__(self) -> None:
         # Fail at construction, so a bad value never reaches a header.
-        chroma_code(self.chroma)
+        ChromaFormat.from_label(self.chroma)
         sample_dtype(self.bit_depth)
-        color_range_code(self.color_range)
-        chroma_siting_code(self.chroma_siting)
+        ColorRange.from_label(self.color_range)
+        ChromaSiting.from_label(self.chroma_siting)
 
     @property
     def fps(self) -> Fraction:
@@ -181,9 +125,9 @@ class VideoInfo:
     def to_header_codes(self) -> dict[str, int]:
         """The small integer codes the container stores for chroma, colour range and siting."""
         return {
-            "chroma": chroma_code(self.chroma),
-            "color_range": color_range_code(self.color_range),
-            "chroma_siting": chroma_siting_code(self.chroma_siting),
+            "chroma": int(ChromaFormat.from_label(self.chroma)),
+            "color_range": int(ColorRange.from_label(self.color_range)),
+            "chroma_siting": int(ChromaSiting.from_label(self.chroma_siting)),
         }
 
 

@@ -20,14 +20,7 @@ from typing import BinaryIO, Sequence
 
 import numpy as np
 
-from inrcodec.io.video import (
-    ALLOWED_BIT_DEPTHS,
-    ALLOWED_CHROMA,
-    ALLOWED_CHROMA_SITINGS,
-    ALLOWED_COLOR_RANGES,
-    MAX_DIMENSION,
-    chroma_shape,
-)
+from inrcodec.container.spec import ALLOWED_BIT_DEPTHS, MAX_DIMENSION, ChromaFormat, ChromaSiting, ColorRange
 from inrcodec.outfile import OutputFile, open_output, wrap_stream
 
 FRAME_MAGIC = b"FRAME\n"
@@ -63,12 +56,12 @@ def y4m_header(
         raise ValueError(f"y4m size {width}x{height} outside 1..{MAX_DIMENSION}")
     if fps_num <= 0 or fps_den <= 0:
         raise ValueError(f"y4m frame rate {fps_num}:{fps_den} must be positive")
-    if chroma not in ALLOWED_CHROMA:
-        raise ValueError(f"y4m chroma {chroma!r} not one of {', '.join(ALLOWED_CHROMA)}")
-    if color_range not in ALLOWED_COLOR_RANGES:
-        raise ValueError(f"y4m colour range {color_range!r} not one of {', '.join(ALLOWED_COLOR_RANGES)}")
-    if chroma_siting not in ALLOWED_CHROMA_SITINGS:
-        raise ValueError(f"y4m chroma siting {chroma_siting!r} not one of {', '.join(ALLOWED_CHROMA_SITINGS)}")
+    if chroma not in ChromaFormat.labels():
+        raise ValueError(f"y4m chroma {chroma!r} not one of {', '.join(ChromaFormat.labels())}")
+    if color_range not in ColorRange.labels():
+        raise ValueError(f"y4m colour range {color_range!r} not one of {', '.join(ColorRange.labels())}")
+    if chroma_siting not in ChromaSiting.labels():
+        raise ValueError(f"y4m chroma siting {chroma_siting!r} not one of {', '.join(ChromaSiting.labels())}")
     if isinstance(bit_depth, bool) or not isinstance(bit_depth, (int, np.integer)) or (
         bit_depth not in ALLOWED_BIT_DEPTHS
     ):
@@ -130,7 +123,7 @@ class Y4MWriter:
         self._file_dtype = np.dtype(np.uint8) if bit_depth == 8 else np.dtype("<u2")
         self._max_sample = (1 << bit_depth) - 1
         self.n_frames = 0
-        self._shapes = ((height, width),) + (chroma_shape(width, height, chroma),) * 2
+        self._shapes = ((height, width),) + (ChromaFormat.from_label(chroma).chroma_shape(width, height),) * 2
         self._closed = False
         if isinstance(target, (str, os.PathLike)):
             self._out: OutputFile = open_output(target, overwrite=overwrite, inputs=inputs)

@@ -10,17 +10,11 @@ import av
 import numpy as np
 import pytest
 
-from inrcodec.errors import InrFormatError, InrInputError
+from inrcodec.errors import InrInputError
 from inrcodec.io.video import (
     ALLOWED_BIT_DEPTHS,
     VideoInfo,
     _plane_array,
-    chroma_code,
-    chroma_from_code,
-    chroma_siting_code,
-    chroma_siting_from_code,
-    color_range_code,
-    color_range_from_code,
     open_video,
     sample_dtype,
 )
@@ -155,32 +149,15 @@ class TestSamples:
 
 
 class TestHeaderCodes:
-    def test_codes_round_trip(self):
-        for name in ("420", "444"):
-            assert chroma_from_code(chroma_code(name)) == name
-        for name in ("unknown", "limited", "full"):
-            assert color_range_from_code(color_range_code(name)) == name
-        for name in ("unknown", "left", "center", "topleft"):
-            assert chroma_siting_from_code(chroma_siting_code(name)) == name
-
-    def test_codes_are_the_documented_numbers(self):
-        assert (chroma_code("420"), chroma_code("444")) == (0, 1)
-        assert [color_range_code(r) for r in ("unknown", "limited", "full")] == [0, 1, 2]
-        assert [chroma_siting_code(s) for s in ("unknown", "left", "center", "topleft")] == [0, 1, 2, 3]
+    def test_info_gives_the_enums_numbers(self):
         info = VideoInfo(4, 4, 1, 25, 1, chroma="444", color_range="full", chroma_siting="left")
         assert info.to_header_codes() == {"chroma": 1, "color_range": 2, "chroma_siting": 1}
-
-    def test_from_code_rejects_unknown_code(self):
-        with pytest.raises(InrFormatError):
-            color_range_from_code(3)
-        with pytest.raises(InrFormatError):
-            chroma_siting_from_code(-1)
 
     def test_info_rejects_unknown_names(self):
         with pytest.raises(InrInputError):
             VideoInfo(4, 4, 1, 25, 1, chroma="422")
         with pytest.raises(InrInputError):
-            color_range_code("tv")
+            VideoInfo(4, 4, 1, 25, 1, color_range="tv")
 
 
 def open_warned(path):
