@@ -1,14 +1,16 @@
 """One generic registry for everything chosen by name on the command line and by id in a file.
 
-Names are what users type; ``wire_id`` is what a file stores and never changes once released.
-Duplicates raise at import time, unknown keys raise listing the known ones.
+Names are what users type; ``wire_id`` is what a file stores and never changes once released (a
+registry of things never written to a file, such as losses, registers without one). Duplicates
+raise at import time; an unknown name is an input error (exit 7) listing the known ones, an
+unknown wire id read from a file is unsupported (exit 6).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar
 
-from .errors import InrUnsupportedError
+from .errors import InrInputError, InrUnsupportedError
 
 T = TypeVar("T")
 
@@ -22,27 +24,39 @@ class Registry(Generic[T]):
         self._by_id: dict[int, T] = {}
         self._id_of: dict[str, int] = {}
 
-    def register(self, name: str, wire_id: int) -> Callable[[T], T]:
-        """Decorator: register ``obj`` under ``name`` and ``wire_id``."""
+    def register(self, name: str, wire_id: int | None = None) -> Callable[[T], T]:
+        """Decorator: register ``obj`` under ``name`` (and ``wire_id`` if it is stored in files); a
+        class gets both stamped as its ``name`` and ``wire_id`` attributes."""
 
         def deco(obj: T) -> T:
             if name in self._by_name:
                 raise ValueError(f"{self.kind} {name!r} registered twice")
-            if wire_id in self._by_id:
+            if wire_id is not None and wire_id in self._by_id:
                 raise ValueError(f"{self.kind} wire id {wire_id} registered twice")
             self._by_name[name] = obj
-            self._by_id[wire_id] = obj
-            self._id_of[name] = wire_id
+            if wire_id is not None:
+                self._by_id[wire_id] = obj
+                self._id_of[name] = wire_id
+            if isinstance(obj, type):
+                obj.name = name
+                obj.wire_id = wire_id
             return obj
 
         return deco
+
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` and its wire id (for tests that register a plug-in of their own)."""
+        self._by_name.pop(name, None)
+        wire_id = self._id_of.pop(name, None)
+        if wire_id is not None:
+            self._by_id.pop(wire_id, None)
 
     def get(self, name: str) -> T:
         """The object registered as ``name``; raises listing the known names."""
         try:
             return self._by_name[name]
         except KeyError:
-            raise InrUnsupportedError(
+            raise InrInputError(
                 f"unknown {self.kind} {name!r} (known: {', '.join(sorted(self._by_name))})"
             ) from None
 
@@ -56,6 +70,8 @@ class Registry(Generic[T]):
     def id_of(self, name: str) -> int:
         """The wire id of ``name``."""
         self.get(name)
+        if name not in self._id_of:
+            raise ValueError(f"{self.kind} {name!r} has no wire id: it is never stored in a file")
         return self._id_of[name]
 
     def name_of(self, wire_id: int) -> str:

@@ -41,7 +41,7 @@ class Loss(ABC):
             raise InrInputError(f"--loss {self.name}: unknown weight {', '.join(sorted(unknown))} (known: {known})")
         self.weights = {**self.defaults, **weights}
 
-    name = "loss"
+    name = "loss"  # stamped by LOSSES.register
 
     @abstractmethod
     def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -59,21 +59,19 @@ class Loss(ABC):
 LOSSES: Registry[type[Loss]] = Registry("loss")
 
 
-@LOSSES.register("mse", wire_id=0)
+@LOSSES.register("mse")
 class MSELoss(Loss):
     """Mean squared error (PSNR's distortion): the default."""
 
-    name = "mse"
 
     def plane(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return torch.mean((pred - target) ** 2)
 
 
-@LOSSES.register("l1", wire_id=1)
+@LOSSES.register("l1")
 class L1Loss(Loss):
     """Mean absolute error."""
 
-    name = "l1"
     # L1 near 33 dB is ~0.015 against an MSE of ~0.0005
     lambda_scale = 0.03
 
@@ -136,11 +134,10 @@ class _SSIMFamily(Loss):
                                 f"(chroma included); this video has {small[0][1]}x{small[0][0]}")
 
 
-@LOSSES.register("l1-ssim", wire_id=2)
+@LOSSES.register("l1-ssim")
 class L1SSIMLoss(_SSIMFamily):
     """GNeRV's 0.7 * L1 + 0.3 * (1 - SSIM)."""
 
-    name = "l1-ssim"
     defaults = {"l1": 0.7, "ssim": 0.3}
     lambda_scale = 0.03
 
@@ -149,14 +146,13 @@ class L1SSIMLoss(_SSIMFamily):
         return self.weights["l1"] * l1 + self.weights["ssim"] * (1 - ssim_terms(pred, target)[0])
 
 
-@LOSSES.register("ms-ssim", wire_id=3)
+@LOSSES.register("ms-ssim")
 class MSSSIMLoss(_SSIMFamily):
     """0.84 * (1 - MS-SSIM) + 0.16 * L1 (Zhao et al.'s mix): perceptual, needs no pretrained
     weights (the recommended perceptual default). The L1 share matters: SSIM's windows barely see
     the outermost 5 samples of a plane, and pure 1 - MS-SSIM on carphone left a coloured seam along
     the frame's edges (q2, 8000 iterations); ``ms-ssim:l1=0`` is the pure form."""
 
-    name = "ms-ssim"
     defaults = {"msssim": 0.84, "l1": 0.16}
     # 1 - MS-SSIM near our operating points (~0.98) is ~0.02, as is L1, against an MSE of ~0.0005;
     # carphone q2 at 0.025 (pure form) landed at 0.071 bpp against mse's 0.076
@@ -167,12 +163,11 @@ class MSSSIMLoss(_SSIMFamily):
         return self.weights["msssim"] * (1 - ms_ssim_torch(pred, target)) + self.weights["l1"] * l1
 
 
-@LOSSES.register("perceptual", wire_id=4)
+@LOSSES.register("perceptual")
 class PerceptualLoss(Loss):
     """6:1:1 MSE plus an LPIPS-style deep-feature distance on RGB, averaged over the pretrained
     backbones found in ``--perceptual-weights DIR`` (POVI §5's ensemble; perceptual.py)."""
 
-    name = "perceptual"
     defaults = {"mse": 1.0, "deep": 0.005}
 
     def __init__(self, context: dict | None = None, **weights: float) -> None:

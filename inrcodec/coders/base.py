@@ -167,14 +167,8 @@ CODERS: Registry[type[Coder]] = Registry("entropy coder")
 
 
 def register_coder(name: str, wire_id: int) -> Callable[[type[Coder]], type[Coder]]:
-    """Class decorator: stamp ``name``/``wire_id`` on a Coder and add it to ``CODERS``."""
-
-    def deco(cls: type[Coder]) -> type[Coder]:
-        cls.name = name
-        cls.wire_id = wire_id
-        return CODERS.register(name, wire_id)(cls)
-
-    return deco
+    """``CODERS.register``, which stamps ``name``/``wire_id`` on the class as every registry does."""
+    return CODERS.register(name, wire_id)
 
 
 def get_coder(name_or_id: str | int) -> Coder:

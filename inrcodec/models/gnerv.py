@@ -39,7 +39,6 @@ class GNeRV(InrModel):
     the parameters, i.e. four times the computation per coded bit (spec/models.md §2).
     """
 
-    name = "gnerv"
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
         # validation and the parameter cap, by arithmetic, before anything is allocated

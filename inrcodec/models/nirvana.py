@@ -45,7 +45,6 @@ def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
 class Nirvana(InrModel):
     """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
 
-    name = "nirvana"
     # SIREN layers (w0 = 30) do not survive gnerv's 1e-2. Carphone GOP 0, q4, 1500 iterations:
     # 3e-4 27.7 dB, 1e-3 29.7, 2e-3 30.6, 3e-3 24.9 (unstable); a margin below 2e-3. That is for
     # an MLP 64 wide: at 128, 1.5e-3 collapsed to 17-18 dB over 8000 iterations (two runs) and

@@ -19,7 +19,7 @@ from inrcodec.coders.blob import (
     decompress_blob,
     lzma_dict_bytes,
 )
-from inrcodec.errors import InrFormatError, InrUnsupportedError
+from inrcodec.errors import InrFormatError, InrInputError, InrUnsupportedError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 METHODS = ["none", "zstd", "lzma"]
@@ -59,7 +59,7 @@ class TestRegistry:
         }
 
     def test_unknown_method(self):
-        with pytest.raises(InrUnsupportedError):
+        with pytest.raises(InrInputError):  # a name: what a user typed
             compress_blob(b"abc", "brotli")
         with pytest.raises(InrUnsupportedError):
             decompress_blob(b"abc", 7, 3)

@@ -13,7 +13,7 @@ import pytest
 from inrcodec.coders import CODERS, FreqTable, estimate_bits, fixed_point_pmf, get_coder
 from inrcodec.coders.ans import SENTINEL_STATE
 from inrcodec.coders.base import MAX_TABLE_SIZE, categorical_model
-from inrcodec.errors import InrFormatError, InrTruncatedError, InrUnsupportedError
+from inrcodec.errors import InrFormatError, InrInputError, InrTruncatedError, InrUnsupportedError
 from inrcodec.quant.tables import fit_laplace_code, laplace_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -136,9 +136,10 @@ class TestRegistry:
         assert by_name.name == name
         assert type(get_coder(by_name.wire_id)) is type(by_name)
 
-    @pytest.mark.parametrize("key", ["huffman", 99])
-    def test_get_coder_rejects_unknown(self, key):
-        with pytest.raises(InrUnsupportedError):
+    @pytest.mark.parametrize("key, error", [("huffman", InrInputError), (99, InrUnsupportedError)])
+    def test_get_coder_rejects_unknown(self, key, error):
+        # a name is what a user typed (exit 7); an id is what a file holds (exit 6)
+        with pytest.raises(error):
             get_coder(key)
 
 
