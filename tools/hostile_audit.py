@@ -264,7 +264,7 @@ def cases(work: str):
             return argv, {}, lambda: f"{n}-byte file"
         return setup
 
-    def big_source(side):
+    def big_source(side, cap_gb=None):
         def setup(tmp):
             import av
             path = os.path.join(tmp, f"big{side}.mp4")
@@ -283,7 +283,8 @@ def cases(work: str):
                 for pkt in s.encode():
                     out.mux(pkt)
             return ["enc", path, "-o", os.path.join(tmp, "big.inr"), "--quiet", "-q", "1", "--iters", "5",
-                    "--p-iters", "5"], {}, lambda: f"{os.path.getsize(path)}-byte source"
+                    "--p-iters", "5"], {} if cap_gb is None else {"cap_gb": cap_gb}, \
+                lambda: f"{os.path.getsize(path)}-byte source"
         return setup
 
     def bad_option(*flags):
@@ -410,6 +411,7 @@ def cases(work: str):
         ("2 dec nirvana huge header", nirvana_header("dec")),
         ("3 enc 4096^2 H.264", big_source(4096)),
         ("3 enc 8192^2 H.264", big_source(8192)),
+        ("3 enc 4096^2 H.264 under a 3 GiB cap", big_source(4096, cap_gb=3.0)),
         ("3 enc --lambda nan", bad_option("--lambda", "nan")),
         ("3 enc --lambda inf", bad_option("--lambda", "inf")),
         ("3 enc --lambda -1", bad_option("--lambda", "-1")),
@@ -449,7 +451,8 @@ def main() -> None:
             opts.setdefault("cwd", tmp)
             if not takes_y:
                 argv = [a for a in argv if a != "-y"]
-            code, secs, rss, timed_out, err = run(argv, args.tree, args.timeout, args.cap_gb, **opts)
+            cap = opts.pop("cap_gb", args.cap_gb)
+            code, secs, rss, timed_out, err = run(argv, args.tree, args.timeout, cap, **opts)
             o = Outcome(name, code, secs, rss, timed_out, err, check())
             results.append(o)
             status = f"killed at {args.timeout:.0f} s" if timed_out else f"exit {code}"
