@@ -6,7 +6,7 @@ depend on the values) and times rendering ``--frames`` frames of ``--size``:
 
 - each layer alone, and the sum of those times (what "linear in K" means);
 - ``render_layers`` as the decoder runs it (layers one after another per batch of frames);
-- ``render_layers`` with a thread pool (one thread per layer, ``decoder.PARALLEL_LAYERS``);
+- the same with a thread pool (one thread per layer; the decoder dropped this path, see docs/decoder-notes.md);
 - when every layer has the same architecture, one grouped network: weights stacked, every
   convolution one ``groups=K`` call and every linear one batched matmul, so each op runs once for
   all K layers (an experiment kept here, not a decoder path: it is slower on CPU, see below).
@@ -31,8 +31,24 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from inrcodec.codec.presets import QUALITY  # noqa: E402
-from inrcodec.codec.render import RENDER_BATCH, render_layers  # noqa: E402
+from inrcodec.codec.render import RENDER_BATCH, add_layer, render_layers, to_samples  # noqa: E402
 from inrcodec.models.gnerv import GNeRV, positional_encoding  # noqa: E402
+
+
+def threaded(layers, t_pos: torch.Tensor, pool: ThreadPoolExecutor) -> list:
+    """``render_layers`` with the layers of each batch on threads (torch releases the GIL in kernels)."""
+    def call(model):
+        with torch.no_grad():  # grad mode is per thread
+            return model(t)
+    outs = []
+    for i in range(0, t_pos.shape[0], RENDER_BATCH):
+        t = t_pos[i:i + RENDER_BATCH]
+        results = list(pool.map(call, [m for m, _ in layers]))
+        planes = results[0]
+        for (_, scale), out in zip(layers[1:], results[1:]):
+            planes = add_layer(planes, out, scale)
+        outs.append([to_samples(p) for p in planes])
+    return outs
 
 
 def random_gnerv(width: int, height: int, quality: int, seed: int) -> GNeRV:
@@ -120,7 +136,7 @@ def main() -> None:
         rows.append(("render_layers, one after another", best_ms(lambda: render_layers(layers, t_pos), args.repeats)))
         with ThreadPoolExecutor(len(layers)) as pool:
             rows.append(("render_layers, a thread per layer",
-                         best_ms(lambda: render_layers(layers, t_pos, pool), args.repeats)))
+                         best_ms(lambda: threaded(layers, t_pos, pool), args.repeats)))
         if len(set(m.arch_params() for m in models)) == 1 and len(models) > 1:
             grouped = Grouped(models)
             rows.append(("one grouped network (network only)", best_ms(

@@ -11,49 +11,21 @@ up to the GOP of N and renders the batch holding N.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 import torch
 
-from ..coders.blob import decompress_blob
-from ..container.chunks import BlobChunk, LayerSpec, ModelChunk, layer_specs
+from ..container.chunks import BlobChunk, ModelChunk
 from ..container.reader import ContainerReader
 from ..container.spec import ChromaFormat
 from ..errors import InrFormatError, InrInputError, InrTruncatedError
 from ..levels import Limits, check_limits
-from ..models import ARCHITECTURES
-from ..models.base import InrModel
-from .init import init_arrays, p_reference
+from .model_io import build_layers, decode_model, model_weights
 from .render import render_batch, render_layers
-from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
-                      dequantize)
+from .weights import QuantizedModel
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
-# Render a layered file's layers on threads. Off: on two cores it was slower (carphone, 3 layers:
-# 178 fps against 214-240 sequential, torch at 2 threads; at 1 thread 181 against 143), since
-# torch's own threads already fill the cores. Worth measuring again on many-core machines.
-PARALLEL_LAYERS = False
-
-
-@dataclass
-class _Layer:
-    """One layer's network as the decoder runs it (layer 0 from SHDR, the others from LHDR)."""
-
-    index: int
-    model: InrModel
-    specs: list
-    seed: int
-    scale: float  # residual_scale (1 for the base layer): the layer adds its planes / scale
-    has_blob: bool
-    theta_init: list[np.ndarray] | None = None
-
-    def init(self) -> list[np.ndarray]:
-        if self.theta_init is None:
-            self.theta_init = init_arrays(self.specs, self.seed)
-        return self.theta_init
 
 
 class InrFile:
@@ -77,30 +49,18 @@ class InrFile:
             self.n_layers = n_file if layers is None else layers
             # by arithmetic on SHDR + LHDR, before any network exists (spec/levels.md)
             costs = check_limits(h, self._reader.layers, limits=limits, n_layers=self.n_layers)
-            self._layers = [self._make_layer(k, ls) for k, ls in
-                            enumerate(layer_specs(h, self._reader.layers)[:self.n_layers])]
+            self._layers = build_layers(h, self._reader.layers, self._device, self.n_layers)
         except BaseException:
             self._reader.close()
             raise
-        self._model = self._layers[0].model
-        self._specs = self._layers[0].specs
-        # the layers of a frame run at once on threads (spec/models.md §8 allows any order)
-        self._pool = ThreadPoolExecutor(len(self._layers)) if len(self._layers) > 1 and PARALLEL_LAYERS else None
+        for layer in self._layers:
+            layer.model.eval()
         # frames per network call: RENDER_BATCH within the level; fewer above it (a raised max_activation)
         self._batch = render_batch(max(c.activation for c in costs))
         self._cache: tuple[int, int, list[np.ndarray]] | None = None  # (gop, first offset, Y/U/V of a batch)
         self._loaded: int | None = None  # the GOP whose weights the networks hold
         self._state: tuple[int, list[list[np.ndarray]]] | None = None  # last GOP's weights, per layer
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
-
-    def _make_layer(self, k: int, ls: LayerSpec) -> _Layer:
-        # arch_params were validated (InrFormatError) by check_limits
-        model = ARCHITECTURES.by_id(ls.arch_id)(self.header.width, self.header.height, self.chroma, ls.arch_params)
-        if k > 0:
-            model.output_offset = 0.0
-        model.to(self._device).eval()
-        specs = model.tensor_specs()
-        return _Layer(k, model, specs, ls.seed, float(ls.residual_scale), any(spec.blob for spec in specs))
 
     # -- container facts ---------------------------------------------------------------------
     @property
@@ -126,8 +86,6 @@ class InrFile:
     def close(self) -> None:
         """Close the underlying file."""
         self._reader.close()
-        if self._pool is not None:
-            self._pool.shutdown()
 
     def __enter__(self) -> "InrFile":
         return self
@@ -136,32 +94,6 @@ class InrFile:
         self.close()
 
     # -- model decoding ----------------------------------------------------------------------
-    def _weights(self, layer: _Layer, qm: QuantizedModel, prev: list[np.ndarray] | None,
-                 gop_index: int) -> list[np.ndarray]:
-        if qm.kind == KIND_I:
-            return dequantize(qm, None, layer.specs)
-        if prev is None:
-            raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
-        keep = [s.blob for s in layer.specs] if qm.blob_tag == BLOB_TAG_FLOAT else None
-        return dequantize(qm, p_reference(layer.init(), prev, qm.eps_code, keep), layer.specs)
-
-    def _decode(self, layer: _Layer, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
-        """A MODL's integers, with the residual BLOB among ``blobs`` (the BLOBs that follow it)."""
-        qm = decode_body(chunk.body, layer.specs, int(chunk.kind), self.header.coder_id, chunk.body_offset)
-        if layer.has_blob:
-            mine = [b for b in blobs if b.tag in BLOB_TAGS]
-            where = f"GOP {chunk.gop_index}" + (f" layer {layer.index}" if layer.index else "")
-            if len(mine) != 1:
-                raise InrFormatError(f"{where}: {len(mine)} residual BLOBs, the architecture needs 1")
-            blob = mine[0]
-            need = blob_raw_size(blob.tag, layer.specs)
-            if blob.raw_size != need:  # checked before anything is decompressed
-                raise InrFormatError(f"{where}: residual BLOB of {blob.raw_size} bytes, "
-                                     f"the architecture needs {need}")
-            # raises only InrFormatError (bad data) or InrUnsupportedError (unknown method)
-            attach_blob(qm, layer.specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
-        return qm
-
     @staticmethod
     def _by_gop(chunks: list) -> dict[int, list[tuple[ModelChunk, list[BlobChunk]]]]:
         """GOP -> [(MODL, the BLOBs after it)] in layer order (the reader has checked the order)."""
@@ -182,18 +114,10 @@ class InrFile:
         for g in sorted(grouped):
             if last_gop is not None and g > last_gop:
                 break
-            qms = [self._decode(layer, *grouped[g][layer.index]) for layer in self._layers]
-            prev = [self._weights(layer, qm, None if prev is None else prev[layer.index], g)
+            qms = [decode_model(layer, self.header, *grouped[g][layer.index]) for layer in self._layers]
+            prev = [model_weights(layer, qm, None if prev is None else prev[layer.index], g)
                     for layer, qm in zip(self._layers, qms)]
             yield g, qms, prev
-
-    def decode_gom_models(self, gom_index: int, last_gop: int | None = None, layer: int = 0
-                          ) -> Iterator[tuple[int, QuantizedModel, list[np.ndarray]]]:
-        """Yield (gop index, integers, float32 weights) of one layer's models of the GOM up to ``last_gop``."""
-        if not 0 <= layer < self.n_layers:
-            raise InrInputError(f"layer {layer} outside 0..{self.n_layers - 1}")
-        for g, qms, weights in self.decode_gom(gom_index, last_gop):
-            yield g, qms[layer], weights[layer]
 
     def _gop_weights(self, gop_index: int) -> list[list[np.ndarray]]:
         h = self.header
@@ -201,8 +125,8 @@ class InrFile:
             # sequential playback: the predecessors are at hand, decode just this GOP's models
             # read_gop raises unless the GOP has the MODL of every layer
             grouped = self._by_gop(self._reader.read_gop(gop_index))[gop_index]
-            weights = [self._weights(layer, self._decode(layer, *grouped[layer.index]), self._state[1][layer.index],
-                                     gop_index) for layer in self._layers]
+            weights = [model_weights(layer, decode_model(layer, h, *grouped[layer.index]),
+                                     self._state[1][layer.index], gop_index) for layer in self._layers]
         else:
             weights = None
             for g, _qms, w in self.decode_gom(h.gom_of_gop(gop_index), gop_index):
@@ -234,7 +158,7 @@ class InrFile:
         _, n = self.header.gop_range(gop_index)
         t_pos = torch.arange(first, min(n, first + self._batch), dtype=torch.float32,
                              device=self._device) / self.header.gop_size
-        frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos, self._pool,
+        frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos,
                                self.header.bit_depth, self._batch)
         self._cache = (gop_index, first, frames)
         return first, frames

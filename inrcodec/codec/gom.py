@@ -16,17 +16,17 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..coders.blob import BLOB_CODECS, compress_best, decompress_blob
-from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
-from ..container.spec import ChromaFormat, ColorRange
+from ..coders.blob import BLOB_CODECS, compress_best
+from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
+from ..container.spec import ColorRange
 from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
-from ..models import ARCHITECTURES
 from .fit import FitConfig, fit_gop
-from .init import eps_code_from_mse, init_arrays, p_reference
+from .init import eps_code_from_mse, p_reference
 from .losses import PerceptualLoss, make_loss
+from .model_io import Layer, build_layers, decode_model, model_weights
 from .presets import P_LR_FACTOR
 from .render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
-from .weights import KIND_I, KIND_P, attach_blob, decode_body, dequantize, encode_body
+from .weights import KIND_I, KIND_P, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
 GomProgress = Callable[[int, str, int, int, dict], None]
@@ -80,16 +80,10 @@ class GomResult:
 
 
 @dataclass
-class _Layer:
-    """One layer as the encoder fits it, and its GOM-long state (the previous decoded model)."""
+class _Layer(Layer):
+    """One layer as the encoder fits it: the decoder's network, its lambda and its GOM-long state."""
 
-    index: int
-    model: torch.nn.Module
-    seed: int
-    scale: int  # the residual target is (source - what the layers before give) * scale; 1 for layer 0
-    lam: float
-    specs: list = field(default_factory=list)
-    theta_init: list = field(default_factory=list)
+    lam: float = 0.0
     prev: tuple | None = None  # (decoded weights, step codes) of the previous GOP
 
 
@@ -122,14 +116,8 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     device = torch.device(job.device)
     if device.type == "cuda":
         deterministic_cuda()
-    chroma = ChromaFormat.from_code(h.chroma_format).label
-    layers = []
-    for k, (ls, lam) in enumerate(zip(layer_specs(h, job.layers), [job.lam, *job.layer_lams])):
-        model = ARCHITECTURES.by_id(ls.arch_id)(h.width, h.height, chroma, ls.arch_params).to(device)
-        if k > 0:
-            model.output_offset = 0.0
-        specs = model.tensor_specs()
-        layers.append(_Layer(k, model, ls.seed, ls.residual_scale, lam, specs, init_arrays(specs, ls.seed)))
+    layers = [_Layer(b.index, b.model, b.specs, b.seed, b.scale, lam)
+              for b, lam in zip(build_layers(h, job.layers, device), [job.lam, *job.layer_lams])]
     result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
     color_range = ColorRange.from_code(h.color_range).label
     depth, peak = h.bit_depth, float(sample_peak(h.bit_depth))
@@ -213,18 +201,14 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
     fit = fit_gop(model, target, t_pos, start, ref, steps0, cfg,
                   offset=recon if layer.index > 0 else None, scale=scale)
     fit.qmodel.kind, fit.qmodel.eps_code = kind, eps_code
-    body = encode_body(fit.qmodel, h.coder_id, specs)
-    result.chunks.append(ModelChunk(gop_index=g, kind=kind, body=body, layer=layer.index))
-    n_bytes = len(body)
-    decoded_q = decode_body(body, specs, kind, h.coder_id)  # closed loop
-    if fit.qmodel.blob:
-        blob = blob_chunk(g, fit.qmodel.blob_tag, fit.qmodel.blob)
-        result.chunks.append(blob)
-        n_bytes += len(blob.data)
-        attach_blob(decoded_q, specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
+    chunk = ModelChunk(gop_index=g, kind=kind, body=encode_body(fit.qmodel, h.coder_id, specs), layer=layer.index)
+    blobs = [blob_chunk(g, fit.qmodel.blob_tag, fit.qmodel.blob)] if fit.qmodel.blob else []
+    result.chunks += [chunk, *blobs]
+    n_bytes = len(chunk.body) + sum(len(b.data) for b in blobs)
+    decoded_q = decode_model(layer, h, chunk, blobs)  # closed loop, through the decoder's code
     if decoded_q.digest() != fit.qmodel.digest():
         raise RuntimeError(f"GOP {g} layer {layer.index}: the model body does not decode to what was coded")
-    decoded = dequantize(decoded_q, ref, specs)
+    decoded = model_weights(layer, decoded_q, None if kind == KIND_I else layer.prev[0], g)
     model.load_arrays(decoded)
     result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
                                     decoded_q.digest(), time.perf_counter() - t0, layer.index))

@@ -71,32 +71,18 @@ def render_planes(model: InrModel, t_pos: torch.Tensor) -> list[torch.Tensor]:
 
 
 @torch.no_grad()
-def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, pool=None,
-                  bit_depth: int = 8, batch: int = RENDER_BATCH) -> list[np.ndarray]:
+def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, bit_depth: int = 8,
+                  batch: int = RENDER_BATCH) -> list[np.ndarray]:
     """Y, U, V sample arrays [T, h, w] of the frames at ``t_pos`` (spec/models.md §7-8): the base
     layer's planes plus each residual layer's planes divided by its scale, in layer order, then the
-    one rounding. A file of one layer is the list [(model, 1.0)].
-
-    With ``pool`` (a thread pool), the layers of a batch of frames run at once: torch releases the
-    GIL inside its kernels, so one layer's Python overhead overlaps another's arithmetic. The sum is
-    still made in layer order, so the frames are the same either way. The networks run on
-    ``batch`` frames at a time (``render_batch``).
-    """
+    one rounding; ``batch`` frames per network call (``render_batch``). One layer: [(model, 1.0)]."""
     outs: list[list[np.ndarray]] = [[], [], []]
     for i in range(0, t_pos.shape[0], batch):
         t = t_pos[i:i + batch]
-        if pool is None:
-            results = [model(t) for model, _ in layers]
-        else:
-            results = list(pool.map(lambda m: _no_grad_call(m, t), [model for model, _ in layers]))
+        results = [model(t) for model, _ in layers]
         planes = results[0]
         for (_, scale), out in zip(layers[1:], results[1:]):
             planes = add_layer(planes, out, scale)
         for p, plane in enumerate(planes):
             outs[p].append(to_samples(plane, bit_depth))
     return [np.concatenate(o) for o in outs]
-
-
-def _no_grad_call(model: InrModel, t: torch.Tensor) -> list[torch.Tensor]:
-    with torch.no_grad():  # grad mode is per thread
-        return model(t)

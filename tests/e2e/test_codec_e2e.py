@@ -91,7 +91,7 @@ class TestEncoderDecoderAgree:
         enc = request.getfixturevalue(name)
         with open_inr(enc.path) as f:
             decoded = [(gop, "IP"[qm.kind], qm.digest())
-                       for gom in range(f.header.n_goms) for gop, qm, _ in f.decode_gom_models(gom)]
+                       for gom in range(f.header.n_goms) for gop, (qm,), _ in f.decode_gom(gom)]
         assert decoded == [(g.gop_index, g.kind, g.digest) for g in enc.summary.gops]
 
     @pytest.mark.parametrize("name", ["carphone", "carphone_gop2", "oddsize", "chroma444"])

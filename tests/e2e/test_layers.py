@@ -48,7 +48,7 @@ def test_decoded_integer_weights_of_every_layer_are_the_encoders(layered):
     path, summary = layered
     with open_inr(path) as f:
         for k in range(3):
-            decoded = [(g, qm.digest()) for gom in range(f.header.n_goms) for g, qm, _ in f.decode_gom_models(gom, layer=k)]
+            decoded = [(g, qms[k].digest()) for gom in range(f.header.n_goms) for g, qms, _ in f.decode_gom(gom)]
             assert decoded == [(r.gop_index, r.digest) for r in summary.gops if r.layer == k]
 
 
@@ -78,14 +78,6 @@ def test_extract_two_layers_decodes_as_two_layers_of_the_full_file(layered, tmp_
     with open_inr(out) as f:
         assert f.n_layers == 2 and f.reader.writer_version == 2
     assert_frames_equal(frames_of(out), frames_of(path, 2))
-
-
-def test_layers_rendered_on_threads_give_the_same_frames(layered, monkeypatch):
-    import inrcodec.codec.decoder as decoder
-    path, _ = layered
-    sequential = frames_of(path)
-    monkeypatch.setattr(decoder, "PARALLEL_LAYERS", True)
-    assert_frames_equal(frames_of(path), sequential)
 
 
 def test_seeking_a_layered_file_gives_the_streamed_frames(layered):

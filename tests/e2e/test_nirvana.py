@@ -45,7 +45,7 @@ def test_decoded_integer_weights_are_the_encoders(odd):
     path, summary = odd
     with open_inr(path) as f:
         assert ARCHITECTURES.name_of(f.header.arch_id) == "nirvana"
-        decoded = [(gop, qm.digest()) for gom in range(f.header.n_goms) for gop, qm, _ in f.decode_gom_models(gom)]
+        decoded = [(gop, qm.digest()) for gom in range(f.header.n_goms) for gop, (qm,), _ in f.decode_gom(gom)]
     assert decoded == [(g.gop_index, g.digest) for g in summary.gops]
 
 
@@ -138,8 +138,8 @@ def test_symbol_blob_is_zigzag_uint16_in_byte_planes_and_checks_max_abs():
 def test_p_model_conv_residuals_are_sparse_and_their_blob_small(odd):
     path, summary = odd
     with open_inr(path) as f:
-        specs = f._model.tensor_specs()
-        (_, qm0, _), (_, qm1, _) = list(f.decode_gom_models(0))
+        specs = f._layers[0].specs
+        (_, (qm0,), _), (_, (qm1,), _) = list(f.decode_gom(0))
     conv = lambda qm: np.concatenate([q.ravel() for q, s in zip(qm.symbols, specs) if s.blob])
     assert np.mean(conv(qm0) != 0) > 0.5  # the I-model's conv weights are coded, not left at zero
     assert np.mean(conv(qm1) != 0) < 0.1  # the rate term keeps the P-model's residual sparse

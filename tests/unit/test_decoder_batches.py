@@ -54,7 +54,7 @@ def _whole_gops(data: bytes) -> list[tuple[np.ndarray, ...]]:
                     layer.model.load_arrays(w)
                 _, n = h.gop_range(g)
                 planes = render_layers([(layer.model, layer.scale) for layer in f._layers],
-                                       torch.arange(n, dtype=torch.float32) / h.gop_size, None, h.bit_depth)
+                                       torch.arange(n, dtype=torch.float32) / h.gop_size, h.bit_depth)
                 out += [tuple(p[i] for p in planes) for i in range(n)]
     return out
 

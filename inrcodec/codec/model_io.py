@@ -1,0 +1,85 @@
+"""A file's networks, rebuilt from its headers, and the decoding of their MODL chunks.
+
+The decoder and the encoder's closed loop both use this module, so "encode by decoding" runs the
+decoder's own code: what the encoder predicts the next P-model from is what a decoder will have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from ..coders.blob import decompress_blob
+from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
+from ..container.spec import ChromaFormat
+from ..errors import InrFormatError
+from ..models import ARCHITECTURES
+from ..models.base import InrModel, TensorSpec
+from .init import init_arrays, p_reference
+from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
+                      dequantize)
+
+
+@dataclass
+class Layer:
+    """One layer's network as the headers define it (layer 0 from SHDR, the others from LHDR)."""
+
+    index: int
+    model: InrModel
+    specs: list[TensorSpec]
+    seed: int
+    scale: float  # residual_scale (1 for the base layer): the layer adds its planes / scale
+
+    @property
+    def has_blob(self) -> bool:
+        """Whether the architecture has blob tensors, whose symbols travel in a residual BLOB."""
+        return any(spec.blob for spec in self.specs)
+
+    @cached_property
+    def theta_init(self) -> list[np.ndarray]:
+        """The seeded initialisation every I-model starts from (made on first use)."""
+        return init_arrays(self.specs, self.seed)
+
+
+def build_layers(header: SequenceHeader, layers: LayerHeader | None, device: torch.device | str,
+                 n_layers: int | None = None) -> list[Layer]:
+    """The networks of the file's first ``n_layers`` layers (all when None), on ``device``."""
+    chroma = ChromaFormat.from_code(header.chroma_format).label
+    out = []
+    for k, ls in enumerate(layer_specs(header, layers)[:n_layers]):
+        model = ARCHITECTURES.by_id(ls.arch_id)(header.width, header.height, chroma, ls.arch_params)
+        if k > 0:
+            model.output_offset = 0.0  # a residual layer's planes are a scaled difference
+        model.to(device)
+        out.append(Layer(k, model, model.tensor_specs(), ls.seed, float(ls.residual_scale)))
+    return out
+
+
+def decode_model(layer: Layer, header: SequenceHeader, chunk: ModelChunk, blobs: list[BlobChunk]) -> QuantizedModel:
+    """A MODL's integers, with its residual BLOB among ``blobs`` (the BLOBs that follow it)."""
+    qm = decode_body(chunk.body, layer.specs, int(chunk.kind), header.coder_id, chunk.body_offset)
+    if layer.has_blob:
+        mine = [b for b in blobs if b.tag in BLOB_TAGS]
+        where = f"GOP {chunk.gop_index}" + (f" layer {layer.index}" if layer.index else "")
+        if len(mine) != 1:
+            raise InrFormatError(f"{where}: {len(mine)} residual BLOBs, the architecture needs 1")
+        blob = mine[0]
+        need = blob_raw_size(blob.tag, layer.specs)
+        if blob.raw_size != need:  # checked before anything is decompressed
+            raise InrFormatError(f"{where}: residual BLOB of {blob.raw_size} bytes, the architecture needs {need}")
+        attach_blob(qm, layer.specs, blob.tag, decompress_blob(blob.data, blob.method, blob.raw_size))
+    return qm
+
+
+def model_weights(layer: Layer, qm: QuantizedModel, prev: list[np.ndarray] | None, gop_index: int) -> list[np.ndarray]:
+    """The float32 weights of a decoded model; a P-model predicts from ``prev``, its layer's previous weights."""
+    if qm.kind == KIND_I:
+        return dequantize(qm, None, layer.specs)
+    if prev is None:
+        raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
+    # a legacy binary32 BLOB kept its blob tensors unchanged from the previous model
+    keep = [s.blob for s in layer.specs] if qm.blob_tag == BLOB_TAG_FLOAT else None
+    return dequantize(qm, p_reference(layer.theta_init, prev, qm.eps_code, keep), layer.specs)
