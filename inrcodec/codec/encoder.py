@@ -28,6 +28,7 @@ from ..levels import check_limits
 from ..metrics import SSIM_WINDOW, psnr_from_mse, psnr_yuv_from_sse, sample_peak
 from ..models import ARCHITECTURES
 from ..outfile import check_output
+from .device import pick_device
 from .gom import GomJob, GopReport, deterministic_cuda, gop_iterations
 from .journal import GomEntry, Journal, fingerprint
 from .losses import Loss, make_loss
@@ -128,17 +129,6 @@ class EncodeSummary:
     def to_dict(self) -> dict:
         """JSON-ready view."""
         return asdict(self)
-
-
-def pick_device(name: str) -> torch.device:
-    """'auto' is CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InrInputError("--device cuda: no CUDA device is available")
-    if name not in ("cpu", "cuda"):
-        raise InrInputError(f"--device {name!r}: expected auto, cpu or cuda")
-    return torch.device(name)
 
 
 def _validate(opts: EncodeOptions) -> Loss:
