@@ -277,7 +277,7 @@ def extract_cmd(src, dst, layers, overwrite) -> None:
 def info_cmd(src, as_json, salvage, **limits) -> None:
     """Show what is inside an .inr file: header, index, bytes per GOM, model and chunk, and
     whether a decoder at the level (or at the limits given) decodes it."""
-    from .inspect import describe, format_description
+    from .describe import describe, format_description
 
     desc = _run(describe, src, salvage=salvage, limits=_limits(limits))
     _echo(json.dumps(desc, indent=2) if as_json else format_description(desc))

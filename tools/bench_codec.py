@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from inrcodec.bench import decode_cmd, encode_cmd, measure_inrcodec, read_frames, run_child  # noqa: E402
 from inrcodec.errors import InrError  # noqa: E402
-from inrcodec.inspect import describe  # noqa: E402
+from inrcodec.describe import describe  # noqa: E402
 from inrcodec.io.y4m import Y4MWriter  # noqa: E402
 from inrcodec.metrics import bd_psnr_result, bd_rate_result  # noqa: E402
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from inrcodec.cli import main
 from inrcodec.errors import InrChecksumError, InrFormatError, InrInputError, InrIOError, InrTruncatedError
-from inrcodec.inspect import describe
+from inrcodec.describe import describe
 
 from .conftest import REPO, SAMPLE_48, assert_frames_equal, decode_all, parse_y4m
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from inrcodec.api import open as open_inr
 from inrcodec.cli import main
-from inrcodec.inspect import describe
+from inrcodec.describe import describe
 from inrcodec.io.video import open_video
 from inrcodec.metrics import psnr_yuv
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from inrcodec.api import decode_to_y4m, open as open_inr
-from inrcodec.inspect import describe
+from inrcodec.describe import describe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFORMANCE = os.path.join(os.path.dirname(HERE), "conformance")

@@ -30,7 +30,7 @@ import json, resource, sys, time
 import torch
 from inrcodec.codec.decoder import InrFile
 from inrcodec.errors import InrError
-from inrcodec.inspect import describe
+from inrcodec.describe import describe
 torch.set_num_threads(1)
 path, action = sys.argv[1], sys.argv[2]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -29,7 +29,7 @@ from inrcodec.codec.decoder import InrFile
 from inrcodec.codec.synthetic import FUZZ_LIMITS, extreme_file
 from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
 from inrcodec.errors import InrError, InrFormatError, InrUnsupportedError
-from inrcodec.inspect import describe
+from inrcodec.describe import describe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STREAMS = sorted(glob.glob(os.path.join(HERE, "..", "conformance", "*", "stream.inr")))

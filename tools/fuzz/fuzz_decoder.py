@@ -33,7 +33,7 @@ with atheris.instrument_imports(include=["inrcodec"]):
     from inrcodec.codec.synthetic import FUZZ_LIMITS, extreme_file
     from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
     from inrcodec.errors import InrError
-    from inrcodec.inspect import describe
+    from inrcodec.describe import describe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(HERE, "..", "..", "tests", "conformance",
