@@ -1,8 +1,10 @@
 """The Python API: the same powers as the command line.
 
 >>> import inrcodec
->>> sorted(inrcodec.QUALITY_LEVELS)[:3]
-[1, 2, 3]
+>>> with inrcodec.open("tests/conformance/MULTIGOM_A/stream.inr") as f:
+...     y, u, v = f[5]
+...     len(f), y.shape, u.shape, y.dtype.name
+(12, (24, 32), (12, 16), 'uint8')
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ import bench_codec  # tools/, on the path through pyproject.toml
 
 from .conftest import REPO, SAMPLE_48
 
+pytestmark = pytest.mark.slow  # real encodes and benchmarks: seconds each
+
 
 def test_bench_codec_writes_results(tmp_path):
     cmd = [sys.executable, os.path.join(REPO, "tools", "bench_codec.py"), SAMPLE_48, "--qualities", "1,2",

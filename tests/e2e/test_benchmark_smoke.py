@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import csv
 import json
 import os
@@ -16,6 +17,8 @@ from inrcodec.bench import BenchOptions
 from inrcodec.cli import main
 
 from .conftest import REPO, SAMPLE_48
+
+pytestmark = pytest.mark.slow  # real encodes and benchmarks: seconds each
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -11,6 +11,7 @@ from .conftest import SAMPLE_48, fast_encode
 OPTS = {"gop": 4, "gom": 2, "quality": 2, "channels": None, "iters": 300, "p_iters": 100}
 
 
+@pytest.mark.slow
 def test_ms_ssim_training_gives_higher_ms_ssim_than_mse_at_a_comparable_size(tmp_path):
     mse = fast_encode(SAMPLE_48, tmp_path / "mse.inr", loss="mse", **OPTS)
     msssim = fast_encode(SAMPLE_48, tmp_path / "msssim.inr", loss="ms-ssim", **OPTS)

@@ -267,6 +267,7 @@ def test_sigterm_during_dec_removes_the_temp_file_and_exits_143(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_sigterm_during_enc_keeps_the_finished_goms_and_says_so(tmp_path):
     dst = tmp_path / "out.inr"
     proc = subprocess.Popen(cli("enc", SAMPLE_48, "-o", dst, "--gop", "2", "--gom", "1", "--quality", "1",

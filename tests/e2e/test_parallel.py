@@ -16,6 +16,8 @@ from inrcodec.codec.journal import journal_path
 
 from .conftest import SAMPLE_48, fast_encode
 
+pytestmark = pytest.mark.slow  # real encodes and benchmarks: seconds each
+
 # 6 frames in GOPs of 2, one GOP per GOM: 3 GOMs
 OPTS = {"frames": 6, "gop": 2, "gom": 1, "iters": 40, "threads": 1}
 

@@ -95,6 +95,7 @@ def test_a_damaged_partial_file_is_refused(tmp_path):
         fast_encode(SAMPLE_48, dst, resume=True, **OPTS)
 
 
+@pytest.mark.slow
 def test_killed_encode_process_resumes_to_identical_bytes(tmp_path, reference):
     dst = tmp_path / "killed.inr"
     cmd = [sys.executable, "-m", "inrcodec.cli", "enc", SAMPLE_48, "-o", str(dst), "--gop", "2", "--gom", "1",

@@ -7,6 +7,7 @@ to the original ones.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,7 +85,7 @@ def read_everything(data: bytes, salvage: bool = False) -> tuple[ContainerReader
     goms = [r.read_gom(m) for m in range(r.n_complete_goms)]
     for entry in r.entries:
         if entry.kind == "MODL":
-            r.read_models(entry.gop_index)
+            r.read_gop(entry.gop_index)
     return r, goms
 
 
@@ -125,6 +126,7 @@ def test_write_read_identity(stream):
     assert salvaged_goms == goms and salvaged.salvage_note is None
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(streams(max_frames=8, max_body=12))
 def test_every_truncation_is_detected_and_salvage_returns_only_originals(stream):

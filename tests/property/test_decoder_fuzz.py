@@ -138,6 +138,7 @@ def first_and_last_frames(data: bytes) -> None:
             assert all(isinstance(p, np.ndarray) for p in f[n])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_valid_files_with_extreme_headers_decode_or_are_refused_in_bounded_time(seed):
@@ -180,6 +181,7 @@ print(json.dumps({"decoded": decoded, "growth": (resource.getrusage(resource.RUS
 """
 
 
+@pytest.mark.slow
 def test_peak_memory_over_extreme_headers_is_bounded():
     """ru_maxrss only grows, so one process over many files bounds the peak of every one of them."""
     path = os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")])  # this module, then the caller's
