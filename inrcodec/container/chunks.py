@@ -446,6 +446,14 @@ def _check_gop_in_sequence(gop_index: int, header: SequenceHeader, where: str) -
         raise InrFormatError(f"{where}: gop_index {gop_index} outside 0..{header.n_gops - 1}")
 
 
+def _located(at: int, cls: type, *args, **kwargs):
+    """Build a chunk dataclass, whose checks are the only ones; a refusal names the payload offset."""
+    try:
+        return cls(*args, **kwargs)
+    except InrFormatError as exc:
+        raise type(exc)(f"at offset {at}: {exc}") from None
+
+
 def check_model(chunk: ModelChunk, header: SequenceHeader, where: str, n_layers: int = 1) -> None:
     """Check a MODL against the header: GOP in range, a layer the file has (LHDR), I-model
     exactly at GOM starts (§5.2)."""
@@ -469,13 +477,11 @@ def read_model(r: ByteReader, header: SequenceHeader, n_layers: int = 1) -> Mode
     at = r.pos
     gop_index = r.uvarint("MODL gop_index")
     kind = r.u8("MODL kind")
-    if kind not in _MODEL_KINDS:
-        raise InrFormatError(f"MODL at offset {at}: kind {kind} is not 0 (I) or 1 (P)")
     layer = r.u8("MODL layer")
     body_offset = r.pos
     body = r.rest("MODL body")
-    chunk = ModelChunk(gop_index=gop_index, kind=spec.ModelKind(kind), body=body, layer=layer,
-                       body_offset=body_offset)
+    chunk = _located(at, ModelChunk, gop_index=gop_index, kind=kind, body=body, layer=layer,
+                     body_offset=body_offset)
     check_model(chunk, header, f"MODL at offset {at}", n_layers)
     return chunk
 
@@ -522,11 +528,7 @@ def read_blob(r: ByteReader, header: SequenceHeader) -> BlobChunk:
     tag = r.uvarint("BLOB tag")
     method = r.u8("BLOB method")
     raw_size = r.uvarint("BLOB raw_size")
-    if raw_size > spec.MAX_BLOB_RAW_BYTES:
-        raise InrFormatError(
-            f"BLOB at offset {at}: raw_size {raw_size} exceeds {spec.MAX_BLOB_RAW_BYTES}"
-        )
-    chunk = BlobChunk(gop_index, tag, method, raw_size, r.rest("BLOB data"))
+    chunk = _located(at, BlobChunk, gop_index, tag, method, raw_size, r.rest("BLOB data"))
     check_blob(chunk, header, f"BLOB at offset {at}")
     return chunk
 

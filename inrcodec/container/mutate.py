@@ -13,11 +13,10 @@ model bodies.
 from __future__ import annotations
 
 import random
-import zlib
 
 from . import spec
 from .bitio import uvarint_bytes
-from .chunks import LayerHeader, LayerSpec, SequenceHeader
+from .chunks import LayerHeader, LayerSpec, SequenceHeader, chunk_crc
 from .reader import ContainerReader
 
 MUTATIONS = ("flip", "flip_fix_crc", "truncate", "duplicate", "huge_length", "drop")
@@ -31,12 +30,6 @@ def chunk_spans(data: bytes) -> list[tuple[int, int, int]]:
             head = spec.CHUNK_TYPE_BYTES + len(uvarint_bytes(c.payload_size))
             spans.append((c.offset, c.offset + head, c.total_size))
     return spans
-
-
-def _crc(data: bytes | bytearray, offset: int, payload_at: int, total: int) -> int:
-    code = bytes(data[offset:offset + spec.CHUNK_TYPE_BYTES])
-    payload = bytes(data[payload_at:offset + total - spec.CRC_BYTES])
-    return zlib.crc32(payload, zlib.crc32(bytes(data[offset + spec.CHUNK_TYPE_BYTES:payload_at]), zlib.crc32(code)))
 
 
 def mutate(data: bytes, spans: list[tuple[int, int, int]], kind: str, a: int, b: int) -> bytes:
@@ -53,7 +46,9 @@ def mutate(data: bytes, spans: list[tuple[int, int, int]], kind: str, a: int, b:
         if n_payload > 0:
             i = payload_at + b % n_payload
             out[i] ^= 1 << (b // max(1, n_payload) % 8)
-            out[offset + total - spec.CRC_BYTES:offset + total] = _crc(out, offset, payload_at, total).to_bytes(4, "big")
+            crc = chunk_crc(bytes(out[offset:offset + spec.CHUNK_TYPE_BYTES]), n_payload,
+                            bytes(out[payload_at:payload_at + n_payload]))
+            out[offset + total - spec.CRC_BYTES:offset + total] = crc.to_bytes(spec.CRC_BYTES, "big")
     elif kind == "truncate":
         del out[a % len(out):]
     elif kind == "duplicate":

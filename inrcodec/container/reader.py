@@ -456,10 +456,6 @@ class ContainerReader:
         order.expect_through(gop_index, f"GOP {gop_index}")
         return out
 
-    def read_models(self, gop_index: int) -> list[ModelChunk]:
-        """The MODL chunks of GOP ``gop_index`` (one per layer, in layer order)."""
-        return [c for c in self.read_gop(gop_index) if isinstance(c, ModelChunk)]
-
     def chunks(self) -> list[ChunkInfo]:
         """Every chunk in file order (salvage mode: up to the first damaged one)."""
         return list(self._walk()[0])
