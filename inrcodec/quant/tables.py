@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ..coders.base import FreqTable, estimate_bits, fixed_point_pmf
+from ..coders.base import FreqTable, fixed_point_pmf
 
 HEAD = 1 << 20  # count of symbol 0 in a Laplace table
 CODE_BITS = 16  # decay r = code / 2^16
@@ -51,11 +51,6 @@ def laplace_table(code: int, max_abs: int) -> FreqTable:
     """The two-sided geometric table over k = -max_abs..max_abs with decay code / 2^16."""
     magnitudes = laplace_magnitudes(code, max_abs)
     return FreqTable(offset=-int(max_abs), counts=np.concatenate((magnitudes[:0:-1], magnitudes)))
-
-
-def table_bits(symbols: np.ndarray, table: FreqTable) -> float:
-    """Ideal code length in bits of ``symbols`` under ``table`` as the range and ANS coders quantise it."""
-    return estimate_bits(symbols, table)
 
 
 def fit_laplace_code(symbols: np.ndarray, max_abs: int | None = None) -> int:

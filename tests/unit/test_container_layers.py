@@ -37,7 +37,8 @@ def test_layered_file_round_trips_with_version_2_and_lhdr_after_shdr():
         chunks = r.read_gom(1)
         assert [(c.gop_index, c.layer) for c in chunks if isinstance(c, ModelChunk)] == \
             [(2, 0), (2, 1), (2, 2), (3, 0), (3, 1), (3, 2)]
-        assert [c.body for c in r.read_gop(3) if isinstance(c, ModelChunk)] == [bytes([3, k]) * (k + 1) for k in range(3)]
+        models = [c for c in r.read_gop(3) if isinstance(c, ModelChunk)]
+        assert [c.body for c in models] == [bytes([3, k]) * (k + 1) for k in range(3)]
         infos = [i for i in r.chunks() if i.type in ("MODL", "BLOB")]
         assert [(i.type, i.layer) for i in infos[:5]] == [("MODL", 0), ("BLOB", 0), ("MODL", 1), ("MODL", 2),
                                                           ("BLOB", 2)]

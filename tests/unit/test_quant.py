@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from inrcodec.coders import estimate_bits
 from inrcodec.quant.entropy import laplace_bits
 from inrcodec.quant.quantizer import (MAX_STEP_CODE, MIN_STEP_CODE, code_from_log2_step, quantize_ste,
                                       step_from_code)
-from inrcodec.quant.tables import fit_laplace_code, laplace_table, table_bits
+from inrcodec.quant.tables import fit_laplace_code, laplace_table
 
 
 class TestStepCode:
@@ -50,7 +51,7 @@ class TestRateEstimate:
         q = np.round(rng.laplace(0, scale, 20000)).astype(np.int64)
         est = float(laplace_bits(torch.tensor(q, dtype=torch.float32)))
         table = laplace_table(fit_laplace_code(q), int(np.abs(q).max()))
-        real = table_bits(q, table)
+        real = estimate_bits(q, table)
         assert abs(est - real) / real < 0.05
 
     def test_rate_gradient_pulls_values_towards_zero(self):
