@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .container.spec import ChromaFormat
 from .registry import Registry
 
-# spec/models.md §2, §2b: no network of either architecture may have more coded parameters
-# (every tensor of the wire order counts); larger arch_params make the file invalid.
+# spec/models.md §2, §2b: the most coded parameters of any network; larger arch_params are invalid
 MAX_PARAMS = 1 << 24
-# nirvana renders its patches this many at a time when no gradient is needed (nirvana.py), which
-# bounds its convolutions' activations whatever the frame size
+# patches nirvana renders at a time without gradients: bounds its activations whatever the frame size
 NIRVANA_PATCH_BATCH = 1024
-CHROMAS = ("420", "444")
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,8 @@ NETWORK_COSTS: Registry[CostFunction] = Registry("architecture")
 
 def _chroma_channels(chroma: str) -> int:
     """Output channels of the chroma head: 2 at half resolution (4:2:0), 8 PixelShuffled (4:4:4)."""
-    if chroma not in CHROMAS:
-        raise ValueError(f"chroma must be one of {', '.join(CHROMAS)}, not {chroma!r}")
+    if chroma not in ChromaFormat.labels():
+        raise ValueError(f"chroma must be one of {', '.join(ChromaFormat.labels())}, not {chroma!r}")
     return 2 if chroma == "420" else 8
 
 
@@ -94,8 +92,7 @@ def gnerv_cost(width: int, height: int, chroma: str, arch_params: tuple[int, ...
     params = (channels[0] * eh * ew + time_dim * (2 * pe_levels + 1) + _heads(channels[-1], k)
               + sum((2 * a) * (time_dim + 1) + expand * b * (9 * a + 1) for a, b in pairs))
     _cap("gnerv", params)
-    # MACs: each block's conv at input resolution with 4x outputs (mode 0) or at output resolution
-    # with 1x (mode 1) costs the same; the heads run at half resolution; the time MLP once a frame
+    # a block's conv costs the same in mode 0 (input resolution, 4x outputs) and mode 1 (output resolution)
     area = eh * ew
     macs = 2 * pe_levels * time_dim + sum(time_dim * 2 * a for a, _ in pairs)
     activation = channels[0] * area
@@ -131,9 +128,7 @@ def nirvana_cost(width: int, height: int, chroma: str, arch_params: tuple[int, .
     params = (mlp_weights + mlp_depth * mlp_width + feature + _heads(channels[-1], k)
               + sum(4 * b * (9 * a + 1) for a, b in pairs))
     _cap("nirvana", params)
-    # per patch: the MLP (counted for every frame, though a batch of frames shares it) and the
-    # conv blocks and heads; the largest tensors are the MLP's over all patches, the features of
-    # a frame, a batch of patches in the blocks, and the assembled head outputs
+    # per patch: the MLP (counted every frame, though a batch shares it), the conv blocks and the heads
     patches = -(-height // patch) * -(-width // patch)
     half = patch // 2
     convs, h, per_patch = 0, h0, 0

@@ -122,8 +122,7 @@ class InrFile:
     def _gop_weights(self, gop_index: int) -> list[list[np.ndarray]]:
         h = self.header
         if self._state is not None and self._state[0] == gop_index - 1 and gop_index % h.gom_size != 0:
-            # sequential playback: the predecessors are at hand, decode just this GOP's models
-            # read_gop raises unless the GOP has the MODL of every layer
+            # sequential playback: the predecessors are at hand (read_gop checks every layer's MODL is there)
             grouped = self._by_gop(self._reader.read_gop(gop_index))[gop_index]
             weights = [model_weights(layer, decode_model(layer, h, *grouped[layer.index]),
                                      self._state[1][layer.index], gop_index) for layer in self._layers]

@@ -14,13 +14,9 @@ from ..levels import LEVEL
 from ..metrics import sample_peak
 from ..models.base import InrModel
 
-# Frames go through a network this many at a time, from the first of their GOP: the batch size
-# changes a frame's float results (gnerv's time MLP and convolutions round differently at batch 1,
-# 2 and 4), so encoder and decoder keep this one, and so does the decoder whichever frame it is
-# asked for first. Memory: the level bounds one frame's largest tensor (LEVEL.max_activation).
+# frames per network call from a GOP's first: the batch size changes float results (docs/decoder-notes.md)
 RENDER_BATCH = 4
-# What a batch's largest tensor may hold: the decoder renders fewer frames at a time only for a
-# network above the level's max_activation (a limit the user raised), to keep within it.
+# a batch's largest tensor: only a network above the level's max_activation renders fewer frames
 ACTIVATION_BUDGET = RENDER_BATCH * LEVEL.max_activation
 
 

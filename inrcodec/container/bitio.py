@@ -70,8 +70,7 @@ class ByteReader:
             self._pos += 1
             value |= (byte & 0x7F) << (7 * i)
             if byte & 0x80 == 0:
-                # A zero final byte after a continuation adds nothing: a second spelling of a
-                # shorter varint, which would let two files with equal content differ (and CRC).
+                # a zero final byte would be a second spelling of a shorter varint (two files, one content)
                 if byte == 0 and i > 0:
                     raise InrFormatError(f"{what} at offset {start}: over-long varint encoding")
                 if value > spec.MAX_UVARINT:

@@ -300,8 +300,7 @@ class ContainerReader:
     def _set_index(self, records: list[IndexRecord], area_end: int) -> None:
         """Entries and GOM byte ranges from the records of whole GOMs ending at ``area_end``."""
         gom_size = self.header.gom_size
-        # A GOM starts at its I-model: the first MODL (layer 0) of a GOP whose index is a
-        # multiple of gom_size.
+        # a GOM starts at its I-model: layer 0's MODL of a GOP whose index is a multiple of gom_size
         starts = [
             i
             for i, rec in enumerate(records)

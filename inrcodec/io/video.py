@@ -256,9 +256,7 @@ class VideoSource:
             chroma = "444" if is_444 else "420"
             bit_depth = _target_depth(fmt)
             color_range = ctx_range
-            # Tell swscale source and destination share a range, so it copies levels instead of rescaling.
-            # Gray input is taken as full range whatever src_color_range says (MPEG on both sides
-            # turned 8-bit gray 200 into 188); JPEG on both sides copies its levels in every case.
+            # one range on both sides copies levels; gray is full range whatever it says (docs/decoder-notes.md)
             gray = sum(not c.is_alpha for c in fmt.components) == 1
             same_range = "JPEG" if color_range == "full" or gray else "MPEG"
             conversion = {
@@ -333,8 +331,7 @@ class VideoSource:
                             f"stream is {info.width}x{info.height} (size changes are unsupported)"
                         )
                     if self._conversion is not None:
-                        # One swscale thread: with PyAV's default (threads chosen by CPU count) about 1 in 500
-                        # small 10-bit conversions came out with 8 wrong samples at a slice's first row.
+                        # one swscale thread: threaded 10-bit conversions were wrong (docs/decoder-notes.md)
                         frame = frame.reformat(threads=1, **self._conversion)
                     planes = tuple(_plane_array(p, self._plane_dtype) for p in frame.planes[:3])
                     if info.bit_depth > 8:
