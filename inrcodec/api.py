@@ -27,7 +27,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, *, ove
     """Encode the video ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...);
     an existing ``dst`` is replaced only with ``overwrite``."""
     from .codec.encoder import EncodeOptions, encode as _encode  # training code: never on the decode path
-    return _encode(src, dst, EncodeOptions(**options), progress=progress, overwrite=overwrite)
+    return _encode(src, dst, EncodeOptions.build(**options), progress=progress, overwrite=overwrite)
 
 
 def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001

@@ -26,10 +26,11 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import anchors
+from .codec.options import BENCH_PASS_THROUGH, option_args
 from .codec.presets import PRESET, QUALITY
 from .errors import InrError, InrInputError
 from .io.video import open_video
@@ -102,22 +103,19 @@ def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
     """The ``inrcodec enc`` command line for one quality.
 
     ``settings`` has the attributes gop, gom, preset, device, iters, p_iters, frames and threads
-    (an argparse namespace or :class:`BenchOptions`), optionally model, patch_size, mlp_width,
-    mlp_depth, loss and perceptual_weights.
+    (an argparse namespace or :class:`BenchOptions`), optionally ``encoder``: further ``enc``
+    options by name (EncodeOptions fields or architecture options).
     """
     cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "-y", "--gop", str(settings.gop),
            "--gom", str(settings.gom), "--quality", str(quality), "--preset", settings.preset, "--device",
            settings.device, "--json", "--quiet"]
     for flag, value in (("--iters", settings.iters), ("--p-iters", settings.p_iters),
-                        ("--frames", settings.frames), ("--threads", settings.threads),
-                        ("--model", getattr(settings, "model", None)),
-                        ("--patch-size", getattr(settings, "patch_size", None)),
-                        ("--mlp-width", getattr(settings, "mlp_width", None)),
-                        ("--mlp-depth", getattr(settings, "mlp_depth", None)),
-                        ("--loss", getattr(settings, "loss", None)),
-                        ("--perceptual-weights", getattr(settings, "perceptual_weights", None))):
+                        ("--frames", settings.frames), ("--threads", settings.threads)):
         if value is not None:
             cmd += [flag, str(value)]
+    for name, value in (getattr(settings, "encoder", None) or {}).items():
+        if value is not None:
+            cmd += option_args(name, value)
     return cmd
 
 
@@ -211,6 +209,11 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
     return values
 
 
+def _arch_option_names() -> list[str]:
+    from .models import arch_options
+    return list(arch_options())
+
+
 @dataclass(frozen=True)
 class BenchOptions:
     """What one benchmark run does; ``check()`` raises InrInputError on anything unusable."""
@@ -230,13 +233,13 @@ class BenchOptions:
     av1_preset: str | None = None
     out: Path = Path("out/benchmark")
     quiet: bool = False
-    # inrcodec encoder options passed through to `inrcodec enc` (None: its default)
-    model: str | None = None
-    patch_size: int | None = None
-    mlp_width: int | None = None
-    mlp_depth: int | None = None
-    loss: str | None = None
-    perceptual_weights: str | None = None  # also: report the LPIPS-style distance of every row
+    # further `inrcodec enc` options by name (BENCH_PASS_THROUGH, architecture options); absent: enc's default
+    encoder: dict = field(default_factory=dict)
+
+    @property
+    def perceptual_weights(self) -> str | None:
+        """Backbone weights: for --loss perceptual, and the LPIPS-style distance of every row."""
+        return self.encoder.get("perceptual_weights")
 
     @classmethod
     def from_strings(cls, *, qualities: str | None = None, codecs: str | None = None,
@@ -251,7 +254,13 @@ class BenchOptions:
             extra["qualities"] = _int_list(qualities, "--qualities")
         if codecs is not None:
             extra["codecs"] = tuple(c.strip() for c in codecs.split(",") if c.strip())
-        return cls(qps=qps, **extra, **{k: v for k, v in rest.items() if v is not None}).check()
+        own = {f.name for f in fields(cls)}
+        encoder = {k: rest.pop(k) for k in list(rest) if k not in own}
+        unknown = set(encoder) - set(BENCH_PASS_THROUGH) - set(_arch_option_names())
+        if unknown:
+            raise TypeError(f"unknown benchmark option {sorted(unknown)[0]!r}")
+        return cls(qps=qps, **extra, encoder={k: v for k, v in encoder.items() if v is not None},
+                   **{k: v for k, v in rest.items() if v is not None}).check()
 
     def check(self) -> "BenchOptions":
         """Self, after checking every field; raises InrInputError naming the first bad one."""

@@ -10,7 +10,7 @@ import threading
 
 import click
 
-from .codec.presets import RESIDUAL_SCALE
+from .codec.options import BENCH_PASS_THROUGH
 from .errors import InrError, InrInputError, InrIOError
 from .metrics import sample_peak
 from .outfile import STDOUT_NAME
@@ -83,25 +83,53 @@ def _echo(message: str) -> None:
         _fail(InrIOError(f"cannot write {STDOUT_NAME}: {exc.strerror or exc}"), InrIOError.exit_code)
 
 
-def _ints(value: str | None, flag: str) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    try:
-        return tuple(int(v) for v in value.split(","))
-    except ValueError:
-        _fail(InrInputError(f"{flag}: expected comma-separated integers, got {value!r}"), InrInputError.exit_code)
+def _field_options(command=None, *, names=None, defaults: bool = True):
+    """One option per EncodeOptions field that has a command-line form (``names``: only those),
+    made from the field's metadata; a list field is a string the options' parse_ints reads."""
+    if command is None:
+        return lambda c: _field_options(c, names=names, defaults=defaults)
+    from dataclasses import MISSING, fields
+
+    from .codec.options import EncodeOptions
+
+    for f in reversed(fields(EncodeOptions)):
+        meta = dict(f.metadata.get("cli") or {})
+        if not meta or (names is not None and f.name not in names):
+            continue
+        decls = meta.pop("decls") or ("--" + f.name.replace("_", "-"),)
+        kind = meta.pop("type", str)
+        kwargs: dict = {"help": meta.pop("help")}
+        if meta.pop("path", False):
+            kind = click.Path()
+        if "choices" in meta:
+            kind = click.Choice(list(meta.pop("choices")))
+        if not meta.get("is_flag", False) or meta.get("flag_value") is not None:
+            kwargs["type"] = str if kind == "ints" else kind
+        kwargs["default"] = f.default if defaults and f.default is not MISSING else None
+        if not defaults:  # passed through to another command: None leaves that command's default
+            meta.pop("show_default", None)
+        command = click.option(*decls, f.name, **kwargs, **meta)(command)
+    return command
 
 
-def _channels(value: str | None) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    try:
-        out = tuple(int(v) for v in value.split(","))
-    except ValueError:
-        raise click.BadParameter("expected comma-separated integers, e.g. 16,24,16,12") from None
-    if len(out) < 2 or any(c <= 0 for c in out):
-        raise click.BadParameter("need at least two positive channel counts")
-    return out
+class _ArchOptionsCommand(click.Command):
+    """A command that also takes every registered architecture's options (``InrModel.OPTIONS``),
+    looked up when parsed or shown (so that importing the CLI imports no torch, and an
+    architecture registered later, a plug-in's or a test's, gets its options too)."""
+
+    def get_params(self, ctx):
+        from .models import arch_options
+
+        options = arch_options()
+        key = tuple((name, tuple(archs)) for name, (_, archs) in options.items())
+        if getattr(self, "_arch_key", None) != key:
+            taken = {p.name for p in self.params}
+            self._arch_key, self._arch_params = key, [
+                click.Option([opt.flag, name], type=int if opt.kind == "int" else str, default=None,
+                             help=f"{'/'.join(archs)}: {opt.help} [default: {opt.default}]")
+                for name, (opt, archs) in options.items() if name not in taken]
+        params = super().get_params(ctx)  # the command's own, then --help
+        return params[:-1] + self._arch_params + params[-1:]
 
 
 def _limit_options(command):
@@ -134,49 +162,14 @@ def main() -> None:
     """inrcodec: a video codec whose bitstream holds neural networks."""
 
 
-@main.command("enc")
+@main.command("enc", cls=_ArchOptionsCommand)
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "dst", required=True, type=click.Path(dir_okay=False), help="the .inr file to write")
-@click.option("--gop", type=int, default=None, help="frames per GOP, one network each [default: 30, or the whole video if shorter]")
-@click.option("--gom", type=int, default=None, help="GOPs per group of models, I-model + P-models [default: 5, or all GOPs if fewer]")
-@click.option("--quality", "-q", default=5, show_default=True, help="1..9: network width and lambda preset")
-@click.option("--preset", default="medium", show_default=True, type=click.Choice(["fast", "medium", "slow"]))
-@click.option("--lambda", "lam", type=float, default=None, help="weight of the 6:1:1 MSE against bits/pixel")
-@click.option("--channels", default=None, help="override the network channels, e.g. 16,24,16,12")
-@click.option("--iters", type=int, default=None, help="iterations for the I-model of each GOM")
-@click.option("--p-iters", type=int, default=None, help="iterations for each P-model")
-@click.option("--frames", type=int, default=None, help="encode only the first K frames")
-@click.option("--seed", type=int, default=1, show_default=True, help="seed of the I-model initialisation")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
-@click.option("--coder", default="range", show_default=True, help="entropy coder (range, ans, raw)")
-@click.option("--model", default="gnerv", show_default=True, help="architecture")
-@click.option("--patch-size", type=int, default=None, help="nirvana: patch side, 8..128, a power of two [default: 32]")
-@click.option("--mlp-width", type=int, default=None, help="nirvana: SIREN MLP width [default: by --quality]")
-@click.option("--mlp-depth", type=int, default=None, help="nirvana: SIREN MLP layers [default: by --quality]")
-@click.option("--threads", type=int, default=None,
-              help="torch CPU threads per worker; give it for identical bytes [default: cores / workers]")
-@click.option("--workers", type=int, default=None,
-              help="GOMs encoded at once in local processes [default: one per GPU with --device cuda, else 1]")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="encode the GOMs as Ray tasks on the cluster at ADDRESS (alone: start a local Ray); "
-                   "needs pip install 'inrcodec[ray]'")
-@click.option("--resume", is_flag=True, help="continue an interrupted encode of the same source and options")
+@_field_options
 @click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
-@click.option("--layers", type=int, default=1, show_default=True,
-              help="progressive layers: a base network and LAYERS-1 residual networks per GOP")
-@click.option("--layer-quality", default=None,
-              help="quality of each residual layer, comma-separated (one value: all) [default: by layer, above --quality]")
-@click.option("--residual-scale", type=int, default=RESIDUAL_SCALE, show_default=True,
-              help="residual layers fit the residual times this")
-@click.option("--loss", default="mse", show_default=True,
-              help="training distortion: mse, l1, l1-ssim, ms-ssim, perceptual (NAME[:key=value,...] sets its weights)")
-@click.option("--perceptual-weights", type=click.Path(), default=None,
-              help="--loss perceptual: folder holding torchvision state dicts alexnet.pth and/or vgg16.pth")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--quiet", is_flag=True, help="no progress bar")
-def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, frames, seed, device,
-            coder, model, patch_size, mlp_width, mlp_depth, threads, workers, ray_address, resume, overwrite, layers,
-            layer_quality, residual_scale, loss, perceptual_weights, as_json, quiet) -> None:
+def enc_cmd(src, dst, overwrite, as_json, quiet, **options) -> None:
     """Encode SRC (any video PyAV reads) into an .inr file.
 
     Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
@@ -189,13 +182,7 @@ def enc_cmd(src, dst, gop, gom, quality, preset, lam, channels, iters, p_iters, 
 
     bar = ProgressBar(enabled=not quiet)
     try:
-        summary = _run(encode, src, dst, progress=bar.update, gop=gop, gom=gom, quality=quality, preset=preset,
-                       lam=lam, channels=_channels(channels), iters=iters, p_iters=p_iters, frames=frames,
-                       seed=seed, device=device, coder=coder, model=model, patch_size=patch_size, mlp_width=mlp_width,
-                       mlp_depth=mlp_depth, threads=threads, workers=workers,
-                       ray=ray_address, resume=resume, overwrite=overwrite, layers=layers,
-                       layer_quality=_ints(layer_quality, "--layer-quality"), residual_scale=residual_scale,
-                       loss=loss, perceptual_weights=perceptual_weights)
+        summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, **options)
     except SystemExit as stop:
         if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED) and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
@@ -283,7 +270,7 @@ def info_cmd(src, as_json, salvage, **limits) -> None:
     _echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
 
 
-@main.command("bench")
+@main.command("bench", cls=_ArchOptionsCommand)
 @click.argument("clips", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--codecs", default=None, help="subset of inrcodec,x264,x265,svt-av1 (default: all)")
 @click.option("--qualities", default=None, help="inrcodec qualities, comma-separated [default: 2,4,6,8]")
@@ -297,13 +284,7 @@ def info_cmd(src, as_json, salvage, **limits) -> None:
 @click.option("--qps-av1", default=None, help="SVT-AV1 QPs [default: 30,38,46,54,63]")
 @click.option("--av1-preset", default=None, help="SVT-AV1 preset 0..13 [default: 0]")
 @click.option("--frames", type=int, default=None, help="use only the first K frames")
-@click.option("--model", default=None, help="inrcodec architecture [default: gnerv]")
-@click.option("--patch-size", type=int, default=None, help="nirvana: patch side, 8..128, a power of two [default: 32]")
-@click.option("--mlp-width", type=int, default=None, help="nirvana: SIREN MLP width [default: by --quality]")
-@click.option("--mlp-depth", type=int, default=None, help="nirvana: SIREN MLP layers [default: by --quality]")
-@click.option("--loss", default=None, help="inrcodec training distortion [default: mse]")
-@click.option("--perceptual-weights", type=click.Path(), default=None,
-              help="backbone weights folder: --loss perceptual, and the LPIPS-style distance of every row")
+@_field_options(names=BENCH_PASS_THROUGH, defaults=False)
 @click.option("--threads", type=int, default=None, help="CPU threads of every encode and decode process")
 @click.option("--device", default=None, help="inrcodec encoder device: auto, cpu, cuda [default: cpu]")
 @click.option("--out", type=click.Path(file_okay=False), default=None,

@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from inrcodec.codec.presets import QUALITY  # noqa: E402
 from inrcodec.codec.render import RENDER_BATCH, add_layer, render_layers, to_samples  # noqa: E402
 from inrcodec.models.gnerv import GNeRV, positional_encoding  # noqa: E402
 
@@ -54,7 +53,7 @@ def threaded(layers, t_pos: torch.Tensor, pool: ThreadPoolExecutor) -> list:
 def random_gnerv(width: int, height: int, quality: int, seed: int) -> GNeRV:
     """A q-``quality`` gnerv network with N(0, 0.1) weights."""
     torch.manual_seed(seed)
-    model = GNeRV(width, height, "420", QUALITY[quality][0]).eval()
+    model = GNeRV(width, height, "420", GNeRV.QUALITY[quality]).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0.0, 0.1)

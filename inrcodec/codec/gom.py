@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -22,10 +22,12 @@ from ..container.spec import ColorRange
 from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
 from .fit import FitConfig, fit_gop
 from .init import eps_code_from_mse, p_reference
-from .losses import PerceptualLoss, make_loss
+from .losses import PerceptualLoss, build_loss
 from .model_io import Layer, build_layers, decode_model, model_weights
+from .plan import EncodePlan
 from .presets import P_LR_FACTOR
 from .render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
+from .stats import GopReport, QualityStats
 from .weights import KIND_I, KIND_P, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
@@ -33,50 +35,54 @@ GomProgress = Callable[[int, str, int, int, dict], None]
 
 
 @dataclass
-class GopReport:
-    """What one fitted GOP (of one layer) cost and achieved."""
-
-    gop_index: int
-    kind: str
-    n_frames: int
-    bytes: int
-    est_bits: float
-    eps_code: int
-    digest: str
-    seconds: float
-    layer: int = 0
-
-
-@dataclass
 class GomJob:
-    """Everything a worker needs to encode one GOM (picklable: frames travel with it)."""
+    """One GOM to encode: the plan, the GOM's index and its frames (picklable: frames travel with it)."""
 
-    header: SequenceHeader
+    plan: EncodePlan
     gom_index: int
     frames: list  # the GOM's frames, each (Y, U, V) planes (uint8, or uint16 above 8 bits)
-    lam: float
-    iters: list[int]  # per GOP of the GOM
-    batch: int
-    device: str
-    layers: LayerHeader | None = None  # progressive residual layers (spec/bitstream.md §5.6)
-    layer_lams: list[float] = field(default_factory=list)  # lambda of each residual layer
-    loss: str = "mse"  # --loss (losses.make_loss)
-    perceptual_weights: str | None = None  # --perceptual-weights: folder of backbone state dicts
+
+    @property
+    def header(self) -> SequenceHeader:
+        return self.plan.header
+
+    @property
+    def layers(self) -> LayerHeader | None:
+        return self.plan.layers
+
+    @property
+    def lam(self) -> float:
+        return self.plan.lams[0]
+
+    @property
+    def layer_lams(self) -> list[float]:
+        return list(self.plan.lams[1:])
+
+    @property
+    def iters(self) -> list[int]:
+        """Per GOP of the GOM."""
+        return self.plan.gom_iters(self.gom_index)
+
+    @property
+    def batch(self) -> int:
+        return self.plan.batch
+
+    @property
+    def device(self) -> str:
+        return self.plan.device_of(self.gom_index)
 
 
 @dataclass
 class GomResult:
-    """The GOM's chunks in file order, and what the summary needs from it."""
+    """The GOM's chunks in file order, and its quality statistics."""
 
     gom_index: int
     chunks: list  # per GOP, per layer: its ModelChunk, then its BlobChunk if its architecture has blob tensors
-    reports: list[GopReport]
-    sse: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    counts: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    sse_rgb: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    layer_sse: list[list[float]] = field(default_factory=list)  # per layer: Y/U/V SSE of layers 0..k
-    ssim_sums: list[float] = field(default_factory=lambda: [0.0, 0.0])  # luma SSIM, MS-SSIM summed over frames
-    deep_sum: float = 0.0  # LPIPS-style distance summed over frames (with --perceptual-weights)
+    stats: QualityStats
+
+    @property
+    def reports(self) -> list[GopReport]:
+        return self.stats.reports
 
 
 @dataclass
@@ -101,13 +107,6 @@ def deterministic_cuda() -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters: int, scaled: bool) -> int:
-    """Iterations for one GOP: the I or P count, scaled to a short GOP's length unless given explicitly."""
-    n = header.gop_range(gop_index)[1]
-    iters = i_iters if gop_index % header.gom_size == 0 else p_iters
-    return max(50, round(iters * min(n, 30) / 30)) if scaled else iters
-
-
 def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     """Fit and code every GOP of one GOM, closed loop (each P-model predicts from the decoded
     previous one of its layer); within a GOP, each residual layer fits what the layers before it
@@ -118,15 +117,13 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         deterministic_cuda()
     layers = [_Layer(b.index, b.model, b.specs, b.seed, b.scale, lam)
               for b, lam in zip(build_layers(h, job.layers, device), [job.lam, *job.layer_lams])]
-    result = GomResult(job.gom_index, [], [], layer_sse=[[0.0, 0.0, 0.0] for _ in layers])
+    result = GomResult(job.gom_index, [], QualityStats(len(layers)))
+    stats = result.stats
     color_range = ColorRange.from_code(h.color_range).label
     depth, peak = h.bit_depth, float(sample_peak(h.bit_depth))
-    context = {"matrix": h.matrix, "color_range": color_range, "bit_depth": depth,
-               "weights_dir": job.perceptual_weights, "device": device}
-    loss = make_loss(job.loss, **context)
-    # the LPIPS-style metric, whenever backbone weights are at hand
+    loss = build_loss(job.plan.loss, str(device))
     judge = loss if isinstance(loss, PerceptualLoss) else (
-        make_loss("perceptual", **context) if job.perceptual_weights is not None else None)
+        build_loss(job.plan.judge, str(device)) if job.plan.judge is not None else None)
     first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
     prev_frames = None
     for j, g in enumerate(h.gops_of_gom(job.gom_index)):
@@ -142,24 +139,24 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             recon = out if layer.index == 0 else add_layer(recon, out, float(layer.scale))
             final = [to_samples(p, depth) for p in recon]
             for p in range(3):
-                result.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
+                stats.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
         for p in range(3):
-            result.counts[p] += src[p].size
+            stats.counts[p] += src[p].size
         if judge is not None:
             with torch.no_grad():
                 rec = [samples_to_unit(x, device, depth) for x in final]
                 for i in range(n):
-                    result.deep_sum += float(judge.deep([p[i:i + 1] for p in rec], [p[i:i + 1] for p in target]))
+                    stats.deep_sum += float(judge.deep([p[i:i + 1] for p in rec], [p[i:i + 1] for p in target]))
         for i, f in enumerate(frames):
             if min(h.width, h.height) >= SSIM_WINDOW:
-                result.ssim_sums[0] += ssim(f[0], final[0][i], peak)
-                result.ssim_sums[1] += ms_ssim(f[0], final[0][i], peak)
+                stats.ssim_sums[0] += ssim(f[0], final[0][i], peak)
+                stats.ssim_sums[1] += ms_ssim(f[0], final[0][i], peak)
             rgb_src = yuv_to_rgb(f, h.matrix, color_range, depth).astype(np.float64)
             rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range, depth)
-            result.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
-            result.sse_rgb[1] += rgb_src.size
+            stats.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
+            stats.sse_rgb[1] += rgb_src.size
         prev_frames = frames
-    result.sse = list(result.layer_sse[-1])
+    stats.sse = stats.layer_sse[-1].copy()
     return result
 
 

@@ -14,7 +14,9 @@ one ``--quality`` (one lambda) lands at a similar rate whichever loss is chosen.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -206,9 +208,8 @@ class PerceptualLoss(Loss):
         return self.weights["mse"] * mse + self.weights["deep"] * self.deep(pred, target)
 
 
-def make_loss(spec: str, **context) -> Loss:
-    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, bit_depth, weights_dir, device)
-    is what a loss on RGB or deep features needs. InrInputError naming what is wrong."""
+def parse_loss(spec: str) -> tuple[type[Loss], dict[str, float]]:
+    """The loss class and weights of ``NAME[:key=value,...]``; InrInputError naming what is wrong."""
     name, _, rest = spec.partition(":")
     try:
         cls = LOSSES.get(name)
@@ -221,4 +222,33 @@ def make_loss(spec: str, **context) -> Loss:
             weights[key.strip()] = float(value)
         except ValueError:
             raise InrInputError(f"--loss {name}: expected key=number, got {item!r}") from None
+    unknown = set(weights) - set(cls.defaults)
+    if unknown:
+        known = ", ".join(cls.defaults) or "none"
+        raise InrInputError(f"--loss {name}: unknown weight {', '.join(sorted(unknown))} (known: {known})")
+    return cls, weights
+
+
+def make_loss(spec: str, **context) -> Loss:
+    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, bit_depth, weights_dir, device)
+    is what a loss on RGB or deep features needs. InrInputError naming what is wrong."""
+    cls, weights = parse_loss(spec)
     return cls(context, **weights)
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss as an encode plan holds it: the ``--loss`` text and the context it needs."""
+
+    spec: str = "mse"
+    weights_dir: str | None = None  # --perceptual-weights
+    matrix: int = 2
+    color_range: str | None = None
+    bit_depth: int = 8
+
+
+@functools.lru_cache(maxsize=8)
+def build_loss(spec: LossSpec, device: str = "cpu") -> Loss:
+    """The loss of ``spec`` on ``device``, built once per process (a perceptual loss loads backbones)."""
+    return make_loss(spec.spec, weights_dir=spec.weights_dir, matrix=spec.matrix, color_range=spec.color_range,
+                     bit_depth=spec.bit_depth, device=torch.device(device))

@@ -1,33 +1,11 @@
-"""Named parameter tables for ``--quality`` and ``--preset`` (data, not code paths)."""
+"""Named parameter tables for ``--preset`` and the layers (data, not code paths); each architecture
+owns its ``--quality`` ladder."""
 
 from __future__ import annotations
 
-# quality -> (gnerv arch_params (up_mode, pe_levels, time_dim, C0, C1, ...), lambda on the 6:1:1 MSE)
-QUALITY: dict[int, tuple[tuple[int, ...], float]] = {
-    1: ((1, 16, 16, 16, 24, 16, 12), 100.0),
-    2: ((1, 16, 16, 16, 24, 20, 12), 150.0),
-    3: ((1, 16, 16, 20, 28, 20, 14), 200.0),
-    4: ((1, 16, 16, 24, 32, 20, 14), 300.0),
-    5: ((1, 16, 16, 24, 32, 24, 16), 450.0),
-    6: ((1, 16, 16, 24, 40, 28, 16), 700.0),
-    7: ((1, 16, 16, 32, 48, 32, 20), 1000.0),
-    8: ((1, 16, 16, 32, 56, 40, 24), 1500.0),
-    9: ((1, 16, 16, 40, 64, 48, 28), 2500.0),
-}
-
-# --model nirvana: quality -> (patch, mlp_width, mlp_depth, C0, C1, ...), lambda from QUALITY.
-# A first, untuned ladder: 32x32 patches as in the paper, MLP and trunk widened with quality.
-NIRVANA_QUALITY: dict[int, tuple[int, ...]] = {
-    1: (32, 32, 2, 8, 12, 8),
-    2: (32, 48, 2, 8, 16, 12),
-    3: (32, 48, 3, 12, 16, 12),
-    4: (32, 64, 3, 16, 16, 12),
-    5: (32, 64, 3, 16, 20, 16),
-    6: (32, 96, 3, 16, 24, 16),
-    7: (32, 128, 3, 20, 28, 20),
-    8: (32, 128, 4, 24, 32, 24),
-    9: (32, 192, 4, 32, 40, 28),
-}
+# --quality: every architecture's ladder (InrModel.QUALITY, .LAMBDAS in inrcodec/models) covers these
+QUALITY_LEVELS = tuple(range(1, 10))
+QUALITY = QUALITY_LEVELS  # the name api.py imports
 
 # preset -> (iterations of a GOM's I-model, iterations of each P-model), for a 30-frame GOP;
 # shorter GOPs scale the counts with their number of frames. Iterations are at batch 2, which on

@@ -8,6 +8,7 @@ in ``arch_params``. Its coded tensors have a fixed wire order (spec/models.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,8 +42,38 @@ class TensorSpec:
         return n
 
 
+@dataclass(frozen=True)
+class ArchOption:
+    """One architecture-specific encoder option; the CLI's ``enc`` and ``bench`` make ``--name-with-dashes``
+    of it. ``kind`` "int" is one integer, "ints" a comma-separated list."""
+
+    name: str
+    kind: str
+    help: str
+    default: str = "by --quality"  # what None means, as the help shows it
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+# quality -> lambda on the 6:1:1 MSE, shared by the architectures that do not tune their own
+LAMBDAS: dict[int, float] = {1: 100.0, 2: 150.0, 3: 200.0, 4: 300.0, 5: 450.0, 6: 700.0, 7: 1000.0, 8: 1500.0,
+                             9: 2500.0}
+
+
 class InrModel(nn.Module):
-    """Base class: a network mapping a time position to the planes of one frame."""
+    """Base class: a network mapping a time position to the planes of one frame.
+
+    A subclass registered in ARCHITECTURES owns its encoder settings: ``QUALITY`` (quality ->
+    arch_params), ``LAMBDAS`` (quality -> lambda), ``OPTIONS`` (the overrides ``from_quality`` takes).
+    """
+
+    QUALITY: dict[int, tuple[int, ...]] = {}
+    LAMBDAS: dict[int, float] = LAMBDAS
+    OPTIONS: tuple[ArchOption, ...] = ()
+    name: str = ""  # stamped by ARCHITECTURES.register
+    wire_id: int | None = None
 
     # Adam's peak learning rate for fitting this architecture (an encoder choice, not in the file)
     learning_rate: float = 1e-2
@@ -55,6 +86,20 @@ class InrModel(nn.Module):
         self.width = width
         self.height = height
         self.chroma = chroma
+
+    @classmethod
+    def from_quality(cls, quality: int, **overrides: Any) -> tuple[int, ...]:
+        """The arch_params of ``quality`` with the given OPTIONS overridden (None: the ladder's);
+        ValueError for an option this architecture does not have."""
+        unknown = set(overrides) - {o.name for o in cls.OPTIONS}
+        if unknown:
+            raise ValueError(f"{', '.join(sorted(unknown))} is not an option of this architecture")
+        return cls.apply_options(tuple(cls.QUALITY[quality]), **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def apply_options(cls, arch_params: tuple[int, ...], **overrides: Any) -> tuple[int, ...]:
+        """arch_params with the given (non-None) OPTIONS applied."""
+        return arch_params
 
     def tensor_specs(self) -> list[TensorSpec]:
         """The coded tensors in wire order."""

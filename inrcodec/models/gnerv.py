@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..costs import NETWORK_COSTS, gnerv_cost
-from .base import ARCHITECTURES, InrModel, TensorSpec
+from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
 
 PE_BASE = 1.25
 
@@ -38,6 +38,24 @@ class GNeRV(InrModel):
     up_mode 1: bilinear x2 up-sampling then conv3x3 (Cj -> C(j+1)): the same MACs for a quarter of
     the parameters, i.e. four times the computation per coded bit (spec/models.md §2).
     """
+
+    QUALITY = {
+        1: (1, 16, 16, 16, 24, 16, 12),
+        2: (1, 16, 16, 16, 24, 20, 12),
+        3: (1, 16, 16, 20, 28, 20, 14),
+        4: (1, 16, 16, 24, 32, 20, 14),
+        5: (1, 16, 16, 24, 32, 24, 16),
+        6: (1, 16, 16, 24, 40, 28, 16),
+        7: (1, 16, 16, 32, 48, 32, 20),
+        8: (1, 16, 16, 32, 56, 40, 24),
+        9: (1, 16, 16, 40, 64, 48, 28),
+    }
+    OPTIONS = (ArchOption("channels", "ints", "override the network channels C0,C1,..., e.g. 16,24,16,12"),)
+
+    @classmethod
+    def apply_options(cls, arch_params: tuple[int, ...], channels=None) -> tuple[int, ...]:
+        """--channels replaces C0..Cn after (up_mode, pe_levels, time_dim)."""
+        return arch_params if channels is None else arch_params[:3] + tuple(channels)
 
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:

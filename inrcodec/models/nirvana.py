@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH, nirvana_cost
-from .base import ARCHITECTURES, InrModel, TensorSpec
+from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
 
 SIREN_W0 = 30.0
 PE_BASE = 10000.0
@@ -44,6 +44,32 @@ def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
 @ARCHITECTURES.register("nirvana", wire_id=NETWORK_COSTS.id_of("nirvana"))
 class Nirvana(InrModel):
     """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
+
+    # a first, untuned ladder: 32x32 patches as in the paper, MLP and trunk widened with quality
+    QUALITY = {
+        1: (32, 32, 2, 8, 12, 8),
+        2: (32, 48, 2, 8, 16, 12),
+        3: (32, 48, 3, 12, 16, 12),
+        4: (32, 64, 3, 16, 16, 12),
+        5: (32, 64, 3, 16, 20, 16),
+        6: (32, 96, 3, 16, 24, 16),
+        7: (32, 128, 3, 20, 28, 20),
+        8: (32, 128, 4, 24, 32, 24),
+        9: (32, 192, 4, 32, 40, 28),
+    }
+    OPTIONS = (
+        ArchOption("patch_size", "int", "patch side, 8..128, a power of two", "32"),
+        ArchOption("mlp_width", "int", "SIREN MLP width"),
+        ArchOption("mlp_depth", "int", "SIREN MLP layers"),
+        ArchOption("channels", "ints", "override the trunk channels C0,C1,..., e.g. 16,16,12"),
+    )
+
+    @classmethod
+    def apply_options(cls, arch_params: tuple[int, ...], patch_size=None, mlp_width=None, mlp_depth=None,
+                      channels=None) -> tuple[int, ...]:
+        """Each option replaces its field of (patch, mlp_width, mlp_depth, C0, ..., Cn)."""
+        head = tuple(v if v is not None else a for v, a in zip((patch_size, mlp_width, mlp_depth), arch_params[:3]))
+        return head + (tuple(channels) if channels is not None else arch_params[3:])
 
     # SIREN layers (w0 = 30) do not survive gnerv's 1e-2. Carphone GOP 0, q4, 1500 iterations:
     # 3e-4 27.7 dB, 1e-3 29.7, 2e-3 30.6, 3e-3 24.9 (unstable); a margin below 2e-3. That is for

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from inrcodec.cli import main
-from inrcodec.codec.presets import NIRVANA_QUALITY, QUALITY
+from inrcodec.models.gnerv import GNeRV
+from inrcodec.models.nirvana import Nirvana
 from inrcodec.codec.synthetic import synthetic_file
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
 from inrcodec.errors import InrFormatError, InrUnsupportedError
@@ -24,7 +25,8 @@ from inrcodec.models import ARCHITECTURES
 
 MIB = 1 << 20
 # Runs ACTION on the file argv[1] after every import, and prints what it cost: RSS growth is the
-# peak after minus the peak before (ru_maxrss is in KiB on Linux).
+# peak after minus the peak before (VmHWM, in KiB: a child's ru_maxrss would start at pytest's peak,
+# which Linux keeps across fork and exec).
 MEASURE = """
 import json, resource, sys, time
 import torch
@@ -33,7 +35,8 @@ from inrcodec.errors import InrError
 from inrcodec.describe import describe
 torch.set_num_threads(1)
 path, action = sys.argv[1], sys.argv[2]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+hwm = lambda: int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])  # KiB, this process only
+before = hwm()
 start = time.perf_counter()
 result = {"error": None}
 try:
@@ -50,7 +53,7 @@ try:
 except InrError as exc:
     result["error"] = [type(exc).__name__, str(exc)]
 result["seconds"] = time.perf_counter() - start
-result["rss_growth"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+result["rss_growth"] = (hwm() - before) * 1024
 print(json.dumps(result))
 """
 
@@ -92,7 +95,7 @@ def assert_refused_cheaply(path, error: str, match: str) -> None:
 
 def test_a_200000_frame_gop_gives_its_first_frame_after_one_batch(tmp_path):
     """Was: the whole GOP rendered before the first frame (past 240 s at 3.5 GB and rising)."""
-    h = header(64, 48, 1, QUALITY[1][0], n_frames=200_000)
+    h = header(64, 48, 1, GNeRV.QUALITY[1], n_frames=200_000)
     path = write(tmp_path, "long_gop.inr", synthetic_file(h, rng=np.random.default_rng(0)))
     assert path.stat().st_size < 10_000
     cost = measure(path, "first")
@@ -103,7 +106,7 @@ def test_a_200000_frame_gop_gives_its_first_frame_after_one_batch(tmp_path):
 @pytest.mark.parametrize("n_frames", [1, 4])
 def test_a_16384_square_frame_is_refused_before_allocation(tmp_path, n_frames):
     """Was: 50 s and 4.1 GB for one frame, a RuntimeError traceback for four."""
-    h = header(16384, 16384, 2, NIRVANA_QUALITY[1], n_frames=n_frames)
+    h = header(16384, 16384, 2, Nirvana.QUALITY[1], n_frames=n_frames)
     path = write(tmp_path, "big_frame.inr", synthetic_file(h, bodies=False))
     assert path.stat().st_size < 200
     assert_refused_cheaply(path, "InrUnsupportedError",
@@ -144,7 +147,7 @@ def test_nirvana_checks_its_cap_before_building(tmp_path):
 
 class TestCommandLine:
     def test_info_describes_a_file_above_the_level_and_exits_0(self, tmp_path):
-        h = header(16384, 16384, 2, NIRVANA_QUALITY[1])
+        h = header(16384, 16384, 2, Nirvana.QUALITY[1])
         path = write(tmp_path, "big.inr", synthetic_file(h, bodies=False))
         result = CliRunner().invoke(main, ["info", str(path)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
@@ -154,7 +157,7 @@ class TestCommandLine:
         assert limits["within"] is False and limits["level"]["max_pixels"] == 2**25
 
     def test_dec_refuses_with_the_unsupported_exit_code(self, tmp_path):
-        h = header(16384, 16384, 2, NIRVANA_QUALITY[1])
+        h = header(16384, 16384, 2, Nirvana.QUALITY[1])
         path = write(tmp_path, "big.inr", synthetic_file(h, bodies=False))
         result = CliRunner().invoke(main, ["dec", str(path), "-o", str(tmp_path / "out.y4m"), "--quiet"],
                                     catch_exceptions=False)
@@ -163,7 +166,7 @@ class TestCommandLine:
         assert not (tmp_path / "out.y4m").exists()
 
     def test_info_on_a_file_within_the_level(self, tmp_path):
-        path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, QUALITY[1][0], n_frames=2)))
+        path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, GNeRV.QUALITY[1], n_frames=2)))
         result = CliRunner().invoke(main, ["info", str(path)], catch_exceptions=False)
         assert "within decoder limits" in result.stdout
 
@@ -172,7 +175,7 @@ def test_api_open_takes_limits(tmp_path):
     from inrcodec.api import decode_to_y4m, open as open_inr
     from inrcodec.levels import Limits
 
-    path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, QUALITY[1][0], n_frames=2)))
+    path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, GNeRV.QUALITY[1], n_frames=2)))
     with pytest.raises(InrUnsupportedError, match=r"frame 48x32 has 1536 samples, above the limit 1000"):
         open_inr(path, limits=Limits(max_pixels=1000))
     with pytest.raises(InrUnsupportedError, match="max-pixels"):

@@ -12,7 +12,7 @@ import torch
 
 from inrcodec.codec import memory
 from inrcodec.codec.journal import journal_path
-from inrcodec.codec.presets import QUALITY
+from inrcodec.models.gnerv import GNeRV
 from inrcodec.container.chunks import SequenceHeader
 from inrcodec.errors import InrInputError
 
@@ -41,7 +41,7 @@ def test_bad_numbers_are_refused_before_any_work(tmp_path, option, value, messag
 def _header(side: int, quality: int = 5, gop: int = 30, gom: int = 2) -> SequenceHeader:
     return SequenceHeader(width=side, height=side, n_frames=gop * gom, fps_num=25, fps_den=1, chroma_format=0,
                           bit_depth=8, color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0,
-                          gop_size=gop, gom_size=gom, arch_id=1, arch_params=QUALITY[quality][0], coder_id=1, seed=1)
+                          gop_size=gop, gom_size=gom, arch_id=1, arch_params=GNeRV.QUALITY[quality], coder_id=1, seed=1)
 
 
 def test_estimate_grows_with_the_picture_and_the_batch():
@@ -95,9 +95,9 @@ def test_the_estimate_is_not_below_what_an_encode_uses(tmp_path):
             f.write(b"FRAME\n" + rng.integers(0, 256, 256 * 256 * 3 // 2, dtype=np.uint8).tobytes())
     code = ("import resource, inrcodec.api as a; "
             f"a.encode({str(src)!r}, {str(dst)!r}, quality=9, iters=3, p_iters=3, threads=1, device='cpu'); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+            "print(int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024)")
     base = ("import resource, torch, av, inrcodec.api; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+            "print(int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024)")
     run = lambda c: int(subprocess.run([sys.executable, "-c", c], capture_output=True, text=True, check=True,
                                        env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.split()[-1])
     used = run(code) - run(base)

@@ -1,0 +1,87 @@
+"""The encode plan: every decision the options and the video fix, made once, frozen, shipped
+with each GOM job. A worker needs the plan, its GOM's index and frames, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..container.chunks import LayerHeader, LayerSpec, SequenceHeader
+from ..models import ARCHITECTURES, InrModel
+from .losses import LossSpec
+from .options import EncodeOptions
+from .presets import LAYER_QUALITY_STEP, PRESET
+
+DEFAULT_GOP = 30
+DEFAULT_GOM = 5
+
+
+@dataclass(frozen=True)
+class EncodePlan:
+    """What every GOM of one encode is fitted and coded with."""
+
+    header: SequenceHeader
+    layers: LayerHeader | None  # progressive residual layers (spec/bitstream.md §5.6)
+    lams: tuple[float, ...]  # lambda of each layer, the base layer's first
+    gop_iters: tuple[int, ...]  # training iterations of each GOP
+    loss: LossSpec  # the training distortion
+    judge: LossSpec | None  # the LPIPS-style metric, whenever backbone weights are at hand
+    batch: int  # frames per training step
+    device: str  # "cpu", "cuda"
+    n_gpus: int = 0  # > 1: GOM k runs on cuda:(k % n_gpus)
+
+    def gom_iters(self, gom_index: int) -> list[int]:
+        """Iterations of each GOP of GOM ``gom_index``."""
+        return [self.gop_iters[g] for g in self.header.gops_of_gom(gom_index)]
+
+    def device_of(self, gom_index: int) -> str:
+        """The device GOM ``gom_index`` trains on."""
+        return f"cuda:{gom_index % self.n_gpus}" if self.n_gpus > 1 else self.device
+
+
+def arch_class(opts: EncodeOptions) -> type[InrModel]:
+    """The architecture ``--model`` names."""
+    return ARCHITECTURES.get(opts.model)
+
+
+def residual_qualities(opts: EncodeOptions, ladder_top: int) -> list[int]:
+    """The quality of each residual layer: --layer-quality (one value: every layer), else
+    LAYER_QUALITY_STEP above the layer below. At the base layer's lambda a residual layer
+    finds almost nothing worth its bits: the base already sits at that lambda's optimum."""
+    if opts.layer_quality:
+        q = opts.layer_quality
+        return list(q) * (opts.layers - 1) if len(q) == 1 else list(q)
+    return [min(ladder_top, opts.quality + LAYER_QUALITY_STEP * k) for k in range(1, opts.layers)]
+
+
+def resolve(opts: EncodeOptions) -> dict:
+    """The options with the architecture's ladder and the preset applied: base arch_params and
+    lambda, iterations, and (arch_params, lambda) of each residual layer (the ladder's, unoverridden)."""
+    cls = arch_class(opts)
+    i_it, p_it = PRESET[opts.preset]
+    return {"arch_params": cls.from_quality(opts.quality, **opts.arch),
+            "lam": opts.lam if opts.lam is not None else cls.LAMBDAS[opts.quality],
+            "iters": opts.iters if opts.iters is not None else i_it,
+            "p_iters": opts.p_iters if opts.p_iters is not None else p_it,
+            "layers": [(cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))]}
+
+
+def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters: int, scaled: bool) -> int:
+    """Iterations for one GOP: the I or P count, scaled to a short GOP's length unless given explicitly."""
+    n = header.gop_range(gop_index)[1]
+    iters = i_iters if gop_index % header.gom_size == 0 else p_iters
+    return max(50, round(iters * min(n, 30) / 30)) if scaled else iters
+
+
+def make_plan(opts: EncodeOptions, header: SequenceHeader, loss: LossSpec, device: str, n_gpus: int) -> EncodePlan:
+    """The plan of an encode whose sequence header is ``header`` (its arch_params as ``resolve``
+    gives); the batch is ``opts.batch`` until the memory check lowers it (``with_batch``)."""
+    res = resolve(opts)
+    layers = None if opts.layers == 1 else LayerHeader(tuple(
+        LayerSpec(header.arch_id, tuple(a), opts.residual_scale, (opts.seed + k) % 2**64)
+        for k, (a, _) in enumerate(res["layers"], start=1)))
+    gop_iters = tuple(gop_iterations(header, g, res["iters"], res["p_iters"],
+                                     scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
+                      for g in range(header.n_gops))
+    judge = replace(loss, spec="perceptual") if opts.perceptual_weights is not None else None
+    return EncodePlan(header, layers, (res["lam"], *(lam for _, lam in res["layers"])), gop_iters, loss, judge,
+                      opts.batch, device, n_gpus)
