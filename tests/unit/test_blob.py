@@ -178,7 +178,9 @@ class TestBombs:
             "        pass\n"
             "    else:\n"
             "        raise SystemExit('bomb decoded')\n"
-            "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            # VmHWM: this process's own peak (ru_maxrss would start at pytest's, kept across fork+exec)
+            "print(time.perf_counter() - start,"
+            " next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])\n"
         )
         result = subprocess.run(
             [sys.executable, "-c", code, str(tmp_path)],
