@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import anchors
-from .codec.options import BENCH_PASS_THROUGH, option_args
-from .codec.presets import PRESET, QUALITY
+from .codec.options import BENCH_PASS_THROUGH, option_args, parse_ints
+from .codec.presets import PRESET
 from .errors import InrError, InrInputError
 from .io.video import open_video
 from .metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, sample_peak, ssim
@@ -198,17 +198,6 @@ def measure_inrcodec(src: Path, source: list, info, quality: int, settings, work
     return row, inr
 
 
-def _int_list(text: str, what: str) -> tuple[int, ...]:
-    """Comma-separated integers, e.g. '22,27,32'."""
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InrInputError(f"{what}: expected comma-separated integers, got {text!r}") from None
-    if not values:
-        raise InrInputError(f"{what}: need at least one value")
-    return values
-
-
 def _arch_option_names() -> list[str]:
     from .models import arch_options
     return list(arch_options())
@@ -246,12 +235,12 @@ class BenchOptions:
                      qps_x264: str | None = None, qps_x265: str | None = None, qps_av1: str | None = None,
                      **rest) -> "BenchOptions":
         """Options from the command line's comma-separated lists; the other fields pass through."""
-        qps = {name: _int_list(text, f"--qps-{flag}") for name, flag, text in
+        qps = {name: parse_ints(text, f"--qps-{flag}") for name, flag, text in
                (("x264", "x264", qps_x264), ("x265", "x265", qps_x265), ("svt-av1", "av1", qps_av1))
                if text is not None}
         extra = {}
         if qualities is not None:
-            extra["qualities"] = _int_list(qualities, "--qualities")
+            extra["qualities"] = parse_ints(qualities, "--qualities")
         if codecs is not None:
             extra["codecs"] = tuple(c.strip() for c in codecs.split(",") if c.strip())
         own = {f.name for f in fields(cls)}
@@ -270,9 +259,11 @@ class BenchOptions:
                                 if unknown else "--codecs: name at least one codec")
         if len(set(self.codecs)) != len(self.codecs):
             raise InrInputError(f"--codecs: a codec is named twice: {','.join(self.codecs)}")
-        bad = [q for q in self.qualities if q not in QUALITY]
+        from .models import ARCHITECTURES
+        ladder = ARCHITECTURES.get(self.encoder.get("model", "gnerv")).QUALITY
+        bad = [q for q in self.qualities if q not in ladder]
         if bad:
-            raise InrInputError(f"--qualities: {bad[0]} is not one of {min(QUALITY)}..{max(QUALITY)}")
+            raise InrInputError(f"--qualities: {bad[0]} is not one of {min(ladder)}..{max(ladder)}")
         if len(set(self.qualities)) != len(self.qualities):
             raise InrInputError("--qualities: a quality is named twice")
         if self.preset not in PRESET:

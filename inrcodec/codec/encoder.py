@@ -23,16 +23,14 @@ from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError, InrUnsupportedError
 from ..io.video import open_video
-from ..levels import check_limits
 from ..metrics import SSIM_WINDOW, sample_peak
 from ..models import ARCHITECTURES
 from ..outfile import check_output
 from .gom import GomJob, deterministic_cuda
 from .journal import GomEntry, Journal, fingerprint
-from .losses import LossSpec, build_loss, parse_loss
-from .memory import fit_batch
+from .losses import build_loss, parse_loss
 from .options import EncodeOptions
-from .plan import DEFAULT_GOM, DEFAULT_GOP, EncodePlan, arch_class, make_plan, resolve
+from .plan import EncodePlan, arch_class, build_plan, resolve
 from .presets import PRESET
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 from .stats import GopReport, QualityStats
@@ -153,7 +151,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         info = video.info
         workers = opts.workers or default_workers(device)
         threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
-        plan = _plan(opts, info, device, workers)
+        plan = build_plan(opts, info, device, workers)
         header, layers = plan.header, plan.layers
         # this process's one copy (run_serial's GOMs reuse it); missing perceptual weights are refused here
         loss = build_loss(plan.loss, str(device))
@@ -222,32 +220,6 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     )
 
 
-def _plan(opts: EncodeOptions, info, device: torch.device, workers: int) -> EncodePlan:
-    """The frozen plan of this encode: header, layers, lambdas, iterations, loss, batch, device;
-    refused if the decoder's level or this machine's memory cannot take it."""
-    gop, gom = _structure(opts, info.n_frames)
-    codes = info.to_header_codes()
-    header = SequenceHeader(
-        width=info.width, height=info.height, n_frames=info.n_frames,
-        fps_num=info.fps_num, fps_den=info.fps_den, chroma_format=codes["chroma"],
-        bit_depth=info.bit_depth, color_range=codes["color_range"], color_primaries=info.color_primaries,
-        transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
-        gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
-        arch_params=tuple(resolve(opts)["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
-    )
-    loss = LossSpec(opts.loss, opts.perceptual_weights, info.matrix, info.color_range, info.bit_depth)
-    n_gpus = torch.cuda.device_count() if device.type == "cuda" and workers > 1 else 0
-    plan = make_plan(opts, header, loss, device.type, n_gpus)
-    try:  # a file the default decoder would refuse is not worth the encode
-        check_limits(header, plan.layers)
-    except InrUnsupportedError as err:
-        raise InrInputError(f"these settings make a file above the decoder's level: {err}") from None
-    # refuse, before any frame is read past the first GOM, an encode this machine cannot hold;
-    # a batch of one frame a step where two would not fit (it changes the bytes, so the plan holds it)
-    batch = fit_batch(header, plan.layers, opts.batch, workers if opts.ray is None else 1, device)
-    return replace(plan, batch=batch)
-
-
 def _journal_state(journal: Journal, entry: GomEntry, n_layers: int) -> QualityStats:
     """The running statistics a journal line carries, checked like file data: InrInputError,
     naming the journal, for anything an encoder did not write."""
@@ -256,22 +228,6 @@ def _journal_state(journal: Journal, entry: GomEntry, n_layers: int) -> QualityS
     except (KeyError, TypeError, ValueError) as err:
         raise InrInputError(f"cannot resume: {journal.path} is damaged (GOM {entry.gom}: {err}); "
                             f"run without --resume to start again") from None
-
-
-def _structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
-    """GOP and GOM sizes: explicit values must fit the video, defaults shrink to fit it."""
-    if opts.gop is None:
-        gop = min(DEFAULT_GOP, n_frames)
-    elif opts.gop > n_frames:
-        raise InrInputError(f"--gop {opts.gop} is larger than the video ({n_frames} frames)")
-    else:
-        gop = opts.gop
-    n_gops = -(-n_frames // gop)
-    if opts.gom is None:
-        return gop, min(DEFAULT_GOM, n_gops)
-    if opts.gom > n_gops:
-        raise InrInputError(f"--gom {opts.gom} is larger than the video ({n_gops} GOPs of {gop} frames)")
-    return gop, opts.gom
 
 
 def _jobs(frames, plan: EncodePlan, skip: int):

@@ -8,9 +8,10 @@ after each finished GOM, fsyncs that file and appends one line to ``.NAME.journa
 
 ``offset`` is the size of the partial file once GOM k is complete (everything before it is on
 disk before the line is written), ``state`` whatever the encoder needs to continue as if it had
-never stopped (its running quality sums, its per-GOP reports). A line cut short by a crash is
-ignored. The fingerprint hashes everything the output bytes depend on (source identity, header,
-resolved options, threads, device), so a journal never resumes a different encode.
+never stopped (its QualityStats as JSON: running quality sums, per-GOP reports). A line cut
+short by a crash is ignored. The fingerprint hashes everything the output bytes depend on
+(source identity, the encode plan, options, threads, torch version), so a journal never resumes
+a different encode.
 """
 
 from __future__ import annotations

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import torch
+
+from ..coders import CODERS
 from ..container.chunks import LayerHeader, LayerSpec, SequenceHeader
+from ..errors import InrInputError, InrUnsupportedError
+from ..levels import check_limits
 from ..models import ARCHITECTURES, InrModel
 from .losses import LossSpec
+from .memory import fit_batch
 from .options import EncodeOptions
 from .presets import LAYER_QUALITY_STEP, PRESET
 
@@ -85,3 +91,46 @@ def make_plan(opts: EncodeOptions, header: SequenceHeader, loss: LossSpec, devic
     judge = replace(loss, spec="perceptual") if opts.perceptual_weights is not None else None
     return EncodePlan(header, layers, (res["lam"], *(lam for _, lam in res["layers"])), gop_iters, loss, judge,
                       opts.batch, device, n_gpus)
+
+
+def build_plan(opts: EncodeOptions, info, device: torch.device, workers: int) -> EncodePlan:
+    """The frozen plan of an encode of the video ``info`` describes: header, layers, lambdas,
+    iterations, loss, batch, device; refused if the decoder's level or this machine's memory
+    cannot take it."""
+    gop, gom = structure(opts, info.n_frames)
+    codes = info.to_header_codes()
+    header = SequenceHeader(
+        width=info.width, height=info.height, n_frames=info.n_frames,
+        fps_num=info.fps_num, fps_den=info.fps_den, chroma_format=codes["chroma"],
+        bit_depth=info.bit_depth, color_range=codes["color_range"], color_primaries=info.color_primaries,
+        transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
+        gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
+        arch_params=tuple(resolve(opts)["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
+    )
+    loss = LossSpec(opts.loss, opts.perceptual_weights, info.matrix, info.color_range, info.bit_depth)
+    n_gpus = torch.cuda.device_count() if device.type == "cuda" and workers > 1 else 0
+    plan = make_plan(opts, header, loss, device.type, n_gpus)
+    try:  # a file the default decoder would refuse is not worth the encode
+        check_limits(header, plan.layers)
+    except InrUnsupportedError as err:
+        raise InrInputError(f"these settings make a file above the decoder's level: {err}") from None
+    # refuse, before any frame is read past the first GOM, an encode this machine cannot hold;
+    # a batch of one frame a step where two would not fit (it changes the bytes, so the plan holds it)
+    batch = fit_batch(header, plan.layers, opts.batch, workers if opts.ray is None else 1, device)
+    return replace(plan, batch=batch)
+
+
+def structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
+    """GOP and GOM sizes: explicit values must fit the video, defaults shrink to fit it."""
+    if opts.gop is None:
+        gop = min(DEFAULT_GOP, n_frames)
+    elif opts.gop > n_frames:
+        raise InrInputError(f"--gop {opts.gop} is larger than the video ({n_frames} frames)")
+    else:
+        gop = opts.gop
+    n_gops = -(-n_frames // gop)
+    if opts.gom is None:
+        return gop, min(DEFAULT_GOM, n_gops)
+    if opts.gom > n_gops:
+        raise InrInputError(f"--gom {opts.gom} is larger than the video ({n_gops} GOPs of {gop} frames)")
+    return gop, opts.gom

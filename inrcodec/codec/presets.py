@@ -3,9 +3,9 @@ owns its ``--quality`` ladder."""
 
 from __future__ import annotations
 
-# --quality: every architecture's ladder (InrModel.QUALITY, .LAMBDAS in inrcodec/models) covers these
-QUALITY_LEVELS = tuple(range(1, 10))
-QUALITY = QUALITY_LEVELS  # the name api.py imports
+# --quality levels, which every architecture's ladder covers (InrModel.QUALITY, .LAMBDAS);
+# kept for api.QUALITY_LEVELS
+QUALITY = tuple(range(1, 10))
 
 # preset -> (iterations of a GOM's I-model, iterations of each P-model), for a 30-frame GOP;
 # shorter GOPs scale the counts with their number of frames. Iterations are at batch 2, which on

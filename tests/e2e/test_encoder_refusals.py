@@ -144,10 +144,10 @@ def test_an_edited_journal_is_refused_in_one_line(tmp_path, edit):
 
 def test_settings_above_the_decoder_level_are_refused(tmp_path, monkeypatch):
     from inrcodec import levels
-    from inrcodec.codec import encoder
+    from inrcodec.codec import plan
 
     small = levels.Limits(max_pixels=1000)  # the 48x32 sample has 1536
-    monkeypatch.setattr(encoder, "check_limits", lambda h, lh: levels.check_limits(h, lh, limits=small))
+    monkeypatch.setattr(plan, "check_limits", lambda h, lh: levels.check_limits(h, lh, limits=small))
     with pytest.raises(InrInputError, match="above the decoder's level: frame 48x32 has 1536 samples"):
         fast_encode(SAMPLE_48, tmp_path / "x.inr")
     assert list(tmp_path.iterdir()) == []

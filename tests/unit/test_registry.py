@@ -60,3 +60,23 @@ def test_cli_unknown_registry_name_exits_7(tmp_path, flag, value):
     result = CliRunner().invoke(main, ["enc", SAMPLE, "-o", str(tmp_path / "x.inr"), "--quiet", flag, value])
     assert result.exit_code == InrInputError.exit_code == 7, result.output
     assert value in result.output
+
+
+@pytest.mark.parametrize("args", [["--channels", "8,x"], ["--layers", "2", "--layer-quality", "3,,y"]])
+def test_cli_integer_lists_share_one_parser_and_exit_7(tmp_path, args):
+    result = CliRunner().invoke(main, ["enc", SAMPLE, "-o", str(tmp_path / "x.inr"), "--quiet", *args])
+    assert result.exit_code == 7, result.output
+    assert "expected comma-separated integers" in result.output
+
+
+def test_cli_model_options_come_from_the_architectures():
+    for command in ("enc", "bench"):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        assert "--patch-size" in text and "nirvana: patch side" in text and "--channels" in text
+
+
+def test_importing_the_cli_imports_no_torch():
+    import subprocess
+    import sys
+    code = "import sys, inrcodec.cli; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
