@@ -1,0 +1,52 @@
+"""The encode plan: decided once from the options and the video, frozen, and all a GOM job needs."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from inrcodec.codec.gom import GomJob
+from inrcodec.codec.losses import LossSpec, build_loss
+from inrcodec.codec.options import EncodeOptions
+from inrcodec.codec.plan import make_plan, resolve
+from inrcodec.container.chunks import SequenceHeader
+from inrcodec.models.gnerv import GNeRV
+from inrcodec.models.nirvana import Nirvana
+
+
+def header(n_frames: int = 20, gop: int = 4, gom: int = 2, arch_params=GNeRV.QUALITY[4]) -> SequenceHeader:
+    return SequenceHeader(width=48, height=32, n_frames=n_frames, fps_num=25, fps_den=1, chroma_format=0,
+                          bit_depth=8, color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0,
+                          gop_size=gop, gom_size=gom, arch_id=1, arch_params=arch_params, coder_id=1, seed=7)
+
+
+def test_resolve_takes_the_architectures_ladder_and_overrides():
+    r = resolve(EncodeOptions(quality=4, model="nirvana", arch={"patch_size": 16}, preset="fast"))
+    assert r["arch_params"] == (16,) + Nirvana.QUALITY[4][1:] and r["lam"] == Nirvana.LAMBDAS[4]
+    assert (r["iters"], r["p_iters"]) == (2000, 1000)
+    # residual layers: the ladder two steps up, without the base layer's overrides
+    r = resolve(EncodeOptions(quality=4, layers=3, arch={"channels": (8, 8, 8)}, lam=5.0))
+    assert r["arch_params"] == (1, 16, 16, 8, 8, 8) and r["lam"] == 5.0
+    assert r["layers"] == [(GNeRV.QUALITY[6], 700.0), (GNeRV.QUALITY[8], 1500.0)]
+
+
+def test_plan_is_frozen_and_a_job_is_plan_index_frames():
+    opts = EncodeOptions(quality=4, layers=2, iters=100, preset="fast", seed=7)
+    plan = make_plan(opts, header(), LossSpec(), "cpu", 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.batch = 1
+    assert plan.lams == (GNeRV.LAMBDAS[4], GNeRV.LAMBDAS[6])
+    assert plan.layers.residual[0].seed == 8 and plan.layers.residual[0].residual_scale == opts.residual_scale
+    # GOP 0 and 2 open a GOM (--iters given: not scaled), the others are P (the preset's, scaled to 4 frames)
+    assert plan.gop_iters[:3] == (100, max(50, round(1000 * 4 / 30)), 100)
+    job = GomJob(plan, 1, frames=[])
+    assert [f.name for f in dataclasses.fields(job)] == ["plan", "gom_index", "frames"]
+    assert job.iters == [100, 133] and job.device == "cpu" and job.layer_lams == [GNeRV.LAMBDAS[6]]
+    assert pickle.loads(pickle.dumps(job)).plan == plan
+    assert dataclasses.replace(plan, n_gpus=2).device_of(3) == "cuda:1"
+
+
+def test_the_loss_is_built_once_per_process():
+    assert build_loss(LossSpec("l1")) is build_loss(LossSpec("l1"))
