@@ -14,13 +14,12 @@ import random
 import numpy as np
 
 from ..coders.blob import BLOB_CODECS, compress_best
-from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
+from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
 from ..container.mutate import extreme_header
-from ..container.spec import ChromaFormat
 from ..container.writer import serialize
 from ..errors import InrError, InrUnsupportedError
 from ..levels import Limits, exceeded
-from ..models import ARCHITECTURES
+from .model_io import build_layers
 from .weights import BLOB_TAG_SYMBOLS, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
 
 # Limits under which a fuzzed file decodes a frame in well under a second and a few hundred MB
@@ -34,9 +33,7 @@ def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
                  rng: np.random.Generator | None = None) -> list[ModelChunk | BlobChunk]:
     """The MODL (and residual BLOB) chunks of every GOP and layer in file order: all-zero weights,
     or with ``rng`` symbols in -3..3 at step 1/16 (and random eps codes for P-models)."""
-    chroma = ChromaFormat.from_code(header.chroma_format).label
-    specs = [ARCHITECTURES.by_id(ls.arch_id)(header.width, header.height, chroma, ls.arch_params).tensor_specs()
-             for ls in layer_specs(header, layers)]
+    specs = [layer.specs for layer in build_layers(header, layers, "cpu")]
     out: list[ModelChunk | BlobChunk] = []
     for g in range(header.n_gops):
         kind = KIND_I if g % header.gom_size == 0 else KIND_P
