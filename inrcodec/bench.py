@@ -296,6 +296,8 @@ class BenchOptions:
             for flag, value in (("--iters", self.iters), ("--p-iters", self.p_iters)):
                 if value is not None:
                     parts += [flag, str(value)]
+            for name, value in self.encoder.items():
+                parts += option_args(name, value)
         parts += ["--gop", str(self.gop), "--gom", str(self.gom)]
         for name, flag in (("x264", "--qps-x264"), ("x265", "--qps-x265"), ("svt-av1", "--qps-av1")):
             if name in self.codecs:

@@ -127,7 +127,7 @@ def _validate(opts: EncodeOptions) -> None:
             flag = "--" + name.replace("_", "-")
             raise InrInputError(f"{flag} applies to --model {' or '.join(takers) or 'none'} only")
     try:
-        cls(64, 64, "420", resolve(opts)["arch_params"])
+        cls(64, 64, "420", resolve(opts).arch_params)
     except ValueError as exc:
         raise InrInputError(f"--model {opts.model}: {exc}") from None
 

@@ -59,16 +59,26 @@ def residual_qualities(opts: EncodeOptions, ladder_top: int) -> list[int]:
     return [min(ladder_top, opts.quality + LAYER_QUALITY_STEP * k) for k in range(1, opts.layers)]
 
 
-def resolve(opts: EncodeOptions) -> dict:
-    """The options with the architecture's ladder and the preset applied: base arch_params and
-    lambda, iterations, and (arch_params, lambda) of each residual layer (the ladder's, unoverridden)."""
+@dataclass(frozen=True)
+class Resolved:
+    """The options with the architecture's ladder and the preset applied (what needs no video)."""
+
+    arch_params: tuple[int, ...]  # of the base layer
+    lam: float  # of the base layer
+    iters: int  # of an I-model, for a 30-frame GOP
+    p_iters: int  # of a P-model, for a 30-frame GOP
+    residual: tuple[tuple[tuple[int, ...], float], ...]  # (arch_params, lambda) of each residual layer
+
+
+def resolve(opts: EncodeOptions) -> Resolved:
+    """``opts`` resolved; residual layers take their quality's ladder entry, unoverridden."""
     cls = arch_class(opts)
     i_it, p_it = PRESET[opts.preset]
-    return {"arch_params": cls.from_quality(opts.quality, **opts.arch),
-            "lam": opts.lam if opts.lam is not None else cls.LAMBDAS[opts.quality],
-            "iters": opts.iters if opts.iters is not None else i_it,
-            "p_iters": opts.p_iters if opts.p_iters is not None else p_it,
-            "layers": [(cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))]}
+    return Resolved(cls.from_quality(opts.quality, **opts.arch),
+                    opts.lam if opts.lam is not None else cls.LAMBDAS[opts.quality],
+                    opts.iters if opts.iters is not None else i_it,
+                    opts.p_iters if opts.p_iters is not None else p_it,
+                    tuple((cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))))
 
 
 def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters: int, scaled: bool) -> int:
@@ -84,12 +94,12 @@ def make_plan(opts: EncodeOptions, header: SequenceHeader, loss: LossSpec, devic
     res = resolve(opts)
     layers = None if opts.layers == 1 else LayerHeader(tuple(
         LayerSpec(header.arch_id, tuple(a), opts.residual_scale, (opts.seed + k) % 2**64)
-        for k, (a, _) in enumerate(res["layers"], start=1)))
-    gop_iters = tuple(gop_iterations(header, g, res["iters"], res["p_iters"],
+        for k, (a, _) in enumerate(res.residual, start=1)))
+    gop_iters = tuple(gop_iterations(header, g, res.iters, res.p_iters,
                                      scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
                       for g in range(header.n_gops))
     judge = replace(loss, spec="perceptual") if opts.perceptual_weights is not None else None
-    return EncodePlan(header, layers, (res["lam"], *(lam for _, lam in res["layers"])), gop_iters, loss, judge,
+    return EncodePlan(header, layers, (res.lam, *(lam for _, lam in res.residual)), gop_iters, loss, judge,
                       opts.batch, device, n_gpus)
 
 
@@ -105,7 +115,7 @@ def build_plan(opts: EncodeOptions, info, device: torch.device, workers: int) ->
         bit_depth=info.bit_depth, color_range=codes["color_range"], color_primaries=info.color_primaries,
         transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
         gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
-        arch_params=tuple(resolve(opts)["arch_params"]), coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
+        arch_params=resolve(opts).arch_params, coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
     )
     loss = LossSpec(opts.loss, opts.perceptual_weights, info.matrix, info.color_range, info.bit_depth)
     n_gpus = torch.cuda.device_count() if device.type == "cuda" and workers > 1 else 0

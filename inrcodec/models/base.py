@@ -94,7 +94,8 @@ class InrModel(nn.Module):
         unknown = set(overrides) - {o.name for o in cls.OPTIONS}
         if unknown:
             raise ValueError(f"{', '.join(sorted(unknown))} is not an option of this architecture")
-        return cls.apply_options(tuple(cls.QUALITY[quality]), **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return tuple(int(p) for p in cls.apply_options(tuple(cls.QUALITY[quality]), **given))
 
     @classmethod
     def apply_options(cls, arch_params: tuple[int, ...], **overrides: Any) -> tuple[int, ...]:

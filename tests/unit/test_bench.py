@@ -140,6 +140,7 @@ def test_encoder_options_pass_through_to_enc(tmp_path):
                         ("--loss", "ms-ssim"), ("--perceptual-weights", str(tmp_path))):
         assert cmd[cmd.index(flag) + 1] == value
     assert "--mlp-depth" not in encode_cmd(Path("a"), Path("b"), 2, BenchOptions())
+    assert "--model nirvana --patch-size 16 --mlp-width 48" in opts.command(["c.y4m"])
 
 
 def test_a_rerun_replaces_its_own_outputs():

@@ -24,12 +24,12 @@ def header(n_frames: int = 20, gop: int = 4, gom: int = 2, arch_params=GNeRV.QUA
 
 def test_resolve_takes_the_architectures_ladder_and_overrides():
     r = resolve(EncodeOptions(quality=4, model="nirvana", arch={"patch_size": 16}, preset="fast"))
-    assert r["arch_params"] == (16,) + Nirvana.QUALITY[4][1:] and r["lam"] == Nirvana.LAMBDAS[4]
-    assert (r["iters"], r["p_iters"]) == (2000, 1000)
+    assert r.arch_params == (16,) + Nirvana.QUALITY[4][1:] and r.lam == Nirvana.LAMBDAS[4]
+    assert (r.iters, r.p_iters) == (2000, 1000)
     # residual layers: the ladder two steps up, without the base layer's overrides
     r = resolve(EncodeOptions(quality=4, layers=3, arch={"channels": (8, 8, 8)}, lam=5.0))
-    assert r["arch_params"] == (1, 16, 16, 8, 8, 8) and r["lam"] == 5.0
-    assert r["layers"] == [(GNeRV.QUALITY[6], 700.0), (GNeRV.QUALITY[8], 1500.0)]
+    assert r.arch_params == (1, 16, 16, 8, 8, 8) and r.lam == 5.0
+    assert r.residual == ((GNeRV.QUALITY[6], 700.0), (GNeRV.QUALITY[8], 1500.0))
 
 
 def test_plan_is_frozen_and_a_job_is_plan_index_frames():
