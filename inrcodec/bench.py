@@ -160,7 +160,7 @@ def deep_distance(source: list, decoded: list, info, perceptual_weights: str) ->
     from .codec.losses import make_loss
     from .codec.render import samples_to_unit
 
-    judge = make_loss("perceptual", weights_dir=perceptual_weights, matrix=info.matrix,
+    judge = make_loss("perceptual", perceptual_weights=perceptual_weights, matrix=info.matrix,
                       color_range=info.color_range, bit_depth=info.bit_depth)
     total = 0.0
     with torch.no_grad():

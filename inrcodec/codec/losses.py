@@ -176,7 +176,7 @@ class PerceptualLoss(Loss):
         super().__init__(context, **weights)
         from .perceptual import load_backbones
         ctx = self.context
-        self.backbones = load_backbones(ctx.get("weights_dir"), ctx.get("device", "cpu"))
+        self.backbones = load_backbones(ctx.get("perceptual_weights"), ctx.get("device", "cpu"))
         self.kr, self.kb = kr_kb(ctx.get("matrix", 2))
         # Y'CbCr levels as fractions of the peak, so planes on [0, 1] convert at any depth
         depth = ctx.get("bit_depth", 8)
@@ -230,8 +230,9 @@ def parse_loss(spec: str) -> tuple[type[Loss], dict[str, float]]:
 
 
 def make_loss(spec: str, **context) -> Loss:
-    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, bit_depth, weights_dir, device)
-    is what a loss on RGB or deep features needs. InrInputError naming what is wrong."""
+    """A loss from ``NAME[:key=value,...]``; ``context`` (matrix, color_range, bit_depth,
+    perceptual_weights, device) is what a loss on RGB or deep features needs. InrInputError
+    naming what is wrong."""
     cls, weights = parse_loss(spec)
     return cls(context, **weights)
 
@@ -241,7 +242,7 @@ class LossSpec:
     """A loss as an encode plan holds it: the ``--loss`` text and the context it needs."""
 
     spec: str = "mse"
-    weights_dir: str | None = None  # --perceptual-weights
+    perceptual_weights: str | None = None  # --perceptual-weights
     matrix: int = 2
     color_range: str | None = None
     bit_depth: int = 8
@@ -250,5 +251,5 @@ class LossSpec:
 @functools.lru_cache(maxsize=8)
 def build_loss(spec: LossSpec, device: str = "cpu") -> Loss:
     """The loss of ``spec`` on ``device``, built once per process (a perceptual loss loads backbones)."""
-    return make_loss(spec.spec, weights_dir=spec.weights_dir, matrix=spec.matrix, color_range=spec.color_range,
-                     bit_depth=spec.bit_depth, device=torch.device(device))
+    return make_loss(spec.spec, perceptual_weights=spec.perceptual_weights, matrix=spec.matrix,
+                     color_range=spec.color_range, bit_depth=spec.bit_depth, device=torch.device(device))

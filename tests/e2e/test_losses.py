@@ -71,7 +71,7 @@ def test_perceptual_runs_with_a_local_backbone(tmp_path):
 def test_perceptual_distance_is_zero_on_identical_frames_and_differentiable(tmp_path):
     import torch
     from inrcodec.codec.losses import make_loss
-    loss = make_loss("perceptual", weights_dir=str(tiny_alexnet(tmp_path)), matrix=6, color_range="limited")
+    loss = make_loss("perceptual", perceptual_weights=str(tiny_alexnet(tmp_path)), matrix=6, color_range="limited")
     g = torch.Generator().manual_seed(1)
     a = [torch.rand(2, 32, 48, generator=g), torch.rand(2, 16, 24, generator=g), torch.rand(2, 16, 24, generator=g)]
     assert float(loss(a, [p.clone() for p in a])) == pytest.approx(0.0, abs=1e-6)
