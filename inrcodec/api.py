@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from .codec.decoder import InrFile
-from .codec.presets import QUALITY
+from .decode.decoder import InrFile
+from .train.presets import QUALITY
 from .levels import Limits
 
 if TYPE_CHECKING:
-    from .codec.encoder import EncodeSummary
+    from .train.encoder import EncodeSummary
 
 QUALITY_LEVELS = tuple(QUALITY)
 
@@ -26,7 +26,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, *, ove
            **options: Any) -> EncodeSummary:
     """Encode the video ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...);
     an existing ``dst`` is replaced only with ``overwrite``."""
-    from .codec.encoder import EncodeOptions, encode as _encode  # training code: never on the decode path
+    from .train.encoder import EncodeOptions, encode as _encode  # training code: never on the decode path
     return _encode(src, dst, EncodeOptions.build(**options), progress=progress, overwrite=overwrite)
 
 
@@ -53,7 +53,7 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
 
     An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
     """
-    from .codec.device import pick_device
+    from .decode.device import pick_device
     from .container.spec import ChromaSiting, ColorRange
     from .io.y4m import Y4MWriter
 

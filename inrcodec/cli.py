@@ -10,7 +10,7 @@ import threading
 
 import click
 
-from .codec.options import BENCH_PASS_THROUGH
+from .train.options import BENCH_PASS_THROUGH
 from .errors import InrError, InrInputError, InrIOError
 from .metrics import sample_peak
 from .outfile import STDOUT_NAME
@@ -90,7 +90,7 @@ def _field_options(command=None, *, names=None, defaults: bool = True):
         return lambda c: _field_options(c, names=names, defaults=defaults)
     from dataclasses import MISSING, fields
 
-    from .codec.options import EncodeOptions
+    from .train.options import EncodeOptions
 
     for f in reversed(fields(EncodeOptions)):
         meta = dict(f.metadata.get("cli") or {})
@@ -177,7 +177,7 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, **options) -> None:
     writes the same bytes as an uninterrupted encode.
     """
     from .api import encode
-    from .codec.journal import journal_path
+    from .train.journal import journal_path
     from .progress import ProgressBar
 
     bar = ProgressBar(enabled=not quiet)
@@ -295,7 +295,7 @@ def bench_cmd(clips, as_json, **options) -> None:
     """Rate-distortion, speed and memory of inrcodec against x264, x265 and SVT-AV1 on CLIPS."""
     from pathlib import Path
 
-    from .bench import BenchOptions, format_report, run_benchmark
+    from .bench.run import BenchOptions, format_report, run_benchmark
 
     if options["out"] is not None:
         options["out"] = Path(options["out"])

@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inrcodec.bench import decode_cmd, encode_cmd, measure_inrcodec, read_frames, run_child  # noqa: E402
+from inrcodec.bench.run import decode_cmd, encode_cmd, measure_inrcodec, read_frames, run_child  # noqa: E402
 from inrcodec.errors import InrError  # noqa: E402
 from inrcodec.describe import describe  # noqa: E402
 from inrcodec.io.y4m import Y4MWriter  # noqa: E402

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from inrcodec.codec.render import RENDER_BATCH, add_layer, render_layers, to_samples  # noqa: E402
+from inrcodec.decode.render import RENDER_BATCH, add_layer, render_layers, to_samples  # noqa: E402
 from inrcodec.models.gnerv import GNeRV, positional_encoding  # noqa: E402
 
 

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from inrcodec.api import extract  # noqa: E402
-from inrcodec.bench import (  # noqa: E402
+from inrcodec.bench.run import (  # noqa: E402
     decode_cmd, encode_cmd, quality_metrics, read_frames, run_child, timed_decode_cmd,
 )
 from inrcodec.metrics import bd_rate_result  # noqa: E402

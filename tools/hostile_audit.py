@@ -33,9 +33,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from inrcodec.codec.weights import QuantizedModel, encode_body  # noqa: E402
+from inrcodec.decode.weights import QuantizedModel, encode_body  # noqa: E402
 from inrcodec.container.chunks import LayerHeader, LayerSpec, ModelChunk, chunk_crc, header_fields  # noqa: E402
-from inrcodec.container.mutate import chunk_spans  # noqa: E402
+from inrcodec.fuzz.mutate import chunk_spans  # noqa: E402
 from inrcodec.container.reader import ContainerReader  # noqa: E402
 from inrcodec.container.writer import serialize  # noqa: E402
 

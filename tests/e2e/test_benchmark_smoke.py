@@ -12,8 +12,8 @@ import sys
 
 from click.testing import CliRunner
 
-from inrcodec.anchors import ANCHORS
-from inrcodec.bench import BenchOptions
+from inrcodec.bench.anchors import ANCHORS
+from inrcodec.bench.run import BenchOptions
 from inrcodec.cli import main
 
 from .conftest import REPO, SAMPLE_48
@@ -121,7 +121,7 @@ def test_benchmark_at_10_bits_measures_at_peak_1023(tmp_path):
     # the x265 row's PSNR is that of its decoded 10-bit frames at peak 1023, recomputed here
     stream = out / f"x265_qp20{ANCHORS['x265'].suffix}"
     dec = tmp_path / "x265.y4m"
-    subprocess.run([sys.executable, "-m", "inrcodec.anchors", "decode", str(stream), str(dec), "--codec", "x265",
+    subprocess.run([sys.executable, "-m", "inrcodec.bench.anchors", "decode", str(stream), str(dec), "--codec", "x265",
                     "--size", "34x18", "--fps", "25/1", "--chroma", "420", "--bit-depth", "10"],
                    cwd=REPO, check=True, capture_output=True)
     with open_video(clip) as a, open_video(dec) as b:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from inrcodec.codec.synthetic import synthetic_file
+from inrcodec.fuzz.synthetic import synthetic_file
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
 
 HEADER = SequenceHeader(width=64, height=48, n_frames=2, fps_num=25, fps_den=1, chroma_format=0, bit_depth=8,

@@ -30,7 +30,7 @@ def frames_on(path, device):
 
 
 def test_auto_device_picks_cuda(tmp_path):
-    from inrcodec.codec.device import pick_device
+    from inrcodec.decode.device import pick_device
     assert pick_device("auto").type == "cuda"
 
 

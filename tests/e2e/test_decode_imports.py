@@ -21,8 +21,8 @@ from inrcodec.describe import describe
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFORMANCE = os.path.join(os.path.dirname(HERE), "conformance")
 
-BLOCKED = ("av", "inrcodec.io.video", "inrcodec.codec.fit", "inrcodec.codec.losses", "inrcodec.codec.perceptual",
-           "inrcodec.codec.gom", "inrcodec.codec.encoder", "inrcodec.codec.runners")
+BLOCKED = ("av", "inrcodec.io.video", "inrcodec.train.fit", "inrcodec.train.losses", "inrcodec.train.perceptual",
+           "inrcodec.train.gom", "inrcodec.train.encoder", "inrcodec.train.runners")
 
 SCRIPT = r"""
 import contextlib, hashlib, importlib.abc, io, json, sys, types

@@ -1,7 +1,7 @@
 """The hostile-input audit (issue 18 §2): valid files whose headers declare ruinous decodes are
 decoded in bounded time and memory, or refused from the header before anything is allocated.
 
-Each file is crafted here with valid CRCs (``inrcodec.codec.synthetic``); time and peak memory are
+Each file is crafted here with valid CRCs (``inrcodec.fuzz.synthetic``); time and peak memory are
 measured in a fresh process, since a process's peak RSS only grows.
 """
 
@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from inrcodec.cli import main
 from inrcodec.models.gnerv import GNeRV
 from inrcodec.models.nirvana import Nirvana
-from inrcodec.codec.synthetic import synthetic_file
+from inrcodec.fuzz.synthetic import synthetic_file
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
 from inrcodec.errors import InrFormatError, InrUnsupportedError
 from inrcodec.models import ARCHITECTURES
@@ -30,7 +30,7 @@ MIB = 1 << 20
 MEASURE = """
 import json, resource, sys, time
 import torch
-from inrcodec.codec.decoder import InrFile
+from inrcodec.decode.decoder import InrFile
 from inrcodec.errors import InrError
 from inrcodec.describe import describe
 torch.set_num_threads(1)

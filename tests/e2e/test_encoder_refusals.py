@@ -10,8 +10,8 @@ import math
 import pytest
 import torch
 
-from inrcodec.codec import memory
-from inrcodec.codec.journal import journal_path
+from inrcodec.train import memory
+from inrcodec.train.journal import journal_path
 from inrcodec.models.gnerv import GNeRV
 from inrcodec.container.chunks import SequenceHeader
 from inrcodec.errors import InrInputError
@@ -144,7 +144,7 @@ def test_an_edited_journal_is_refused_in_one_line(tmp_path, edit):
 
 def test_settings_above_the_decoder_level_are_refused(tmp_path, monkeypatch):
     from inrcodec import levels
-    from inrcodec.codec import plan
+    from inrcodec.train import plan
 
     small = levels.Limits(max_pixels=1000)  # the 48x32 sample has 1536
     monkeypatch.setattr(plan, "check_limits", lambda h, lh: levels.check_limits(h, lh, limits=small))

@@ -47,7 +47,7 @@ def tiny_alexnet(folder):
 
 
 def test_perceptual_without_weights_says_what_to_put_where(tmp_path):
-    from inrcodec.codec.perceptual import MISSING_WEIGHTS
+    from inrcodec.train.perceptual import MISSING_WEIGHTS
     with pytest.raises(InrInputError) as err:
         fast_encode(SAMPLE_48, tmp_path / "p.inr", loss="perceptual")
     assert str(err.value).startswith(MISSING_WEIGHTS) and "alexnet.pth" in str(err.value)
@@ -70,7 +70,7 @@ def test_perceptual_runs_with_a_local_backbone(tmp_path):
 
 def test_perceptual_distance_is_zero_on_identical_frames_and_differentiable(tmp_path):
     import torch
-    from inrcodec.codec.losses import make_loss
+    from inrcodec.train.losses import make_loss
     loss = make_loss("perceptual", perceptual_weights=str(tiny_alexnet(tmp_path)), matrix=6, color_range="limited")
     g = torch.Generator().manual_seed(1)
     a = [torch.rand(2, 32, 48, generator=g), torch.rand(2, 16, 24, generator=g), torch.rand(2, 16, 24, generator=g)]

@@ -85,7 +85,7 @@ def test_any_resolution_same_parameter_count():
 
 
 def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
-    from inrcodec.codec.weights import BLOB_TAG_SYMBOLS
+    from inrcodec.decode.weights import BLOB_TAG_SYMBOLS
     from inrcodec.coders.blob import BLOB_CODECS
     from inrcodec.container.chunks import BlobChunk, ModelChunk
     from inrcodec.container.reader import ContainerReader
@@ -103,7 +103,7 @@ def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
 
 
 def test_pack_blob_round_trips_and_shuffles_byte_planes():
-    from inrcodec.codec.weights import pack_blob, unpack_blob
+    from inrcodec.decode.weights import pack_blob, unpack_blob
     from inrcodec.models.base import TensorSpec
     a = np.array([[1.5, -2.0]], np.float32)
     b = np.array([3.25], np.float32)
@@ -118,7 +118,7 @@ def test_pack_blob_round_trips_and_shuffles_byte_planes():
 
 
 def test_symbol_blob_is_zigzag_uint16_in_byte_planes_and_checks_max_abs():
-    from inrcodec.codec.weights import pack_symbol_blob, unpack_symbol_blob
+    from inrcodec.decode.weights import pack_symbol_blob, unpack_symbol_blob
     from inrcodec.errors import InrFormatError
     from inrcodec.models.base import TensorSpec
     a = np.array([[0, -1], [1, 300]], np.int32)

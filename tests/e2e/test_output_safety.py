@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from inrcodec.cli import main
-from inrcodec.codec.journal import journal_path
+from inrcodec.train.journal import journal_path
 from inrcodec.container.writer import partial_path
 from inrcodec.errors import InrInputError, InrIOError
 

@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-import inrcodec.codec.encoder as encoder_module
-from inrcodec.codec.gom import GomJob
-from inrcodec.codec.runners import WorkerError, run_pool, run_serial
+import inrcodec.train.encoder as encoder_module
+from inrcodec.train.gom import GomJob
+from inrcodec.train.runners import WorkerError, run_pool, run_serial
 from inrcodec.container.writer import partial_path
-from inrcodec.codec.journal import journal_path
+from inrcodec.train.journal import journal_path
 
 from .conftest import SAMPLE_48, fast_encode
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from inrcodec.codec.journal import journal_path
+from inrcodec.train.journal import journal_path
 from inrcodec.container.writer import partial_path
 from inrcodec.errors import InrInputError
 

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from inrcodec.api import open as open_inr
-from inrcodec.codec.synthetic import synthetic_file
+from inrcodec.fuzz.synthetic import synthetic_file
 from inrcodec.container.chunks import SequenceHeader, chunk_crc, header_fields
-from inrcodec.container.mutate import chunk_spans
+from inrcodec.fuzz.mutate import chunk_spans
 from inrcodec.errors import InrTruncatedError
 
 HEADER = SequenceHeader(width=32, height=16, n_frames=4, fps_num=25, fps_den=1, chroma_format=0, bit_depth=8,

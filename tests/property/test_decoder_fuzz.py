@@ -2,9 +2,9 @@
 
 The contract (issue: decoder hardening): any byte string either decodes or raises an InrError, in
 bounded time; nothing else (IndexError, struct.error, a torch RuntimeError...) may escape.
-Mutations are structure-aware (inrcodec/container/mutate.py) so they reach past the CRCs.
+Mutations are structure-aware (inrcodec/fuzz/mutate.py) so they reach past the CRCs.
 
-Valid files with extreme headers (``inrcodec.codec.synthetic.extreme_file``: any legal frame size,
+Valid files with extreme headers (``inrcodec.fuzz.synthetic.extreme_file``: any legal frame size,
 GOP length, layers and arch_params) either decode within bounded time and peak memory or are refused
 from the header (issue 18 §2, spec/levels.md), under limits small enough to run here.
 """
@@ -25,9 +25,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inrcodec.codec.decoder import InrFile
-from inrcodec.codec.synthetic import FUZZ_LIMITS, extreme_file
-from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
+from inrcodec.decode.decoder import InrFile
+from inrcodec.fuzz.synthetic import FUZZ_LIMITS, extreme_file
+from inrcodec.fuzz.mutate import MUTATIONS, chunk_spans, mutate
 from inrcodec.errors import InrError, InrFormatError, InrUnsupportedError
 from inrcodec.describe import describe
 
@@ -164,7 +164,7 @@ def test_extreme_headers_cover_decoding_and_every_refusal():
 PEAK = """
 import json, resource, sys
 import torch
-from inrcodec.codec.synthetic import extreme_file
+from inrcodec.fuzz.synthetic import extreme_file
 from inrcodec.errors import InrError
 import test_decoder_fuzz as t
 torch.set_num_threads(1)

@@ -1,4 +1,4 @@
-"""inrcodec.anchors: reference encodes at fixed QP and GOP, the bytes they count, and decoding them back."""
+"""inrcodec.bench.anchors: reference encodes at fixed QP and GOP, the bytes they count, and decoding them back."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 import av
 
-from inrcodec.anchors import (
+from inrcodec.bench.anchors import (
     ANCHORS,
     SEI_USER_DATA_UNREGISTERED,
     _decoded_planes,
@@ -148,7 +148,7 @@ def test_444_source_keeps_its_pixel_format(tmp_path):
 
 def test_child_entry_point_prints_json_and_fails_in_one_line(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "inrcodec.anchors", "encode", str(ODD), str(tmp_path / "a.h264"), "--codec", "x264",
+    cmd = [sys.executable, "-m", "inrcodec.bench.anchors", "encode", str(ODD), str(tmp_path / "a.h264"), "--codec", "x264",
            "--qp", "30", "--gop", "6", "--threads", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -1,4 +1,4 @@
-"""inrcodec.bench without encoding: options, the BD-rate table over result rows, reports."""
+"""inrcodec.bench.run without encoding: options, the BD-rate table over result rows, reports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inrcodec.bench import BenchOptions, bd_table, clip_dirs, format_report, summary_markdown
+from inrcodec.bench.run import BenchOptions, bd_table, clip_dirs, format_report, summary_markdown
 from inrcodec.errors import InrInputError
 
 # x265 veryslow on the 60-frame carphone clip (bpp, PSNR-YUV), with made-up MS-SSIM values.
@@ -132,7 +132,7 @@ def test_reports_show_points_and_bd_rates():
 
 
 def test_encoder_options_pass_through_to_enc(tmp_path):
-    from inrcodec.bench import encode_cmd
+    from inrcodec.bench.run import encode_cmd
     opts = BenchOptions.from_strings(model="nirvana", patch_size=16, mlp_width=48, loss="ms-ssim",
                                      perceptual_weights=str(tmp_path), qualities="2")
     cmd = encode_cmd(Path("in.y4m"), Path("out.inr"), 2, opts)
@@ -144,7 +144,7 @@ def test_encoder_options_pass_through_to_enc(tmp_path):
 
 
 def test_a_rerun_replaces_its_own_outputs():
-    from inrcodec.bench import decode_cmd, encode_cmd
+    from inrcodec.bench.run import decode_cmd, encode_cmd
     assert "-y" in encode_cmd(Path("a"), Path("b"), 2, BenchOptions())
     assert "-y" in decode_cmd(Path("a"), Path("b"))
 
@@ -153,7 +153,7 @@ def test_quality_metrics_report_ssim_and_the_deep_distance_when_weights_are_give
     import numpy as np
     import torch
 
-    from inrcodec.bench import quality_metrics
+    from inrcodec.bench.run import quality_metrics
     from inrcodec.io.video import open_video
 
     g = torch.Generator().manual_seed(0)

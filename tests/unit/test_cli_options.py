@@ -7,7 +7,7 @@ from dataclasses import fields
 import click
 
 from inrcodec.cli import main
-from inrcodec.codec.options import EncodeOptions, option_args
+from inrcodec.train.options import EncodeOptions, option_args
 from inrcodec.models import arch_options
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from inrcodec.codec.decoder import InrFile
+from inrcodec.decode.decoder import InrFile
 from inrcodec.container.chunks import ModelChunk, SequenceHeader
 from inrcodec.container.writer import serialize
 from inrcodec.errors import InrFormatError, InrUnsupportedError

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from inrcodec.codec.decoder import InrFile
-from inrcodec.codec.render import ACTIVATION_BUDGET, RENDER_BATCH, render_batch, render_layers
-from inrcodec.codec.synthetic import synthetic_file
+from inrcodec.decode.decoder import InrFile
+from inrcodec.decode.render import ACTIVATION_BUDGET, RENDER_BATCH, render_batch, render_layers
+from inrcodec.fuzz.synthetic import synthetic_file
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
 from inrcodec.levels import LEVEL, Limits
 
@@ -88,7 +88,7 @@ def test_render_batch_is_four_within_the_level_and_shrinks_above_it():
 
 def test_a_network_above_the_level_activation_renders_smaller_batches(monkeypatch):
     """With max_activation raised, the decoder keeps a batch under the level's budget."""
-    import inrcodec.codec.render as render
+    import inrcodec.decode.render as render
 
     header = _header(1, (1, 4, 8, 6, 8, 4), 7, 7)
     data = synthetic_file(header, None, np.random.default_rng(2))

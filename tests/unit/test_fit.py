@@ -7,10 +7,10 @@ import math
 import numpy as np
 import torch
 
-from inrcodec.codec.fit import FitConfig, fit_gop
-from inrcodec.codec.losses import MSELoss
-from inrcodec.codec.init import init_arrays
-from inrcodec.codec.weights import dequantize
+from inrcodec.train.fit import FitConfig, fit_gop
+from inrcodec.train.losses import MSELoss
+from inrcodec.decode.init import init_arrays
+from inrcodec.decode.weights import dequantize
 from inrcodec.models import ARCHITECTURES
 
 

@@ -1,4 +1,4 @@
-"""Training distortions (inrcodec/codec/losses.py): differentiable, zero on identical planes, the
+"""Training distortions (inrcodec/train/losses.py): differentiable, zero on identical planes, the
 SSIM family equal to the metrics the benchmark reports, and clear errors for bad --loss values."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from inrcodec.codec.losses import LOSSES, make_loss, ms_ssim_torch, ssim_terms
+from inrcodec.train.losses import LOSSES, make_loss, ms_ssim_torch, ssim_terms
 from inrcodec.errors import InrInputError
 from inrcodec.metrics import ms_ssim, ssim
 

@@ -1,14 +1,14 @@
-"""inrcodec.codec.model_io: a file's layers from its headers, and MODL (+ BLOB) chunks to integers and weights."""
+"""inrcodec.decode.model_io: a file's layers from its headers, and MODL (+ BLOB) chunks to integers and weights."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from inrcodec.codec.init import init_arrays
-from inrcodec.codec.model_io import build_layers, decode_model, model_weights
-from inrcodec.codec.synthetic import model_chunks
-from inrcodec.codec.weights import KIND_I, KIND_P, dequantize
+from inrcodec.decode.init import init_arrays
+from inrcodec.decode.model_io import build_layers, decode_model, model_weights
+from inrcodec.fuzz.synthetic import model_chunks
+from inrcodec.decode.weights import KIND_I, KIND_P, dequantize
 from inrcodec.container.chunks import BlobChunk, LayerHeader, LayerSpec, ModelChunk, SequenceHeader
 from inrcodec.errors import InrFormatError
 

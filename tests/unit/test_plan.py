@@ -7,10 +7,10 @@ import pickle
 
 import pytest
 
-from inrcodec.codec.gom import GomJob
-from inrcodec.codec.losses import LossSpec, build_loss
-from inrcodec.codec.options import EncodeOptions
-from inrcodec.codec.plan import make_plan, resolve
+from inrcodec.train.gom import GomJob
+from inrcodec.train.losses import LossSpec, build_loss
+from inrcodec.train.options import EncodeOptions
+from inrcodec.train.plan import make_plan, resolve
 from inrcodec.container.chunks import SequenceHeader
 from inrcodec.models.gnerv import GNeRV
 from inrcodec.models.nirvana import Nirvana

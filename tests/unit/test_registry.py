@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from inrcodec.cli import main
-from inrcodec.codec.losses import LOSSES
+from inrcodec.train.losses import LOSSES
 from inrcodec.coders import BLOB_CODECS, CODERS
 from inrcodec.errors import InrInputError, InrUnsupportedError
 from inrcodec.models import ARCHITECTURES

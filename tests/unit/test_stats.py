@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inrcodec.codec.options import EncodeOptions, parse_ints
-from inrcodec.codec.stats import GopReport, QualityStats
+from inrcodec.train.options import EncodeOptions, parse_ints
+from inrcodec.train.stats import GopReport, QualityStats
 from inrcodec.errors import InrInputError
 
 

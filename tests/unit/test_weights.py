@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from inrcodec.codec.init import eps_code_from_mse, init_arrays, interpolate_init
-from inrcodec.codec.weights import KIND_I, KIND_P, QuantizedModel, decode_body, dequantize, encode_body
+from inrcodec.decode.init import eps_code_from_mse, init_arrays, interpolate_init
+from inrcodec.decode.weights import KIND_I, KIND_P, QuantizedModel, decode_body, dequantize, encode_body
 from inrcodec.errors import InrError
 from inrcodec.models import ARCHITECTURES
 from inrcodec.quant.quantizer import step_from_code

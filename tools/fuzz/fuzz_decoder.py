@@ -5,9 +5,9 @@
     python tools/fuzz/fuzz_decoder.py -max_total_time=600 -rss_limit_mb=4096 -timeout=60 out/fuzz-corpus
 
 Each input is either used as a file as it is, or (first byte odd) taken as a recipe that applies
-one structure-aware mutation (inrcodec/container/mutate.py) to a golden conformance stream, or
+one structure-aware mutation (inrcodec/fuzz/mutate.py) to a golden conformance stream, or
 (first byte 2 mod 4) as the seed of a *valid* file with an extreme header (any legal frame size,
-GOP length, layers and arch_params: ``inrcodec.codec.synthetic.extreme_file``), so that
+GOP length, layers and arch_params: ``inrcodec.fuzz.synthetic.extreme_file``), so that
 libFuzzer's byte mutations, the CRC-preserving ones and legal-but-ruinous headers all reach the
 decoder. Any exception outside the InrError family is a finding: atheris prints it and writes the
 input as crash-*; reproduce with ``python tools/fuzz/fuzz_decoder.py crash-...``.
@@ -29,9 +29,9 @@ importlib.import_module("numpy")  # loaded before instrumentation: only inrcodec
 import torch
 
 with atheris.instrument_imports(include=["inrcodec"]):
-    from inrcodec.codec.decoder import InrFile
-    from inrcodec.codec.synthetic import FUZZ_LIMITS, extreme_file
-    from inrcodec.container.mutate import MUTATIONS, chunk_spans, mutate
+    from inrcodec.decode.decoder import InrFile
+    from inrcodec.fuzz.synthetic import FUZZ_LIMITS, extreme_file
+    from inrcodec.fuzz.mutate import MUTATIONS, chunk_spans, mutate
     from inrcodec.errors import InrError
     from inrcodec.describe import describe
 

@@ -21,7 +21,7 @@ given: every packet, minus the SEI message in which x264 stores its version and 
 (user data unregistered, several hundred bytes that no decoder needs; x265 is told not to write its
 own with ``info=0``). Each anchor file therefore holds exactly its payload.
 
-Encode and decode also run as ``python -m inrcodec.anchors encode|decode ...`` so that a benchmark
+Encode and decode also run as ``python -m inrcodec.bench.anchors encode|decode ...`` so that a benchmark
 measures each in a process of its own; both print one JSON object on stdout. The encoder takes the
 bit depth from the source; the decoder from the stream, unless ``--bit-depth`` insists on one.
 """
@@ -41,9 +41,9 @@ from typing import Callable
 import av
 import numpy as np
 
-from .errors import InrError, InrInputError
-from .io.video import _plane_array, chroma_shape, open_video
-from .io.y4m import Y4MWriter
+from ..errors import InrError, InrInputError
+from ..io.video import _plane_array, chroma_shape, open_video
+from ..io.y4m import Y4MWriter
 
 # H.264 / HEVC SEI payload type "user data unregistered", where x264 writes its version and options.
 SEI_USER_DATA_UNREGISTERED = 5
@@ -409,7 +409,7 @@ def decode_anchor(src, dst, name: str, width: int, height: int, *, fps: Fraction
 
 def _parse_args(argv):
     """Options of the two child commands."""
-    p = argparse.ArgumentParser(prog="python -m inrcodec.anchors", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m inrcodec.bench.anchors", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     enc = sub.add_parser("encode", help="encode a source with one anchor at one QP")
     enc.add_argument("src")
@@ -448,7 +448,7 @@ def main(argv=None) -> int:
                                    chroma=args.chroma, color_range=args.color_range,
                                    chroma_siting=args.siting, threads=args.threads, bit_depth=args.bit_depth)
     except (InrError, av.FFmpegError, ValueError, OSError) as exc:
-        print(f"inrcodec.anchors: error: {exc}", file=sys.stderr)
+        print(f"inrcodec.bench.anchors: error: {exc}", file=sys.stderr)
         return exc.exit_code if isinstance(exc, InrError) else 1
     print(json.dumps(result))
     return 0

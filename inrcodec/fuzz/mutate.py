@@ -6,7 +6,7 @@ flipped *with its CRC recomputed*, a chunk duplicated, a length field set to a h
 
 ``extreme_header`` goes the other way: a *valid* header (SHDR, LHDR) with extreme but legal frame
 sizes, GOP lengths, layers and arch_params, for a file a decoder must decode within bounded time
-and memory or refuse as above its limits (spec/levels.md); ``inrcodec.codec.synthetic`` gives it
+and memory or refuse as above its limits (spec/levels.md); ``inrcodec.fuzz.synthetic`` gives it
 model bodies.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 
-from . import spec
-from .bitio import uvarint_bytes
-from .chunks import LayerHeader, LayerSpec, SequenceHeader, chunk_crc
-from .reader import ContainerReader
+from ..container import spec
+from ..container.bitio import uvarint_bytes
+from ..container.chunks import LayerHeader, LayerSpec, SequenceHeader, chunk_crc
+from ..container.reader import ContainerReader
 
 MUTATIONS = ("flip", "flip_fix_crc", "truncate", "duplicate", "huge_length", "drop")
 

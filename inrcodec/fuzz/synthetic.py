@@ -1,7 +1,7 @@
 """Valid .inr files made from a header alone: every model coded by the codec's own weight coder.
 
 For the decoder's fuzzers and limit tests (tests/property/test_decoder_fuzz.py, tools/fuzz/): a
-header with extreme but legal values (``inrcodec.container.mutate.extreme_header``) becomes a file
+header with extreme but legal values (``inrcodec.fuzz.mutate.extreme_header``) becomes a file
 a conforming decoder must decode or refuse. Weights are zeros (a body of two bytes a tensor, so a
 tiny file can declare a large network) or small random symbols (frames that depend on them).
 Networks are built only to learn their tensor shapes: callers check the header's limits first.
@@ -15,12 +15,12 @@ import numpy as np
 
 from ..coders.blob import BLOB_CODECS, compress_best
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
-from ..container.mutate import extreme_header
+from .mutate import extreme_header
 from ..container.writer import serialize
 from ..errors import InrError, InrUnsupportedError
 from ..levels import Limits, exceeded
-from .model_io import build_layers
-from .weights import BLOB_TAG_SYMBOLS, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
+from ..decode.model_io import build_layers
+from ..decode.weights import BLOB_TAG_SYMBOLS, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
 
 # Limits under which a fuzzed file decodes a frame in well under a second and a few hundred MB
 # (spec/levels.md §2: ~3 x 4 x max_activation x 4 bytes to render, ~6 x 4 bytes x max_total_params

@@ -21,14 +21,14 @@ from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeade
 from ..container.spec import ColorRange
 from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
 from .fit import FitConfig, fit_gop
-from .init import eps_code_from_mse, p_reference
+from ..decode.init import eps_code_from_mse, p_reference
 from .losses import PerceptualLoss, build_loss
-from .model_io import Layer, build_layers, decode_model, model_weights
+from ..decode.model_io import Layer, build_layers, decode_model, model_weights
 from .plan import EncodePlan
 from .presets import P_LR_FACTOR
-from .render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
+from ..decode.render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
 from .stats import GopReport, QualityStats
-from .weights import KIND_I, KIND_P, encode_body
+from ..decode.weights import KIND_I, KIND_P, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
 GomProgress = Callable[[int, str, int, int, dict], None]

@@ -2,7 +2,7 @@
 
 Every encode and every decode runs in a process of its own, so that its wall time and peak resident
 memory (``os.wait4``'s ``ru_maxrss``, kB on Linux) belong to that one run and not to this one; the
-reference codecs run through ``python -m inrcodec.anchors`` (see that module for how they are set up
+reference codecs run through ``python -m inrcodec.bench.anchors`` (see that module for how they are set up
 and which bytes count). This process only reads the source, measures the decoded frames and writes:
 
 * ``results.json``: settings, every point, Bjøntegaard deltas; ``results.csv``: one row per point;
@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import anchors
-from .codec.options import BENCH_PASS_THROUGH, option_args, parse_ints
-from .codec.presets import PRESET
-from .errors import InrError, InrInputError
-from .io.video import open_video
-from .metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, sample_peak, ssim
+from ..train.options import BENCH_PASS_THROUGH, option_args, parse_ints
+from ..train.presets import PRESET
+from ..errors import InrError, InrInputError
+from ..io.video import open_video
+from ..metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, sample_peak, ssim
 
 # The package's parent directory: children import this very copy of inrcodec.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -154,11 +154,11 @@ def quality_metrics(source: list, decoded: list, info, perceptual_weights: str |
 
 
 def deep_distance(source: list, decoded: list, info, perceptual_weights: str) -> float:
-    """Mean LPIPS-style distance (inrcodec/codec/perceptual.py) of decoded frames against the source."""
+    """Mean LPIPS-style distance (inrcodec/train/perceptual.py) of decoded frames against the source."""
     import torch
 
-    from .codec.losses import make_loss
-    from .codec.render import samples_to_unit
+    from ..train.losses import make_loss
+    from ..decode.render import samples_to_unit
 
     judge = make_loss("perceptual", perceptual_weights=perceptual_weights, matrix=info.matrix,
                       color_range=info.color_range, bit_depth=info.bit_depth)
@@ -199,7 +199,7 @@ def measure_inrcodec(src: Path, source: list, info, quality: int, settings, work
 
 
 def _arch_option_names() -> list[str]:
-    from .models import arch_options
+    from ..models import arch_options
     return list(arch_options())
 
 
@@ -259,7 +259,7 @@ class BenchOptions:
                                 if unknown else "--codecs: name at least one codec")
         if len(set(self.codecs)) != len(self.codecs):
             raise InrInputError(f"--codecs: a codec is named twice: {','.join(self.codecs)}")
-        from .models import ARCHITECTURES
+        from ..models import ARCHITECTURES
         ladder = ARCHITECTURES.get(self.encoder.get("model", "gnerv")).QUALITY
         bad = [q for q in self.qualities if q not in ladder]
         if bad:
@@ -337,7 +337,7 @@ def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptio
     stem = f"{point.codec}_{point.setting}"
     stream, y4m = work_dir / f"{stem}{anchor.suffix}", work_dir / f"{stem}.dec.y4m"
     threads = [] if opts.threads is None else ["--threads", str(opts.threads)]
-    enc_cmd = [sys.executable, "-m", "inrcodec.anchors", "encode", str(src), str(stream), "--codec", point.codec,
+    enc_cmd = [sys.executable, "-m", "inrcodec.bench.anchors", "encode", str(src), str(stream), "--codec", point.codec,
                "--qp", str(point.value), "--gop", str(opts.gop), "--preset", opts.anchor_preset(point.codec),
                *threads]
     if opts.frames is not None:
@@ -347,7 +347,7 @@ def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptio
     n_frames = summary["n_frames"]
     if stream.stat().st_size != summary["file_bytes"]:
         raise InrError(f"{stream}: {stream.stat().st_size} bytes on disk, {summary['file_bytes']} in packets")
-    dec_cmd = [sys.executable, "-m", "inrcodec.anchors", "decode", str(stream), str(y4m), "--codec", point.codec,
+    dec_cmd = [sys.executable, "-m", "inrcodec.bench.anchors", "decode", str(stream), str(y4m), "--codec", point.codec,
                "--size", f"{info.width}x{info.height}", "--fps", f"{info.fps_num}/{info.fps_den}", "--chroma",
                info.chroma, "--range", info.color_range, "--siting", info.chroma_siting, "--bit-depth",
                str(info.bit_depth), *threads]

@@ -25,8 +25,8 @@ from ..models.base import InrModel
 from ..quant.entropy import segment_decay, segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .losses import Loss, MSELoss
-from .render import add_layer
-from .weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
+from ..decode.render import add_layer
+from ..decode.weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
                       side_info_bytes)
 
 STREAM_PAD_BITS = 16

@@ -1,0 +1,1 @@
+"""Benchmarks: inrcodec against x264, x265 and SVT-AV1 (rate, quality, speed, memory)."""

@@ -1,0 +1,1 @@
+"""Aids for fuzzing and limit tests: valid files with extreme headers, structure-aware mutations."""

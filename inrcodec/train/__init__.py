@@ -1,0 +1,1 @@
+"""The encoder: plans, fitting, losses, GOM jobs and their runners (torch training)."""
