@@ -12,11 +12,11 @@ import constriction
 import numpy as np
 
 from .base import (
+    CODERS,
     FreqTable,
     StreamCoder,
     bytes_from_words,
     categorical_model,
-    register_coder,
     symbol_indices,
 )
 
@@ -29,7 +29,7 @@ SENTINEL_STATE = 1 << 24
 SENTINEL_WORDS = np.array([SENTINEL_STATE], dtype=np.uint32)
 
 
-@register_coder("ans", wire_id=2)
+@CODERS.register("ans", wire_id=2)
 class AnsCoder(StreamCoder):
     """constriction 0.5.0 AnsCoder, 32-bit words, 24-bit probabilities; decodes in stream order."""
 

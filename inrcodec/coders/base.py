@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import constriction
 import numpy as np
@@ -88,8 +88,7 @@ def fixed_point_pmf(table: FreqTable) -> np.ndarray:
 
 def categorical_model(table: FreqTable):
     """The constriction model for a table of >= 2 symbols, built only from its integer counts."""
-    # perfect=False: the fast quantiser, reproducible from integer counts (FIELD-NOTES); the
-    # default would warn and may change between versions.
+    # perfect=False: built with IEEE +, x, / and truncation only, so equal counts give equal tables on every platform
     return constriction.stream.model.Categorical(table.counts.astype(np.float64), perfect=False)
 
 
@@ -164,11 +163,6 @@ class Coder(ABC):
 
 
 CODERS: Registry[type[Coder]] = Registry("entropy coder")
-
-
-def register_coder(name: str, wire_id: int) -> Callable[[type[Coder]], type[Coder]]:
-    """``CODERS.register``, which stamps ``name``/``wire_id`` on the class as every registry does."""
-    return CODERS.register(name, wire_id)
 
 
 def get_coder(name_or_id: str | int) -> Coder:

@@ -12,16 +12,16 @@ import constriction
 import numpy as np
 
 from .base import (
+    CODERS,
     FreqTable,
     StreamCoder,
     bytes_from_words,
     categorical_model,
-    register_coder,
     symbol_indices,
 )
 
 
-@register_coder("range", wire_id=1)
+@CODERS.register("range", wire_id=1)
 class RangeCoder(StreamCoder):
     """constriction 0.5.0 RangeEncoder/RangeDecoder, 32-bit words, 24-bit probabilities."""
 

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InrFormatError, InrTruncatedError
-from .base import Coder, FreqTable, check_decode_segments, register_coder, symbol_indices
+from .base import CODERS, Coder, FreqTable, check_decode_segments, symbol_indices
 
 
 def field_width(table: FreqTable) -> int:
@@ -19,7 +19,7 @@ def field_width(table: FreqTable) -> int:
     return (table.n_symbols - 1).bit_length()
 
 
-@register_coder("raw", wire_id=0)
+@CODERS.register("raw", wire_id=0)
 class RawCoder(Coder):
     """Packs each ``symbol - offset`` in a fixed number of bits, MSB first, across all segments."""
 
