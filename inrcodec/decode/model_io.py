@@ -19,7 +19,7 @@ from ..errors import InrFormatError
 from ..models import ARCHITECTURES
 from ..models.base import InrModel, TensorSpec
 from .init import init_arrays, p_reference
-from .weights import (BLOB_TAG_FLOAT, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
+from .weights import (BlobTag, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
                       dequantize)
 
 
@@ -81,5 +81,5 @@ def model_weights(layer: Layer, qm: QuantizedModel, prev: list[np.ndarray] | Non
     if prev is None:
         raise InrFormatError(f"GOP {gop_index}: P-model without a decoded predecessor")
     # a legacy binary32 BLOB kept its blob tensors unchanged from the previous model
-    keep = [s.blob for s in layer.specs] if qm.blob_tag == BLOB_TAG_FLOAT else None
+    keep = [s.blob for s in layer.specs] if qm.blob_tag == BlobTag.FLOAT else None
     return dequantize(qm, p_reference(layer.theta_init, prev, qm.eps_code, keep), layer.specs)

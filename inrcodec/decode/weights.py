@@ -6,6 +6,7 @@ Everything here is integer or exact binary32 arithmetic, so encoder and decoder 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ class QuantizedModel:
     step_codes: list[int]
     symbols: list[np.ndarray]  # int32, shaped like the tensors
     blob: bytes = b""  # the blob tensors' residual BLOB payload (raw, as its tag defines), empty if none
-    blob_tag: int = 0  # that BLOB's tag (BLOB_TAG_SYMBOLS or the legacy BLOB_TAG_FLOAT), 0 if none
+    blob_tag: int = 0  # that BLOB's tag (BlobTag.SYMBOLS or the legacy BlobTag.FLOAT), 0 if none
     blob_bounds: list[int] = field(default_factory=list)  # decoded bodies: the blob tensors' max_abs
 
     def digest(self) -> str:
@@ -46,22 +47,30 @@ class QuantizedModel:
         return h.hexdigest()
 
 
-# BLOB tags of the blob tensors' residuals (spec/models.md §3b)
-BLOB_TAG_FLOAT = 1  # legacy: binary32 residuals, byte-plane shuffled (read, no longer written)
-BLOB_TAG_SYMBOLS = 2  # the blob tensors' integer symbols, zig-zag uint16, byte-plane shuffled
-BLOB_TAGS = (BLOB_TAG_FLOAT, BLOB_TAG_SYMBOLS)
-_BLOB_VALUE_BYTES = {BLOB_TAG_FLOAT: 4, BLOB_TAG_SYMBOLS: 2}
+class BlobTag(enum.IntEnum):
+    """What a residual BLOB holds (spec/models.md §3b); the value is its wire tag."""
+
+    FLOAT = 1  # legacy: binary32 residuals, byte-plane shuffled (read, no longer written)
+    SYMBOLS = 2  # the blob tensors' integer symbols, zig-zag uint16, byte-plane shuffled
+
+    @property
+    def value_bytes(self) -> int:
+        """Bytes per stored value."""
+        return 4 if self is BlobTag.FLOAT else 2
+
+
+BLOB_TAGS = frozenset(BlobTag)  # membership of a tag read from a file (an int)
 
 
 def blob_raw_size(tag: int, specs: list[TensorSpec]) -> int:
     """The exact decompressed size a residual BLOB of ``tag`` must have for these tensors."""
-    return _BLOB_VALUE_BYTES[tag] * sum(s.numel for s in specs if s.blob)
+    return BlobTag(tag).value_bytes * sum(s.numel for s in specs if s.blob)
 
 
 def _check_blob_size(tag: int, data: bytes, specs: list[TensorSpec]) -> None:
     need = blob_raw_size(tag, specs)
     if len(data) != need:
-        what = "residuals" if tag == BLOB_TAG_FLOAT else "symbols"
+        what = "residuals" if tag == BlobTag.FLOAT else "symbols"
         raise InrFormatError(f"BLOB of {what} has {len(data)} bytes, the architecture needs {need}")
 
 
@@ -77,7 +86,7 @@ def _unshuffle(data: bytes, dtype: str) -> np.ndarray:
 
 
 def pack_blob(residuals: list[np.ndarray]) -> bytes:
-    """Legacy BLOB_TAG_FLOAT payload: binary32 residuals in wire order, byte-plane shuffled."""
+    """Legacy BlobTag.FLOAT payload: binary32 residuals in wire order, byte-plane shuffled."""
     if not residuals:
         return b""
     return _shuffle(np.concatenate([np.ascontiguousarray(r, "<f4").ravel() for r in residuals]))
@@ -85,12 +94,12 @@ def pack_blob(residuals: list[np.ndarray]) -> bytes:
 
 def unpack_blob(data: bytes, specs: list[TensorSpec]) -> list[np.ndarray]:
     """Inverse of ``pack_blob`` for the blob tensors among ``specs``; the size must match exactly."""
-    _check_blob_size(BLOB_TAG_FLOAT, data, specs)
+    _check_blob_size(BlobTag.FLOAT, data, specs)
     return _split(_unshuffle(data, "<f4").astype(np.float32), specs)
 
 
 def pack_symbol_blob(symbols: list[np.ndarray]) -> bytes:
-    """BLOB_TAG_SYMBOLS payload: the blob tensors' symbols in wire order, zig-zag mapped to
+    """BlobTag.SYMBOLS payload: the blob tensors' symbols in wire order, zig-zag mapped to
     uint16 little-endian and byte-plane shuffled (|symbol| < 128 leaves the high plane all zeros)."""
     if not symbols:
         return b""
@@ -100,7 +109,7 @@ def pack_symbol_blob(symbols: list[np.ndarray]) -> bytes:
 
 def unpack_symbol_blob(data: bytes, specs: list[TensorSpec], bounds: list[int]) -> list[np.ndarray]:
     """Inverse of ``pack_symbol_blob``; each tensor's symbols must stay within its body's max_abs."""
-    _check_blob_size(BLOB_TAG_SYMBOLS, data, specs)
+    _check_blob_size(BlobTag.SYMBOLS, data, specs)
     u = _unshuffle(data, "<u2").astype(np.int32)
     out = _split(np.where(u % 2 == 0, u // 2, -(u + 1) // 2).astype(np.int32), specs)
     for spec, sym, bound in zip([s for s in specs if s.blob], out, bounds):
@@ -120,10 +129,10 @@ def _split(flat: np.ndarray, specs: list[TensorSpec]) -> list[np.ndarray]:
 def attach_blob(qm: QuantizedModel, specs: list[TensorSpec], tag: int, raw: bytes) -> None:
     """Put a decompressed residual BLOB into a model parsed by ``decode_body``: symbols go to the
     blob tensors' places; legacy float residuals stay in ``qm.blob`` for ``dequantize``."""
-    if tag == BLOB_TAG_SYMBOLS:
+    if tag == BlobTag.SYMBOLS:
         parts = iter(unpack_symbol_blob(raw, specs, qm.blob_bounds))
         qm.symbols = [next(parts) if spec.blob else sym for spec, sym in zip(specs, qm.symbols)]
-    elif tag == BLOB_TAG_FLOAT:
+    elif tag == BlobTag.FLOAT:
         if any(qm.blob_bounds) or any(c for c, spec in zip(qm.step_codes, specs) if spec.blob):
             raise InrFormatError("model body: blob tensors with symbols beside a binary32 residual BLOB")
         _check_blob_size(tag, raw, specs)  # dequantize unpacks it
@@ -217,7 +226,7 @@ def dequantize(qm: QuantizedModel, reference: list[np.ndarray] | None,
                specs: list[TensorSpec] | None = None) -> list[np.ndarray]:
     """Weights in binary32: q * step (exact) or, for blob tensors of a legacy float BLOB, the
     blob's residual; plus the reference for P-models (one rounded add)."""
-    blobs = iter(unpack_blob(qm.blob, specs)) if qm.blob_tag == BLOB_TAG_FLOAT else None
+    blobs = iter(unpack_blob(qm.blob, specs)) if qm.blob_tag == BlobTag.FLOAT else None
     out = []
     for i, (code, sym) in enumerate(zip(qm.step_codes, qm.symbols)):
         if blobs is not None and specs[i].blob:

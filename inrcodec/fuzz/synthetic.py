@@ -20,7 +20,7 @@ from ..container.writer import serialize
 from ..errors import InrError, InrUnsupportedError
 from ..levels import Limits, exceeded
 from ..decode.model_io import build_layers
-from ..decode.weights import BLOB_TAG_SYMBOLS, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
+from ..decode.weights import BlobTag, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
 
 # Limits under which a fuzzed file decodes a frame in well under a second and a few hundred MB
 # (spec/levels.md §2: ~3 x 4 x max_activation x 4 bytes to render, ~6 x 4 bytes x max_total_params
@@ -51,7 +51,7 @@ def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
             if blob:
                 raw = pack_symbol_blob(blob)
                 name, data = compress_best(raw)
-                out.append(BlobChunk(g, BLOB_TAG_SYMBOLS, BLOB_CODECS.id_of(name), len(raw), data))
+                out.append(BlobChunk(g, BlobTag.SYMBOLS, BLOB_CODECS.id_of(name), len(raw), data))
     return out
 
 

@@ -26,17 +26,13 @@ from ..quant.entropy import segment_decay, segment_laplace_bits
 from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
 from .losses import Loss, MSELoss
 from ..decode.render import add_layer
-from ..decode.weights import (BLOB_TAG_SYMBOLS, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
+from ..decode.weights import (BlobTag, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
                       side_info_bytes)
 
 STREAM_PAD_BITS = 16
 DECAY_REFRESH = 8  # iterations between refits of the entropy model's per-tensor decay
-# Divergence guard. At the learning rates that train fastest, Adam now and then throws a run off a
-# cliff (carphone q4 at batch 1: 28 dB to 1 dB at iteration 3500, never to recover; 4 of 14 runs
-# of a preset sweep ended near 17 dB). Every GUARD_CHECK iterations the distortion is compared with
-# its running average; a jump by GUARD_JUMP restores the last healthy snapshot (weights, steps and
-# optimiser state, taken every GUARD_SNAPSHOT iterations) and halves the learning rate. Only
-# computed values decide, so the encode stays deterministic.
+# divergence guard: a distortion jump by GUARD_JUMP restores the last snapshot and halves the rate
+# (Adam at the fastest rates sometimes falls off a cliff: docs/encoder-notes.md)
 GUARD_CHECK = 10
 GUARD_SNAPSHOT = 250
 GUARD_JUMP = 8.0
@@ -180,7 +176,7 @@ def fit_gop(
         # blob tensors train like the others (the rate term stands in for their compressed size);
         # only their coding differs: their symbols go to the residual BLOB (spec/models.md §3b)
         qmodel.blob = pack_symbol_blob([q for q, s in zip(symbols, specs) if s.blob])
-        qmodel.blob_tag = BLOB_TAG_SYMBOLS
+        qmodel.blob_tag = BlobTag.SYMBOLS
     est_bits += 8 * side_info_bytes(qmodel)
     return FitResult(qmodel, est_bits, {"est_bits": est_bits, "rollbacks": n_rollbacks})
 

@@ -85,7 +85,7 @@ def test_any_resolution_same_parameter_count():
 
 
 def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
-    from inrcodec.decode.weights import BLOB_TAG_SYMBOLS
+    from inrcodec.decode.weights import BlobTag
     from inrcodec.coders.blob import BLOB_CODECS
     from inrcodec.container.chunks import BlobChunk, ModelChunk
     from inrcodec.container.reader import ContainerReader
@@ -98,7 +98,7 @@ def test_conv_layers_travel_as_one_compressed_residual_blob_per_gop(odd):
     blobs = [c for c in chunks if isinstance(c, BlobChunk)]
     assert [b.gop_index for b in blobs] == [c.gop_index for c in chunks if isinstance(c, ModelChunk)]
     for b in blobs:
-        assert b.tag == BLOB_TAG_SYMBOLS and b.raw_size == 2 * n_blob
+        assert b.tag == BlobTag.SYMBOLS and b.raw_size == 2 * n_blob
         assert BLOB_CODECS.name_of(b.method) in ("zstd", "lzma") and len(b.data) < b.raw_size / 2
 
 
