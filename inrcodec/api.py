@@ -13,13 +13,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .decode.decoder import InrFile
-from .train.presets import QUALITY
 from .levels import Limits
 
 if TYPE_CHECKING:
     from .train.encoder import EncodeSummary
-
-QUALITY_LEVELS = tuple(QUALITY)
 
 
 def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, *, overwrite: bool = False,
