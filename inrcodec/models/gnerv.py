@@ -1,4 +1,4 @@
-"""GNeRV-style frame-wise network (gnerv.txt §3.1), the default architecture.
+"""GNeRV-style frame-wise network (GNeRV §3.1, docs/bibliography.md), the default architecture.
 
 A learned global embedding, shared by every frame of a GOP, goes through Conv-PixelShuffle
 up-sampling blocks; time enters only by distribution shift (instance-normalise the block input,
@@ -109,9 +109,7 @@ class GNeRV(InrModel):
         """Planes [Y, U, V] for time positions ``t`` in [0, 1), each [B, h, w], cropped."""
         b = t.shape[0]
         z = F.gelu(self.time_fc(positional_encoding(t, self.pe_levels)))
-        # channels-last activations: oneDNN's small-channel convolutions and their backward pass run
-        # about 20 % faster on them (carphone q4 training: 32 -> 58 iterations/s on one core with
-        # the merged heads below); the values are the same, only the memory layout differs
+        # channels-last: oneDNN's small-channel convolutions train faster on it (docs/encoder-notes.md)
         x = self.embedding.expand(b, -1, -1, -1).contiguous(memory_format=torch.channels_last)
         for shift, conv in zip(self.shift, self.convs):
             scale, bias = shift(z).chunk(2, dim=1)

@@ -1,4 +1,4 @@
-"""NIRVANA-style patch-wise network (nirvana.txt §3), the second architecture (``--model nirvana``).
+"""NIRVANA-style patch-wise network (NIRVANA §3, docs/bibliography.md), the second architecture (``--model nirvana``).
 
 The frame is cut into P x P patches (padded to the patch grid, cropped on output). A SIREN MLP maps
 a patch centroid (x_p, y_p), normalised to [-1, 1] by the frame size, to a feature s_p; s_p is
@@ -71,11 +71,7 @@ class Nirvana(InrModel):
         head = tuple(v if v is not None else a for v, a in zip((patch_size, mlp_width, mlp_depth), arch_params[:3]))
         return head + (tuple(channels) if channels is not None else arch_params[3:])
 
-    # SIREN layers (w0 = 30) do not survive gnerv's 1e-2. Carphone GOP 0, q4, 1500 iterations:
-    # 3e-4 27.7 dB, 1e-3 29.7, 2e-3 30.6, 3e-3 24.9 (unstable); a margin below 2e-3. That is for
-    # an MLP 64 wide: at 128, 1.5e-3 collapsed to 17-18 dB over 8000 iterations (two runs) and
-    # 1500 iterations gave 27.2 dB at 1.5e-3, 29.4 at 7.5e-4, 28.1 at 3e-4, so the rate falls
-    # with the width (see ``learning_rate``).
+    # SIREN layers (w0 = 30) need a rate far below gnerv's, falling with the MLP's width (docs/encoder-notes.md)
     BASE_LEARNING_RATE = 1.5e-3
     BASE_WIDTH = 64
 
