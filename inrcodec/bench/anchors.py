@@ -42,7 +42,7 @@ import av
 import numpy as np
 
 from ..errors import InrError, InrInputError
-from ..io.video import _plane_array, chroma_shape, open_video
+from ..io.video import plane_array, chroma_shape, open_video
 from ..io.y4m import Y4MWriter
 
 # H.264 / HEVC SEI payload type "user data unregistered", where x264 writes its version and options.
@@ -346,7 +346,7 @@ def _decoded_planes(frame: av.VideoFrame, expected: str, bit_depth: int, decoder
     if bit_depth == 8:
         if name.replace("yuvj", "yuv") != expected:
             raise InrError(f"{decoder} gave {name} frames, expected {expected}")
-        return [_plane_array(p) for p in frame.planes]
+        return [plane_array(p) for p in frame.planes]
     if name == expected:
         dtype = np.dtype("<u2")
     elif name == expected[:-2] + "be":
@@ -361,7 +361,7 @@ def _decoded_planes(frame: av.VideoFrame, expected: str, bit_depth: int, decoder
         # One thread: swscale's automatic slice threads were seen (FFmpeg in PyAV 18.1) to corrupt
         # a few samples now and then in such conversions of small frames.
         frame, dtype = frame.reformat(format=expected, threads=1), np.dtype("<u2")
-    return [_plane_array(p, dtype) for p in frame.planes]
+    return [plane_array(p, dtype) for p in frame.planes]
 
 
 def decode_anchor(src, dst, name: str, width: int, height: int, *, fps: Fraction = Fraction(25),

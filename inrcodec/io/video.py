@@ -131,7 +131,7 @@ class VideoInfo:
         }
 
 
-def _plane_array(plane: av.video.plane.VideoPlane, dtype: np.dtype | type = np.uint8) -> np.ndarray:
+def plane_array(plane: av.video.plane.VideoPlane, dtype: np.dtype | type = np.uint8) -> np.ndarray:
     """Copy one plane of ``dtype`` samples (uint8, '<u2' or '>u2') out of its padded buffer, native-endian.
 
     ``to_ndarray`` refuses odd widths, so rows are cut from the buffer by ``line_size`` (bytes per row).
@@ -333,7 +333,7 @@ class VideoSource:
                     if self._conversion is not None:
                         # one swscale thread: threaded 10-bit conversions were wrong (docs/decoder-notes.md)
                         frame = frame.reformat(threads=1, **self._conversion)
-                    planes = tuple(_plane_array(p, self._plane_dtype) for p in frame.planes[:3])
+                    planes = tuple(plane_array(p, self._plane_dtype) for p in frame.planes[:3])
                     if info.bit_depth > 8:
                         self._check_range(planes, n)
                     yield planes

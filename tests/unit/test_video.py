@@ -14,7 +14,7 @@ from inrcodec.errors import InrInputError
 from inrcodec.io.video import (
     ALLOWED_BIT_DEPTHS,
     VideoInfo,
-    _plane_array,
+    plane_array,
     open_video,
     sample_dtype,
 )
@@ -320,13 +320,13 @@ class TestHighBitDepth:
         planes = deep_planes(37, 29, "444", 12, seed=3)
         for pix_fmt, dtype in (("yuv444p12le", "<u2"), ("yuv444p12be", ">u2")):
             frame = deep_frame(pix_fmt, planes)
-            got = _plane_array(frame.planes[1], np.dtype(dtype))
+            got = plane_array(frame.planes[1], np.dtype(dtype))
             assert got.dtype == np.dtype(np.uint16) and got.flags.c_contiguous
             assert np.array_equal(got, planes[1])
         frame = av.VideoFrame(37, 29, "yuv420p")
-        assert _plane_array(frame.planes[1]).shape == (15, 19) and _plane_array(frame.planes[1]).dtype == np.uint8
+        assert plane_array(frame.planes[1]).shape == (15, 19) and plane_array(frame.planes[1]).dtype == np.uint8
         with pytest.raises(ValueError):
-            _plane_array(frame.planes[0], np.float32)
+            plane_array(frame.planes[0], np.float32)
 
     def test_sample_dtype_and_info_validate_depth(self):
         assert ALLOWED_BIT_DEPTHS == (8, 10, 12)
