@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 
 from ..coders import CODERS
+from ..decode.device import pick_device
 from ..container import spec
 from ..container.chunks import BlobChunk, IndexRecord, LayerHeader, SequenceHeader, layer_specs
 from ..container.reader import ContainerReader
@@ -68,17 +69,6 @@ class EncodeSummary:
     def to_dict(self) -> dict:
         """JSON-ready view."""
         return asdict(self)
-
-
-def pick_device(name: str) -> torch.device:
-    """'auto' is CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise InrInputError("--device cuda: no CUDA device is available")
-    if name not in ("cpu", "cuda"):
-        raise InrInputError(f"--device {name!r}: expected auto, cpu or cuda")
-    return torch.device(name)
 
 
 def _validate(opts: EncodeOptions) -> None:
