@@ -49,6 +49,8 @@ class FitConfig:
     batch: int = 6
     ste_fraction: float = 0.25
     rate_warmup: float = 0.0  # fraction of iterations over which the rate weight ramps from 0 to 1
+    float_fraction: float = 0.0  # leading fraction of iterations trained in float, no rate term (then noise, then STE)
+    clip_norm: float | None = None  # clip the weights' gradient to this L2 norm (None: no clipping)
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
     loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
@@ -104,6 +106,7 @@ def fit_gop(
 
     opt = torch.optim.Adam([{"params": [theta], "lr": cfg.lr}, {"params": [log2_step], "lr": cfg.step_lr}])
     n_noise = cfg.iters - int(round(cfg.iters * cfg.ste_fraction))
+    n_float = min(int(round(cfg.iters * cfg.float_fraction)), n_noise)
     gen = torch.Generator().manual_seed(cfg.seed)
     order = torch.empty(0, dtype=torch.long)
     batch = min(cfg.batch, n_frames)
@@ -116,6 +119,12 @@ def fit_gop(
 
     for it in range(cfg.iters):
         use_ste = it >= n_noise
+        if n_float and it == n_float:
+            # quantization starts: steps sized, as at the start, from the weights training reached
+            with torch.no_grad():
+                for k, part in enumerate(torch.split(theta - ref, sizes)):
+                    if part.numel() > 1 and float(part.std()) > 0:
+                        log2_step[k] = math.log2(float(part.std())) - 5.0
         if use_ste and snapped is None:
             snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
             snapped_steps = torch.tensor([step_from_code(c) for c in snapped], device=device)
@@ -127,18 +136,21 @@ def fit_gop(
             order = torch.cat([order, torch.randperm(n_frames, generator=gen)])
         idx, order = order[:batch].to(device), order[batch:]
 
-        step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
-        y = (theta - ref) / step
-        yq = quantize_ste(y) if use_ste else quantize_noise(y)
-        if it % DECAY_REFRESH == 0 or it == n_noise:
-            decay = segment_decay(yq, seg, counts)
-        bits = segment_laplace_bits(yq, seg, counts, decay)
-        w = ref + yq * step
+        if it < n_float:
+            w, bits = theta, torch.zeros((), device=device)
+        else:
+            step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
+            y = (theta - ref) / step
+            yq = quantize_ste(y) if use_ste else quantize_noise(y)
+            if it % DECAY_REFRESH == 0 or it == n_noise or it == n_float:
+                decay = segment_decay(yq, seg, counts)
+            bits = segment_laplace_bits(yq, seg, counts, decay)
+            w = ref + yq * step
         pred = functional_call(model, unflatten(w), (t_pos[idx],))
         if offset is not None:
             pred = add_layer([o[idx] for o in offset], pred, scale)
         dist = loss_fn(pred, [p[idx] for p in planes])
-        ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, it / (cfg.rate_warmup * cfg.iters))
+        ramp = 1.0 if cfg.rate_warmup <= 0 else min(1.0, max(0, it - n_float) / (cfg.rate_warmup * cfg.iters))
         loss = ramp * bits / n_pixels + lam * dist
         if it % GUARD_CHECK == 0:
             d = dist.item()
@@ -155,6 +167,8 @@ def fit_gop(
                 snapshot = (theta.detach().clone(), log2_step.detach().clone(), copy.deepcopy(opt.state_dict()))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if cfg.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_([theta], cfg.clip_norm)
         opt.step()
         if cfg.progress is not None and (it % 10 == 0 or it == cfg.iters - 1):
             shown = {"psnr": -10 * math.log10(max(dist.item(), 1e-12))} if isinstance(loss_fn, MSELoss) \

@@ -21,13 +21,13 @@ def clip(n=4, w=32, h=16):
     return [torch.tensor(p, dtype=torch.float32) for p in (y, c, 1 - c)]
 
 
-def fit(lr, iters=150):
+def fit(lr, iters=150, **recipe):
     torch.set_num_threads(1)
     model = ARCHITECTURES.get("gnerv")(32, 16, "420", (1, 4, 8, 8, 8, 8))
     planes = clip()
     t = torch.arange(4, dtype=torch.float32) / 4
     res = fit_gop(model, planes, t, init_arrays(model.tensor_specs(), 3), None, None,
-                  FitConfig(iters=iters, lam=1000.0, lr=lr, batch=2, seed=1))
+                  FitConfig(iters=iters, lam=1000.0, lr=lr, batch=2, seed=1, **recipe))
     model.load_arrays(dequantize(res.qmodel, None))
     with torch.no_grad():
         mse = MSELoss()(model(t), planes)
@@ -45,3 +45,13 @@ def test_an_exploding_rate_is_caught_and_training_still_converges():
     assert res.stats["rollbacks"] >= 3  # each halves the rate: 30 -> 3.75 or less
     assert math.isfinite(mse) and mse < 0.05
     assert all(np.all(np.isfinite(s)) for s in res.qmodel.symbols)
+
+
+def test_a_float_phase_and_clipping_change_the_fit_and_still_code_a_model():
+    base, base_mse = fit(1e-2)
+    for recipe in ({"float_fraction": 0.4}, {"clip_norm": 0.01}):
+        res, mse = fit(1e-2, **recipe)
+        assert res.qmodel.digest() != base.qmodel.digest(), recipe
+        assert math.isfinite(mse) and mse < 0.05 and math.isfinite(res.est_bits)
+    # the defaults are the recipe every golden stream was encoded with
+    assert FitConfig(iters=1, lam=1.0).float_fraction == 0.0 and FitConfig(iters=1, lam=1.0).clip_norm is None

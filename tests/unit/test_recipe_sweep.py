@@ -1,0 +1,36 @@
+"""tools/recipe_sweep.py: variants parse to FitConfig fields, equal-rate interpolation, one real run."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+import recipe_sweep as tool  # tools/, on the path through pyproject.toml
+
+SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "carphone_48x32_8f.y4m")
+
+
+def test_variants_name_fit_config_fields():
+    assert tool.parse_variant("baseline") == {}
+    assert tool.parse_variant("float=0.3+clip=1") == {"float_fraction": 0.3, "clip_norm": 1.0}
+    with pytest.raises(KeyError):
+        tool.parse_variant("nonsense=1")
+
+
+def test_psnr_at_a_rate_interpolates_in_log_rate():
+    pts = [(0.1, 30.0), (0.4, 34.0)]
+    assert tool.at_rate(pts, 0.2) == pytest.approx(30.0 + 4.0 * math.log(2) / math.log(4))
+    assert tool.at_rate(pts, 0.1) == pytest.approx(30.0)
+    assert tool.at_rate(pts, 0.8) == pytest.approx(36.0)  # extrapolated from the two points
+
+
+def test_a_run_codes_and_decodes_real_bytes():
+    from inrcodec.io.video import open_video
+
+    with open_video(SAMPLE) as video:
+        frames = list(video)
+    r = tool.run(frames, "gnerv", 1, 100.0, 30, {"float_fraction": 0.3, "clip_norm": 1.0}, seed=1)
+    assert r["bytes"] > 100 and r["bpp"] == pytest.approx(8 * r["bytes"] / (8 * 48 * 32))
+    assert 10 < r["psnr"] < 60
