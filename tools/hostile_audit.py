@@ -94,7 +94,8 @@ class Outcome:
 
 def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, stdin=None, stdout=None,
         env_extra: dict | None = None, on_start=None, close_stdout: bool = False) -> tuple[int | None, float, float, bool, str]:
-    """Run the CLI; (exit code or None, seconds, peak RSS MiB, timed out, last stderr line)."""
+    """Run the CLI; (exit code or None, seconds, peak RSS MiB polled from /proc every 20 ms, timed out,
+    last stderr line)."""
     env = {**os.environ, "PYTHONPATH": tree, **(env_extra or {})}
     cap = int(cap_gb * 2**30)
 
@@ -113,7 +114,13 @@ def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, 
     if on_start is not None:
         on_start(p)
     timed_out = False
+    hwm_kib = 0  # the child's own peak: its ru_maxrss would start at this process's (kept across fork+exec)
     while True:
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                hwm_kib = max(hwm_kib, next((int(ln.split()[1]) for ln in f if ln.startswith("VmHWM")), 0))
+        except OSError:
+            pass
         pid, status, usage = os.wait4(p.pid, os.WNOHANG)
         if pid:
             break
@@ -130,7 +137,7 @@ def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, 
     tail = lines[-1] if lines else ""
     if lines and "Traceback" in "\n".join(lines):
         tail = "TRACEBACK: " + tail
-    return (None if timed_out else p.returncode), seconds, usage.ru_maxrss / 1024, timed_out, tail[:160]
+    return (None if timed_out else p.returncode), seconds, hwm_kib / 1024, timed_out, tail[:160]
 
 
 def null_device(folder: str) -> str:
