@@ -11,6 +11,7 @@ use is to refuse, in one line, an encode that could not fit instead of dying in 
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ def _saved_bytes(model: torch.nn.Module, n_frames: int) -> int:
     return sum(seen.values()) + out_bytes
 
 
+@functools.lru_cache(maxsize=16)  # fit_batch asks once per candidate batch; the probe does not depend on it
 def training_bytes_per_pixel(arch_id: int, arch_params: tuple[int, ...], chroma: str) -> float:
     """Activation bytes one frame saves for backward, per luma pixel (measured at a probe size)."""
     cls = ARCHITECTURES.by_id(arch_id)
@@ -153,13 +155,9 @@ def fit_batch(header: SequenceHeader, layers: LayerHeader | None, batch: int, wo
     short = need.host(device) > host_room
     where, room = ("memory", host_room) if short else (f"memory on {device}", dev_room)
     n_gom = min(header.n_frames, header.gop_size * header.gom_size)
-    return _refuse(f"encoding {header.width}x{header.height} needs about "
-                   f"{_gib(need.host(device) if short else need.device(device))} of {where} "
-                   f"({_gib(need.frames)} for a GOM of {n_gom} frames, {_gib(need.planes + need.host_planes)} "
-                   f"for a GOP's planes, {_gib(need.training)} to train on one frame at a time"
-                   f"{f', times {workers} workers' if workers > 1 else ''}) and {_gib(max(room, 0))} "
-                   f"is available: use a smaller --gop or --gom, fewer --workers, or a smaller picture")
-
-
-def _refuse(message: str) -> int:
-    raise InrInputError(message)
+    raise InrInputError(f"encoding {header.width}x{header.height} needs about "
+                        f"{_gib(need.host(device) if short else need.device(device))} of {where} "
+                        f"({_gib(need.frames)} for a GOM of {n_gom} frames, {_gib(need.planes + need.host_planes)} "
+                        f"for a GOP's planes, {_gib(need.training)} to train on one frame at a time"
+                        f"{f', times {workers} workers' if workers > 1 else ''}) and {_gib(max(room, 0))} "
+                        f"is available: use a smaller --gop or --gom, fewer --workers, or a smaller picture")
