@@ -143,6 +143,39 @@ def nirvana_cost(width: int, height: int, chroma: str, arch_params: tuple[int, .
     return NetworkCost(params, patches * (mlp_weights + convs), width * height, patches * patch * patch, activation)
 
 
+@NETWORK_COSTS.register("hinerv", wire_id=3)
+def hinerv_cost(width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> NetworkCost:
+    """spec/models.md §2c: arch_params = (t0, levels, local_t, mod_t, C0, ..., Cn); ValueError if invalid.
+
+    MACs count the convolutions, as for the other architectures; the grids' temporal and bilinear
+    interpolations are a few operations per feature and are not counted (spec/levels.md §3)."""
+    _check_size(width, height)
+    k = _chroma_channels(chroma)
+    if len(arch_params) < 6:
+        raise ValueError("hinerv needs (t0, levels, local_t, mod_t, C0, C1, ...) with at least one stage")
+    t0, levels, local_t, mod_t, *channels = (int(p) for p in arch_params)
+    if not 1 <= t0 <= 256 or not 1 <= levels <= 4 or not 0 <= local_t <= 256 or not 0 <= mod_t <= 256:
+        raise ValueError("hinerv t0 must be 1..256, levels 1..4, local_t and mod_t 0..256")
+    if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 8:
+        raise ValueError("hinerv channels must be 1..1024, at most 8 of them")
+    grid = 2 ** len(channels)  # 2^(n+1) for n stages
+    eh, ew = -(-height // grid), -(-width // grid)
+    area = eh * ew
+    pairs = list(zip(channels[:-1], channels[1:]))
+    nodes = sum(t0 << level for level in range(levels))
+    params = (nodes * channels[0] * area + (4 * local_t + 2 * mod_t) * sum(a for a, _ in pairs)
+              + sum(b * (9 * a + 1) for a, b in pairs) + _heads(channels[-1], k))
+    _cap("hinerv", params)
+    macs, activation = 0, channels[0] * area
+    for a, b in pairs:
+        area *= 4
+        macs += 9 * a * b * area
+        activation = max(activation, a * area, b * area)
+    macs += 9 * channels[-1] * (4 + k) * area
+    activation = max(activation, (4 + k) * area)
+    return NetworkCost(params, macs, width * height, 4 * area, activation)
+
+
 def network_cost(arch_id: int, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> NetworkCost:
     """The cost of architecture ``arch_id``'s network: InrUnsupportedError for an unknown id,
     ValueError for invalid arch_params."""

@@ -72,6 +72,9 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
                   "synthetic:square420p10_33x19_4f", {"gop": 2, "gom": 2}),
     "DEPTH12_A": ("12-bit 4:4:4 at 24x16 (version 3, bit_depth 12): samples 0..4095, one GOM of an I- "
                   "and a P-model", "synthetic:square444p12_24x16_4f", {"gop": 2, "gom": 2}),
+    "HINERV_A": ("the grid architecture hinerv (arch_id 3) at 37x29: two temporal grid levels (2 and 4 "
+                 "nodes), local and modulation grids, one I- and one P-model coding the grids' residuals",
+                 "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "hinerv", "grid_t": [2, 2, 2, 4]}),
 }
 
 # Streams kept as an older encoder wrote them: the decoder must go on reading their layout, but

@@ -3,6 +3,7 @@
 from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
 from . import gnerv  # noqa: F401  (registers "gnerv")
 from . import nirvana  # noqa: F401  (registers "nirvana")
+from . import hinerv  # noqa: F401  (registers "hinerv")
 
 __all__ = ["ARCHITECTURES", "ArchOption", "InrModel", "TensorSpec", "arch_options"]
 

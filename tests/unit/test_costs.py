@@ -24,6 +24,11 @@ CASES = [
     ("nirvana", 37, 29, "420", (32, 64, 3, 16, 16, 12)),
     ("nirvana", 1, 1, "420", (8, 5, 1, 3, 4)),
     ("nirvana", 65, 33, "444", (128, 7, 2, 2, 3, 2, 3, 2, 3)),  # 6 channel counts, 128 patches
+    ("hinerv", 37, 29, "420", (2, 2, 2, 3, 6, 8, 4)),
+    ("hinerv", 37, 29, "444", (1, 3, 0, 0, 5, 4)),  # no local or modulation grids
+    ("hinerv", 1, 1, "420", (3, 1, 1, 1, 4, 6, 5, 3)),
+    ("hinerv", 176, 144, "420", (1, 2, 0, 16, 8, 32, 24, 16)),
+    ("hinerv", 17, 9, "444", (1, 1, 2, 2, 3, 2, 2, 2, 2, 2, 2, 2)),  # 8 channel counts: a 256 grid
 ]
 
 
@@ -47,7 +52,7 @@ class TestRegistry:
         assert ARCHITECTURES.names() == NETWORK_COSTS.names()
         for name in NETWORK_COSTS.names():
             assert ARCHITECTURES.id_of(name) == NETWORK_COSTS.id_of(name)
-        assert (NETWORK_COSTS.id_of("gnerv"), NETWORK_COSTS.id_of("nirvana")) == (1, 2)
+        assert [NETWORK_COSTS.id_of(n) for n in ("gnerv", "nirvana", "hinerv")] == [1, 2, 3]
 
     def test_costs_import_neither_torch_nor_numpy(self):
         import subprocess
@@ -96,6 +101,9 @@ class TestValidation:
         ("gnerv", (1, 65, 8, 6, 8)), ("gnerv", (1, 4, 1025, 6, 8)), ("gnerv", (1, 4, 8) + (2,) * 9),
         ("nirvana", (32, 64, 3, 16)), ("nirvana", (24, 64, 3, 16, 8)), ("nirvana", (8, 64, 3, 4, 4, 4, 4)),
         ("nirvana", (32, 2049, 3, 16, 8)), ("nirvana", (32, 64, 17, 16, 8)), ("nirvana", (128, 8, 1) + (2,) * 7),
+        ("hinerv", (1, 1, 0, 0, 8)), ("hinerv", (0, 1, 0, 0, 8, 8)), ("hinerv", (1, 5, 0, 0, 8, 8)),
+        ("hinerv", (1, 1, 257, 0, 8, 8)), ("hinerv", (1, 1, 0, 257, 8, 8)), ("hinerv", (1, 1, 0, 0, 8, 0)),
+        ("hinerv", (1, 1, 0, 0) + (2,) * 9),
     ])
     def test_invalid_arch_params_raise_value_error_in_the_cost_and_the_model(self, name, params):
         with pytest.raises(ValueError):
@@ -119,7 +127,8 @@ class TestValidation:
             network_cost(1, 16, 16, "420", params)
 
     @pytest.mark.parametrize("name,params", [("gnerv", (1, 64, 1024, 1024, 1024, 512, 1, 1, 1, 1, 1)),
-                                             ("nirvana", (8, 2048, 16, 1024, 1024))])
+                                             ("nirvana", (8, 2048, 16, 1024, 1024)),
+                                             ("hinerv", (256, 4, 0, 0, 1024, 8))])
     def test_the_cap_is_checked_before_any_tensor_is_allocated(self, monkeypatch, name, params):
         def allocate(*args, **kwargs):
             raise AssertionError("a tensor was allocated before the parameter cap was checked")
