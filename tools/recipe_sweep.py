@@ -10,6 +10,9 @@ log-rate), which is how "dB at equal rate" is meant. Example, carphone GOP 0 at 
 
     python tools/recipe_sweep.py ../shared/data/carphone_qcif_60f.y4m --quality 4 --iters 3000 \\
         --lams 200,450 --variants baseline,float=0.3,clip=1.0
+
+A variant may also change the network: ``model=hinerv`` (its --quality ladder) or ``arch=2:2:2:16:24:20:14``
+(arch_params, colon-separated), alone or with the knobs (``model=hinerv+float=0.3``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from inrcodec.models import ARCHITECTURES
 from inrcodec.train.fit import FitConfig, fit_gop
 
 KNOBS = {"float": ("float_fraction", float), "clip": ("clip_norm", float), "ste": ("ste_fraction", float),
-         "lr": ("lr", float), "batch": ("batch", int), "warmup": ("rate_warmup", float)}
+         "lr": ("lr", float), "batch": ("batch", int), "warmup": ("rate_warmup", float),
+         "soft": ("soft_round", lambda v: tuple(float(x) for x in v.split(":")))}
 
 
 def parse_variant(text: str) -> dict:
@@ -42,6 +46,9 @@ def parse_variant(text: str) -> dict:
     out = {}
     for part in text.split("+"):
         key, _, value = part.partition("=")
+        if key in ("model", "arch"):  # another architecture, or other arch_params (colon-separated)
+            out[key] = value if key == "model" else tuple(int(v) for v in value.split(":"))
+            continue
         field, kind = KNOBS[key]
         out[field] = kind(value)
     return out
@@ -49,16 +56,16 @@ def parse_variant(text: str) -> dict:
 
 def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides: dict, seed: int) -> dict:
     """Fit, code and decode one I-model; bytes, bpp and PSNR-YUV of its decoded frames."""
-    cls = ARCHITECTURES.get(model_name)
+    overrides = dict(overrides)
+    cls = ARCHITECTURES.get(overrides.pop("model", model_name))
     h, w = frames[0][0].shape
-    model = cls(w, h, "420", cls.from_quality(quality))
+    model = cls(w, h, "420", overrides.pop("arch", None) or cls.from_quality(quality))
     specs = model.tensor_specs()
     start = init_arrays(specs, seed)
     target = planes_to_tensors(frames, torch.device("cpu"))
     n = len(frames)
     t_pos = torch.arange(n, dtype=torch.float32) / n
-    cfg = FitConfig(iters=iters, lam=lam, lr=model.learning_rate, batch=2, seed=seed,
-                    **overrides)
+    cfg = FitConfig(iters=iters, lam=lam, **{"lr": model.learning_rate, "batch": 2, "seed": seed, **overrides})
     t0 = time.perf_counter()
     fit = fit_gop(model, target, t_pos, start, None, None, cfg)
     seconds = time.perf_counter() - t0
@@ -71,7 +78,7 @@ def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides
     counts = [planes[p].size for p in range(3)]
     psnr = psnr_yuv_from_sse(sse, counts, sample_peak(8))["psnr_yuv"]
     return {"bytes": n_bytes, "bpp": 8 * n_bytes / (n * h * w), "psnr": psnr,
-            "seconds": seconds}
+            "seconds": seconds, "macs": model.macs_per_pixel()}
 
 
 def at_rate(points: list[tuple[float, float]], bpp: float) -> float:
@@ -110,7 +117,7 @@ def main() -> None:
             r = run(frames, a.model, a.quality, lam, a.iters, overrides, a.seed)
             results.setdefault(variant, []).append({"lam": lam, **r})
             print(f"{variant:<24} lambda {lam:>7g}: {r['bytes']:>6} B {r['bpp']:.4f} bpp {r['psnr']:.2f} dB "
-                  f"({r['seconds']:.0f} s)", file=sys.stderr, flush=True)
+                  f"({r['seconds']:.0f} s, {r['macs']:.0f} MAC/px)", file=sys.stderr, flush=True)
     base = results.get("baseline") or next(iter(results.values()))
     print(f"\n{a.model} q{a.quality}, {len(frames)} frames, {a.iters} iterations, lambdas {a.lams}\n")
     print("| change | points (bpp / dB) | dB at the baseline's rates | vs baseline |")

@@ -23,7 +23,8 @@ from torch.func import functional_call
 
 from ..models.base import InrModel
 from ..quant.entropy import segment_decay, segment_laplace_bits
-from ..quant.quantizer import code_from_log2_step, quantize_noise, quantize_ste, step_from_code
+from ..quant.quantizer import (code_from_log2_step, quantize_noise, quantize_soft_noise, quantize_ste,
+                               step_from_code)
 from .losses import Loss, MSELoss
 from ..decode.render import add_layer
 from ..decode.weights import (BlobTag, KIND_I, KIND_P, MAX_ABS_SYMBOL, QuantizedModel, pack_symbol_blob,
@@ -51,6 +52,9 @@ class FitConfig:
     rate_warmup: float = 0.0  # fraction of iterations over which the rate weight ramps from 0 to 1
     float_fraction: float = 0.0  # leading fraction of iterations trained in float, no rate term (then noise, then STE)
     clip_norm: float | None = None  # clip the weights' gradient to this L2 norm (None: no clipping)
+    # C3's soft rounding in the noise phase: (first, last) temperature 1/alpha, annealed geometrically
+    # over the noise phase (None: plain additive noise)
+    soft_round: tuple[float, float] | None = None
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
     loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
@@ -141,7 +145,14 @@ def fit_gop(
         else:
             step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
             y = (theta - ref) / step
-            yq = quantize_ste(y) if use_ste else quantize_noise(y)
+            if use_ste:
+                yq = quantize_ste(y)
+            elif cfg.soft_round is not None:
+                warm = (it - n_float) / max(1, n_noise - n_float)
+                temp = cfg.soft_round[0] * (cfg.soft_round[1] / cfg.soft_round[0]) ** warm
+                yq = quantize_soft_noise(y, 1.0 / temp)
+            else:
+                yq = quantize_noise(y)
             if it % DECAY_REFRESH == 0 or it == n_noise or it == n_float:
                 decay = segment_decay(yq, seg, counts)
             bits = segment_laplace_bits(yq, seg, counts, decay)

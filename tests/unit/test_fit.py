@@ -49,9 +49,10 @@ def test_an_exploding_rate_is_caught_and_training_still_converges():
 
 def test_a_float_phase_and_clipping_change_the_fit_and_still_code_a_model():
     base, base_mse = fit(1e-2)
-    for recipe in ({"float_fraction": 0.4}, {"clip_norm": 0.01}):
+    for recipe in ({"float_fraction": 0.4}, {"clip_norm": 0.01}, {"soft_round": (0.3, 0.1)}):
         res, mse = fit(1e-2, **recipe)
         assert res.qmodel.digest() != base.qmodel.digest(), recipe
         assert math.isfinite(mse) and mse < 0.05 and math.isfinite(res.est_bits)
     # the defaults are the recipe every golden stream was encoded with
-    assert FitConfig(iters=1, lam=1.0).float_fraction == 0.0 and FitConfig(iters=1, lam=1.0).clip_norm is None
+    default = FitConfig(iters=1, lam=1.0)
+    assert default.float_fraction == 0.0 and default.clip_norm is None and default.soft_round is None
