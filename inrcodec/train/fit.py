@@ -55,6 +55,9 @@ class FitConfig:
     # C3's soft rounding in the noise phase: (first, last) temperature 1/alpha, annealed geometrically
     # over the noise phase (None: plain additive noise)
     soft_round: tuple[float, float] | None = None
+    # tensors kept exactly at their start (all symbols zero), by name or by a name prefix ending in
+    # "." (a P-model that adjusts only some tensors; measured in docs/encoder-notes.md)
+    frozen: tuple[str, ...] = ()
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
     loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
@@ -102,6 +105,10 @@ def fit_gop(
     ref = torch.zeros_like(theta) if reference is None else flat(reference).to(device)
     seg = torch.repeat_interleave(torch.arange(len(specs)), torch.tensor(sizes)).to(device)
     counts = torch.tensor(sizes, dtype=torch.float32, device=device)
+    free = None
+    if cfg.frozen:
+        keep = [not any(s.name == f or (f.endswith(".") and s.name.startswith(f)) for f in cfg.frozen) for s in specs]
+        free = torch.tensor(keep, dtype=torch.float32, device=device)[seg]
     if start_step_codes is None:
         log2_steps = [math.log2(float(np.std(a))) - 5.0 if a.size > 1 and np.std(a) > 0 else -8.0 for a in start]
     else:
@@ -156,6 +163,8 @@ def fit_gop(
             if it % DECAY_REFRESH == 0 or it == n_noise or it == n_float:
                 decay = segment_decay(yq, seg, counts)
             bits = segment_laplace_bits(yq, seg, counts, decay)
+            if free is not None:
+                yq = yq * free  # no noise on frozen tensors: they are exactly their start
             w = ref + yq * step
         pred = functional_call(model, unflatten(w), (t_pos[idx],))
         if offset is not None:
@@ -178,6 +187,8 @@ def fit_gop(
                 snapshot = (theta.detach().clone(), log2_step.detach().clone(), copy.deepcopy(opt.state_dict()))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if free is not None:
+            theta.grad.mul_(free)  # Adam moves nothing whose gradient has always been zero
         if cfg.clip_norm is not None:
             torch.nn.utils.clip_grad_norm_([theta], cfg.clip_norm)
         opt.step()
