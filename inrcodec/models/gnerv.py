@@ -50,12 +50,14 @@ class GNeRV(InrModel):
         8: (1, 16, 16, 32, 56, 40, 24),
         9: (1, 16, 16, 40, 64, 48, 28),
     }
-    OPTIONS = (ArchOption("channels", "ints", "override the network channels C0,C1,..., e.g. 16,24,16,12"),)
+    OPTIONS = (ArchOption("channels", "ints", "override the network channels C0,C1,..., e.g. 16,24,16,12"),
+               ArchOption("up_mode", "int", "up-sampling blocks: 0 conv + PixelShuffle, 1 bilinear + conv", "1"))
 
     @classmethod
-    def apply_options(cls, arch_params: tuple[int, ...], channels=None) -> tuple[int, ...]:
-        """--channels replaces C0..Cn after (up_mode, pe_levels, time_dim)."""
-        return arch_params if channels is None else arch_params[:3] + tuple(channels)
+    def apply_options(cls, arch_params: tuple[int, ...], channels=None, up_mode=None) -> tuple[int, ...]:
+        """--channels replaces C0..Cn after (up_mode, pe_levels, time_dim); --up-mode replaces up_mode."""
+        out = tuple(arch_params) if channels is None else tuple(arch_params[:3]) + tuple(channels)
+        return out if up_mode is None else (up_mode,) + out[1:]
 
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
