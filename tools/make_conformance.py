@@ -75,6 +75,34 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
     "HINERV_A": ("the grid architecture hinerv (arch_id 3) at 37x29: two temporal grid levels (2 and 4 "
                  "nodes), local and modulation grids, one I- and one P-model coding the grids' residuals",
                  "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "hinerv", "grid_t": [2, 2, 2, 4]}),
+    "CODERANS_A": ("the rANS coder (coder_id 2) at 37x29: one GOM of an I- and a P-model",
+                   "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "coder": "ans"}),
+    "CODERRAW_A": ("the raw coder (coder_id 0: fixed-width symbols, no entropy model) at 37x29: one GOM "
+                   "of an I- and a P-model", "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "coder": "raw"}),
+    "BLOBLZMA_A": ("nirvana at 37x29 with 16-channel conv layers: the I-model's symbol BLOB in zstd, the "
+                   "P-model's in LZMA (the encoder keeps the smaller; LZMA wins on this larger, sparse one)",
+                   "samples/carphone_37x29_6f.y4m", {"gop": 3, "gom": 2, "model": "nirvana",
+                                                     "channels": [16, 16, 16], "p_iters": 12}),
+    "UPMODE0_A": ("gnerv with up_mode 0 (conv3x3 to 4x the channels, then PixelShuffle) at 48x32, 4 frames: "
+                  "one GOM of an I- and a P-model", "samples/carphone_48x32_8f.y4m",
+                  {"gop": 2, "gom": 2, "frames": 4, "up_mode": 0}),
+    "NIRVANA444_A": ("nirvana at 4:4:4 and the odd size 37x29: two 32x32 patches padded and cropped in "
+                     "every plane, one I- and one P-model with their symbol BLOBs",
+                     "synthetic:square444_37x29_4f", {"gop": 2, "gom": 2, "model": "nirvana"}),
+    "SHORTGOP_B": ("8 frames with GOPs of 3: the last GOP holds two frames (a P-model)",
+                   "samples/carphone_48x32_8f.y4m", {"gop": 3, "gom": 3}),
+}
+
+# What a feature's stream must show to exercise its feature (keys of ``stream_facts``): checked when
+# the tool writes it and by the suite, so that an encoder change that stops exercising it (LZMA no
+# longer the smaller BLOB, say) fails instead of quietly losing coverage.
+EXERCISES: dict[str, dict] = {
+    "CODERANS_A": {"coder": "ans"},
+    "CODERRAW_A": {"coder": "raw"},
+    "BLOBLZMA_A": {"arch": "nirvana", "blob_methods": ["lzma", "zstd"]},
+    "UPMODE0_A": {"arch": "gnerv", "up_mode": 0},
+    "NIRVANA444_A": {"arch": "nirvana", "chroma": "444"},
+    "SHORTGOP_B": {"gop_frames": [3, 3, 2]},
 }
 
 # Streams kept as an older encoder wrote them: the decoder must go on reading their layout, but
@@ -91,6 +119,7 @@ SYNTHETIC_CLIPS: dict[str, tuple] = {
     "static420_32x24_8f": (32, 24, 8, "420", False),
     "square420p10_33x19_4f": (33, 19, 4, "420", True, 10),
     "square444p12_24x16_4f": (24, 16, 4, "444", True, 12),
+    "square444_37x29_4f": (37, 29, 4, "444", True),
 }
 # The feature whose encode the test suite repeats to check that the encoder reproduces the bytes.
 DETERMINISM_FEATURE = "CHROMA444_A"
@@ -199,6 +228,35 @@ def decoded_frames(path: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]
         return [tuple(np.array(p) for p in frame) for frame in f]
 
 
+def stream_facts(path: str) -> dict:
+    """What a stream exercises, read from its headers and chunks: coder and architecture names,
+    chroma, gnerv's up_mode (None for another architecture), the BLOB methods used (sorted names)
+    and the frames of each GOP."""
+    from inrcodec.api import open as open_inr
+    from inrcodec.coders import BLOB_CODECS
+    from inrcodec.coders.base import CODERS
+    from inrcodec.container.chunks import BlobChunk
+    from inrcodec.models import ARCHITECTURES
+
+    with open_inr(path) as f:
+        h = f.header
+        arch = ARCHITECTURES.name_of(h.arch_id)
+        methods = {BLOB_CODECS.name_of(c.method) for g in range(h.n_goms) for c in f.reader.read_gom(g)
+                   if isinstance(c, BlobChunk)}
+        return {"coder": CODERS.name_of(h.coder_id), "arch": arch, "chroma": f.chroma,
+                "up_mode": h.arch_params[0] if arch == "gnerv" else None, "blob_methods": sorted(methods),
+                "gop_frames": [h.gop_range(g)[1] for g in range(h.n_gops)]}
+
+
+def check_exercises(feature: str, path: str) -> None:
+    """ValueError when the stream at ``path`` does not show what ``EXERCISES`` says ``feature`` needs."""
+    facts = stream_facts(path)
+    wrong = {k: facts[k] for k, v in EXERCISES.get(feature, {}).items() if facts[k] != v}
+    if wrong:
+        raise ValueError(f"{feature} no longer exercises its feature: the stream has {wrong}, "
+                         f"needs {{{', '.join(f'{k!r}: {EXERCISES[feature][k]!r}' for k in wrong)}}}")
+
+
 def reference_config() -> dict:
     """What decides whether this machine's floating-point results are the reference ones."""
     import torch
@@ -222,6 +280,7 @@ def regenerate(feature: str, out_root: str = DEFAULT_OUT) -> dict:
     t0 = time.perf_counter()
     encode_feature(feature, stream)
     seconds = time.perf_counter() - t0
+    check_exercises(feature, stream)
     frames = decoded_frames(stream)
     arrays = {}
     for i, planes in enumerate(frames):

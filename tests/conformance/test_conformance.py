@@ -54,6 +54,11 @@ class TestSuite:
     def test_suite_covers_the_required_features(self):
         assert {"ODDSIZE_A", "CHROMA444_A", "MULTIGOM_A", "SINGLEFRAME_A", "SHORTGOP_A"} <= set(FEATURES)
 
+    @pytest.mark.parametrize("feature", sorted(tool.EXERCISES))
+    def test_stream_exercises_its_feature(self, feature):
+        assert feature in FEATURES
+        tool.check_exercises(feature, os.path.join(HERE, feature, tool.STREAM_NAME))
+
     @pytest.mark.parametrize("feature", FEATURES)
     def test_stream_is_small(self, feature):
         assert os.path.getsize(os.path.join(HERE, feature, tool.STREAM_NAME)) <= tool.MAX_STREAM_BYTES
