@@ -158,6 +158,11 @@ def test_large_conv_is_built_in_blocks(monkeypatch):
     whole = nr._conv3x3(x, wmat, bias)
     monkeypatch.setattr(nr, "COLS_BUDGET", 9 * 3 * 9 * 2)  # two rows at a time
     np.testing.assert_array_equal(nr._conv3x3(x, wmat, bias), whole)
+    five = np.concatenate([x, x[:1] * 2, x * 3])
+    monkeypatch.setattr(nr, "COLS_BUDGET", 1 << 22)
+    whole5 = nr._conv3x3(five, wmat, bias)
+    monkeypatch.setattr(nr, "COLS_BUDGET", 2 * 7 * 9 * 9 * 3)  # two frames at a time
+    np.testing.assert_array_equal(nr._conv3x3(five, wmat, bias), whole5)
     ref = torch.nn.functional.conv2d(torch.from_numpy(x.transpose(0, 3, 1, 2)), torch.from_numpy(w),
                                      torch.from_numpy(b), padding=1).numpy().transpose(0, 2, 3, 1)
     np.testing.assert_allclose(whole, ref, rtol=0, atol=1e-4)
