@@ -27,8 +27,15 @@ come out bit-exact and every sample stays within the ±1 of spec/conformance.md:
   golden streams the separable order gives 101 of 102 frames bit-exact, the four products 100.
 - Instance normalisation: statistics in binary64, then x·α + β in binary32 with α = fl32(1/√(σ²+ε)),
   β = −fl32(fl32(μ)·α).
-- conv3×3 is one im2col copy and one binary32 matrix product (BLAS) per layer, frames batched,
-  channels-last throughout; PixelShuffle is folded into the column order of the conv's weights.
+- conv3×3 (channels-last throughout, frames batched, in cache-sized blocks of rows): frames at least
+  16 wide as three binary32 matrix products (BLAS, one per tap row, K = 3·I, on contiguous shifted
+  slices of a 3× copy of the padded input) summed in binary32; narrower ones as im2col and one
+  product. Bias and GELU are applied to each block while it is in cache. PixelShuffle is folded
+  into the column order of the conv's weights (GELU commutes with it).
+- The convolutions' GELU (``GELU_FMA = False``, the default) is the same formula in plain binary32
+  operations (one more rounding where ATen fuses), in place: a few times faster than the FMA
+  emulation of ``gelu`` and, on the golden streams, as many frames bit-exact (101 of 102).
+- Bilinear Up₂ with strided slices (the weights are ¼ and ¾): the same roundings as the indexed form.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH
 
@@ -46,7 +54,9 @@ F32 = np.float32
 OUTPUT_OFFSET = F32(0.5)  # spec/models.md §1b.8 (inrcodec.models.base.OUTPUT_OFFSET)
 RENDER_BATCH = 4  # frames per network call from a GOP's first (inrcodec.decode.render.RENDER_BATCH)
 # im2col buffers above this many float32 elements are built a block of rows at a time
-COLS_BUDGET = 1 << 22
+COLS_BUDGET = 1 << 19
+CONV_TAPS_MIN_WIDTH = 16  # narrower frames: im2col (the taps' padded width would waste too much)
+GELU_FMA = False  # GELU with ATen's FMA roundings (emulated in binary64); False: plain binary32, faster
 UP2_SEPARABLE = True  # spec/models.md §1b.6's separable binary32 order; False: four products, torch-like
 
 ARCHITECTURES: dict[str, type["NumpyNetwork"]] = {}
@@ -66,6 +76,10 @@ def _register(name: str):
 _ERF_P = float(F32(0.3275911))
 _ERF_A = [float(F32(v)) for v in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)]
 _SQRT1_2 = F32(math.sqrt(0.5))
+_ERF_P32 = F32(_ERF_P)
+_ERF_A32 = [F32(v) for v in _ERF_A]
+_ONE, _HALF = F32(1.0), F32(0.5)
+_EXP_CLAMP = F32(80.0)
 
 
 def _fma32(a: np.ndarray, b, c) -> np.ndarray:
@@ -128,34 +142,103 @@ def _shuffle_order(c_out: int) -> np.ndarray:
     return np.array([4 * c + 2 * dy + dx for dy in range(2) for dx in range(2) for c in range(c_out)])
 
 
-def _conv3x3(x: np.ndarray, wmat: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """§1b.3, zero padding 1: x [N, h, w, I] -> [N, h, w, O] as im2col + one matrix product."""
+def _gelu_inplace(x: np.ndarray, scratch: list[np.ndarray]) -> np.ndarray:
+    """GELU of the binary32 block ``x`` in place, the erf-based form of ``gelu`` evaluated in binary32.
+
+    ``GELU_FMA`` (default): the very roundings of ``gelu`` (ATen's kernel, FMAs emulated in binary64).
+    Otherwise the same Abramowitz–Stegun formula in plain binary32 operations (each FMA rounded twice,
+    within 1–2 ulp of it), a few times faster. ``scratch``: three flat binary32 buffers of ≥ x.size."""
+    if GELU_FMA:
+        x[...] = gelu(x)
+        return x
+    n = x.size
+    u, a, r = (b[:n].reshape(x.shape) for b in scratch)
+    np.multiply(x, _SQRT1_2, out=u)
+    np.abs(u, out=a)
+    np.multiply(a, _ERF_P32, out=a)
+    a += _ONE
+    t = np.divide(_ONE, a, out=a)
+    np.multiply(t, _ERF_A32[0], out=r)
+    for coef in _ERF_A32[1:-1]:
+        r += coef
+        r *= t
+    r += _ERF_A32[-1]
+    r *= t  # r·t, the A–S polynomial in t
+    e = np.square(u, out=t)
+    # exp(−80) ≈ 1.8e-35 already leaves 1 − e·r = 1: the clamp keeps subnormals (slow) out
+    np.minimum(e, _EXP_CLAMP, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    e *= r
+    np.subtract(_ONE, e, out=e)
+    np.copysign(e, u, out=e)
+    e += _ONE
+    x *= _HALF
+    x *= e
+    return x
+
+
+def _blocks(n: int, h: int, per_row: int) -> list[tuple[int, int, int, int]]:
+    """(frame0, frame1, row0, row1) blocks whose im2col columns stay within ``COLS_BUDGET`` elements:
+    whole frames when one fits, else rows of one frame."""
+    if h * per_row <= COLS_BUDGET:
+        frames = max(1, COLS_BUDGET // (h * per_row))
+        return [(i, min(n, i + frames), 0, h) for i in range(0, n, frames)]
+    rows = max(1, COLS_BUDGET // per_row)
+    return [(i, i + 1, r, min(h, r + rows)) for i in range(n) for r in range(0, h, rows)]
+
+
+def _conv3x3(x: np.ndarray, wmat: np.ndarray, bias: np.ndarray, act: bool = False) -> np.ndarray:
+    """§1b.3, zero padding 1: x [N, h, w, I] -> [N, h, w, O], in blocks of rows sized to stay in cache
+    (the output block gets its bias and, with ``act``, GELU while still in cache).
+
+    Frames at least ``CONV_TAPS_MIN_WIDTH`` wide: the padded frames as one flat [pixels, I] array,
+    outputs computed on the padded width (two discarded columns a row); the three horizontal taps of
+    each pixel (3·I consecutive values) copied once, and one matrix product per tap row dy on a
+    contiguous shifted slice of that copy (3× the input, where im2col writes 9×), summed in binary32.
+    Narrower frames (nirvana's patches): im2col, one product with K = 9·I."""
     n, h, w, c = x.shape
     o = wmat.shape[1]
-    xp = np.zeros((n, h + 2, w + 2, c), F32)
+    hp, wp = h + 2, w + 2
+    taps = w >= CONV_TAPS_MIN_WIDTH
+    flat = np.zeros(n * hp * wp * c + 2 * c, F32)  # +2 pixels: the last row's taps read past the end
+    xp = flat[:n * hp * wp * c].reshape(n, hp, wp, c)
     xp[:, 1:-1, 1:-1] = x
     out = np.empty((n, h, w, o), F32)
-    # a block of frames, or of rows of one frame, at a time keeps the columns buffer bounded
-    per_row = w * 9 * c
-    if n * h * per_row <= COLS_BUDGET:
-        blocks = [(slice(0, n), 0, h)]
-    else:
-        frames = max(1, COLS_BUDGET // (h * per_row))
-        if frames > 1:
-            blocks = [(slice(i, min(n, i + frames)), 0, h) for i in range(0, n, frames)]
-        else:
-            rows = max(1, COLS_BUDGET // per_row)
-            blocks = [(slice(i, i + 1), r, min(h, r + rows)) for i in range(n) for r in range(0, h, rows)]
-    for fs, r0, r1 in blocks:
-        xs = xp[fs]
-        nb, rb = xs.shape[0], r1 - r0
-        cols = np.empty((nb, rb, w, 3, 3, c), F32)
-        for dy in range(3):
-            for dx in range(3):
-                cols[:, :, :, dy, dx, :] = xs[:, r0 + dy:r1 + dy, dx:dx + w, :]
-        dst = out[fs, r0:r1].reshape(-1, o)
-        np.matmul(cols.reshape(-1, 9 * c), wmat, out=dst)
-        dst += bias
+    blocks = _blocks(n, h, (wp * 3 * c) if taps else (w * 9 * c))
+    f0, f1, r0, r1 = blocks[0]
+    most = (f1 - f0) * (r1 - r0) * w if not taps else ((f1 - f0 - 1) * hp * wp + (r1 - r0 + 2) * wp)
+    buf = np.empty(most * (3 if taps else 9) * c, F32)
+    scratch = [np.empty(most * o, F32) for _ in range(4 if act else 1)]  # [0]: result, [1:]: GELU's
+    for f0, f1, r0, r1 in blocks:
+        nb, rb = f1 - f0, r1 - r0
+        if not taps:
+            cols = buf[:nb * rb * w * 9 * c].reshape(nb, rb, w, 3, 3 * c)
+            for dy in range(3):
+                # the three taps of a row, (dx, channel), are 3·c consecutive values of the padded row
+                src = xp[f0:f1, r0 + dy:r1 + dy]
+                cols[:, :, :, dy, :] = as_strided(src, (nb, rb, w, 3 * c), src.strides[:2] + (c * 4, 4))
+            dst = out[f0:f1, r0:r1].reshape(-1, o)
+            np.matmul(cols.reshape(-1, 9 * c), wmat, out=dst)
+            dst += bias
+            if act:
+                _gelu_inplace(dst, scratch[1:])
+            continue
+        start = (f0 * hp + r0) * wp  # padded pixel of the block's first output (its top-left tap)
+        m = (nb - 1) * hp * wp + rb * wp  # outputs on the padded grid
+        z = buf[:(m + 2 * wp) * 3 * c].reshape(m + 2 * wp, 3 * c)
+        np.copyto(z, as_strided(flat[start * c:], z.shape, (c * 4, 4)))
+        res = scratch[0][:m * o].reshape(m, o)
+        np.matmul(z[:m], wmat[:3 * c], out=res)
+        tmp = np.matmul(z[wp:wp + m], wmat[3 * c:6 * c])
+        res += tmp
+        np.matmul(z[2 * wp:2 * wp + m], wmat[6 * c:], out=tmp)
+        res += tmp
+        res += bias
+        if act:
+            _gelu_inplace(res, scratch[1:])
+        for i in range(nb):
+            out[f0 + i, r0:r1] = res[i * hp * wp:i * hp * wp + rb * wp].reshape(rb, wp, o)[:, :w]
     return out
 
 
@@ -175,17 +258,45 @@ def _up2_axis(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return i0, i1, (s - i0).astype(F32)
 
 
+def _up2_sep(x: np.ndarray, axis: int) -> np.ndarray:
+    """§1b.6 along ``axis`` (1: rows, 2: columns) by strided slices, fl32(fl32(x[i0]·(1−w)) + fl32(x[i1]·w))
+    with the weights of ``_up2_axis``: output 2i (i ≥ 1) is x[i−1]·¼ + x[i]·¾, output 2i+1 (i ≤ n−2)
+    x[i]·¾ + x[i+1]·¼, output 0 x[0]·1 + x[min(1, n−1)]·0, output 2n−1 x[n−1]·¼ + x[n−1]·¾."""
+    n = x.shape[axis]
+    shape = list(x.shape)
+    shape[axis] = 2 * n
+    out = np.empty(shape, F32)
+    tmp = np.empty(x.shape, F32)
+
+    def sl(a, start, stop=None, step=1):
+        idx = [slice(None)] * a.ndim
+        idx[axis] = slice(start, stop, step)
+        return a[tuple(idx)]
+
+    q, tq = F32(0.25), F32(0.75)
+    np.multiply(x, tq, out=tmp)  # x·¾, both neighbours' share
+    if n > 1:
+        even, odd = sl(out, 2, None, 2), sl(out, 1, 2 * n - 2, 2)
+        np.multiply(sl(x, 0, n - 1), q, out=even)
+        even += sl(tmp, 1)
+        np.multiply(sl(x, 1), q, out=odd)
+        np.add(sl(tmp, 0, n - 1), odd, out=odd)
+    last = sl(out, 2 * n - 1, 2 * n)
+    np.multiply(sl(x, n - 1, n), q, out=last)
+    last += sl(tmp, n - 1, n)
+    first = sl(out, 0, 1)
+    np.multiply(sl(x, 0, 1), _ONE, out=first)
+    first += np.multiply(sl(x, min(1, n - 1), min(2, n)), F32(0.0))
+    return out
+
+
 def _up2(x: np.ndarray) -> np.ndarray:
     """§1b.6 bilinear ×2 (half-pixel centres, edges clamped): [N, h, w, C] -> [N, 2h, 2w, C]."""
     n, h, w, c = x.shape
     r0, r1, wr = _up2_axis(h)
     c0, c1, wc = _up2_axis(w)
     if UP2_SEPARABLE:
-        one = F32(1.0)
-        hcol = (np.multiply(x[:, :, c0], (one - wc)[:, None], dtype=F32)
-                + np.multiply(x[:, :, c1], wc[:, None], dtype=F32))
-        return (np.multiply(hcol[:, r0], (one - wr)[:, None, None], dtype=F32)
-                + np.multiply(hcol[:, r1], wr[:, None, None], dtype=F32))
+        return _up2_sep(_up2_sep(x, 2), 1)
     # the reference's channels-last kernel: four products with the exact weights, added left to right
     wr0, wr1 = (1 - wr.astype(np.float64)), wr.astype(np.float64)
     wc0, wc1 = (1 - wc.astype(np.float64)), wc.astype(np.float64)
@@ -337,9 +448,9 @@ class Gnerv(NumpyNetwork):
                 x = _instance_norm(x)
             x = _shift(x, sm[:, :cj], sm[:, cj:])
             if self.up_mode == 0:
-                x = gelu(_pixel_shuffle(_conv3x3(x, *self._convs[j])))
+                x = _pixel_shuffle(_conv3x3(x, *self._convs[j], act=True))  # GELU commutes with the shuffle
             else:
-                x = gelu(_conv3x3(_up2(x), *self._convs[j]))
+                x = _conv3x3(_up2(x), *self._convs[j], act=True)
         return x
 
 
@@ -401,7 +512,7 @@ class Hinerv(NumpyNetwork):
             if self.mod_t:
                 sm = _lerp(self._w[f"mod.{j}"], t)
                 x = _shift(x, sm[:, :cj], sm[:, cj:])
-            x = gelu(_conv3x3(x, *self._convs[j]))
+            x = _conv3x3(x, *self._convs[j], act=True)
         return x
 
 
@@ -467,7 +578,7 @@ class Nirvana(NumpyNetwork):
         for i in range(0, feats.shape[0], NIRVANA_PATCH_BATCH):  # bounded memory at any frame size
             x = feats[i:i + NIRVANA_PATCH_BATCH].reshape(-1, c0, h0, h0).transpose(0, 2, 3, 1)
             for wmat, bias in self._convs:
-                x = gelu(_pixel_shuffle(_conv3x3(x, wmat, bias)))
+                x = _pixel_shuffle(_conv3x3(x, wmat, bias, act=True))
             out[i:i + NIRVANA_PATCH_BATCH] = _conv3x3(x, *self._heads)
         # [B·patches, half, half, K] -> [B, gh·half, gw·half, K], patch (r, c) at rows r·half …
         out = out.reshape(b, self.gh, self.gw, half, half, -1).transpose(0, 1, 3, 2, 4, 5)
