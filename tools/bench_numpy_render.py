@@ -7,11 +7,14 @@ values), loaded into both the numpy network and the torch model; frames rendered
 ``RENDER_BATCH`` (as the decoder does), a warm-up batch first, best of ``--repeat`` runs.
 
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 python tools/bench_numpy_render.py --threads 2
+    python tools/bench_numpy_render.py --threads 2 --conv-threads 2   # blocks on 2 threads, BLAS on 1
     python tools/bench_numpy_render.py --archs gnerv --sizes 1280x720 --qualities 2,4,6 --repeat 3
 
 ``--threads`` sets torch's intra-op threads; numpy's BLAS (OpenBLAS in the wheels) reads
 OPENBLAS_NUM_THREADS / OMP_NUM_THREADS at import, so the script sets both to ``--threads`` before
-importing numpy unless they are already set. Run it on a quiet machine.
+importing numpy unless they are already set (to 1 with ``--conv-threads`` > 1: numpy_render then runs
+a conv's blocks of rows on that many threads, the elementwise work included, and a multi-threaded
+BLAS under them would oversubscribe the cores). Run it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -23,17 +26,19 @@ import time
 from pathlib import Path
 
 
-def _threads_from_argv() -> int:
+def _int_from_argv(flag: str, default: int) -> int:
     for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
+        if a == flag and i + 1 < len(sys.argv):
             return int(sys.argv[i + 1])
-        if a.startswith("--threads="):
+        if a.startswith(flag + "="):
             return int(a.split("=", 1)[1])
-    return 2
+    return default
 
 
-_T = str(_threads_from_argv())
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# numpy's BLAS reads its thread count at import: single-threaded BLAS when the convs' blocks run on threads
+_T = str(_int_from_argv("--threads", 2))
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1" if _int_from_argv("--conv-threads", 1) > 1 else _T)
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, _T)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -81,14 +86,18 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=8, help="frames per pass (default 8: two batches)")
     ap.add_argument("--min-seconds", type=float, default=0.3, help="each pass runs at least this long")
     ap.add_argument("--no-torch", action="store_true", help="numpy only")
+    ap.add_argument("--conv-threads", type=int, default=1,
+                    help="numpy_render.CONV_THREADS (threads over a conv's blocks; BLAS then single-threaded)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    nr.CONV_THREADS = args.conv_threads
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     qualities = [int(q) for q in args.qualities.split(",")]
     t_all = np.divide(np.arange(args.frames, dtype=np.float32), np.float32(args.frames), dtype=np.float32)
     batches = [t_all[i:i + RENDER_BATCH] for i in range(0, args.frames, RENDER_BATCH)]
     print(f"threads {args.threads}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
-          f"batch {RENDER_BATCH}, numpy {np.__version__}, torch {torch.__version__}")
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+          f"conv threads {args.conv_threads}, batch {RENDER_BATCH}, numpy {np.__version__}, torch {torch.__version__}")
     print(f"{'arch':8} {'size':>9} {'q':>2} {'numpy fps':>10} {'torch fps':>10} {'ratio':>6}")
     for arch in args.archs.split(","):
         cls = ARCHITECTURES.get(arch)

@@ -56,6 +56,8 @@ RENDER_BATCH = 4  # frames per network call from a GOP's first (inrcodec.decode.
 # im2col buffers above this many float32 elements are built a block of rows at a time
 COLS_BUDGET = 1 << 19
 CONV_TAPS_MIN_WIDTH = 16  # narrower frames: im2col (the taps' padded width would waste too much)
+CONV_THREADS = 1  # threads over a conv's blocks of rows (each BLAS call then best single-threaded)
+_POOL = None
 GELU_FMA = False  # GELU with ATen's FMA roundings (emulated in binary64); False: plain binary32, faster
 UP2_SEPARABLE = True  # spec/models.md §1b.6's separable binary32 order; False: four products, torch-like
 
@@ -208,9 +210,35 @@ def _conv3x3(x: np.ndarray, wmat: np.ndarray, bias: np.ndarray, act: bool = Fals
     blocks = _blocks(n, h, (wp * 3 * c) if taps else (w * 9 * c))
     f0, f1, r0, r1 = blocks[0]
     most = (f1 - f0) * (r1 - r0) * w if not taps else ((f1 - f0 - 1) * hp * wp + (r1 - r0 + 2) * wp)
-    buf = np.empty(most * (3 if taps else 9) * c, F32)
-    scratch = [np.empty(most * o, F32) for _ in range(4 if act else 1)]  # [0]: result, [1:]: GELU's
-    for f0, f1, r0, r1 in blocks:
+
+    def run(part):
+        buf = np.empty(most * (3 if taps else 9) * c, F32)
+        scratch = [np.empty(most * o, F32) for _ in range(4 if act else 1)]  # [0]: result, [1:]: GELU's
+        for blk in part:
+            _conv_block(blk, taps, xp, flat, out, wmat, bias, act, buf, scratch)
+
+    workers = min(CONV_THREADS, len(blocks))
+    if workers > 1:
+        list(_pool(workers).map(run, [blocks[i::workers] for i in range(workers)]))
+    else:
+        run(blocks)
+    return out
+
+
+def _pool(workers: int):
+    global _POOL
+    if _POOL is None or _POOL._max_workers < workers:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL = ThreadPoolExecutor(workers)
+    return _POOL
+
+
+def _conv_block(blk, taps, xp, flat, out, wmat, bias, act, buf, scratch) -> None:
+    """One block of ``_conv3x3``'s rows."""
+    f0, f1, r0, r1 = blk
+    n, hp, wp, c = xp.shape
+    h, w, o = hp - 2, wp - 2, wmat.shape[1]
+    if True:
         nb, rb = f1 - f0, r1 - r0
         if not taps:
             cols = buf[:nb * rb * w * 9 * c].reshape(nb, rb, w, 3, 3 * c)
@@ -223,7 +251,7 @@ def _conv3x3(x: np.ndarray, wmat: np.ndarray, bias: np.ndarray, act: bool = Fals
             dst += bias
             if act:
                 _gelu_inplace(dst, scratch[1:])
-            continue
+            return
         start = (f0 * hp + r0) * wp  # padded pixel of the block's first output (its top-left tap)
         m = (nb - 1) * hp * wp + rb * wp  # outputs on the padded grid
         z = buf[:(m + 2 * wp) * 3 * c].reshape(m + 2 * wp, 3 * c)
@@ -239,7 +267,6 @@ def _conv3x3(x: np.ndarray, wmat: np.ndarray, bias: np.ndarray, act: bool = Fals
             _gelu_inplace(res, scratch[1:])
         for i in range(nb):
             out[f0 + i, r0:r1] = res[i * hp * wp:i * hp * wp + rb * wp].reshape(rb, wp, o)[:, :w]
-    return out
 
 
 def _pixel_shuffle(y: np.ndarray) -> np.ndarray:

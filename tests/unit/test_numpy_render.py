@@ -168,6 +168,33 @@ def test_large_conv_is_built_in_blocks(monkeypatch):
     np.testing.assert_allclose(whole, ref, rtol=0, atol=1e-4)
 
 
+@pytest.mark.parametrize("arch,params", [CASES[0], CASES[3], CASES[6]])
+def test_threaded_blocks_and_gelu_modes(monkeypatch, arch, params):
+    """The convs' blocks on threads give the same numbers; the binary32 GELU stays close to the FMA one."""
+    width, height = 70, 52
+    model = ARCHITECTURES.get(arch)(width, height, "420", params)
+    weights = _random_weights(model, np.random.default_rng(7))
+    t = np.array([0.0, 0.3, 0.6], np.float32)
+    monkeypatch.setattr(nr, "COLS_BUDGET", 5000)  # many blocks
+    one = nr.forward(arch, width, height, "420", params, weights, t)
+    monkeypatch.setattr(nr, "CONV_THREADS", 3)
+    for a, b in zip(nr.forward(arch, width, height, "420", params, weights, t), one):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(nr, "GELU_FMA", not nr.GELU_FMA)
+    for a, b in zip(nr.forward(arch, width, height, "420", params, weights, t), one):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_fast_gelu_is_close_to_exact_erf(monkeypatch):
+    import math
+    monkeypatch.setattr(nr, "GELU_FMA", False)
+    x = np.concatenate([np.linspace(-12, 12, 40001, dtype=np.float32), np.array([0.0, -0.0, 1e-30, -1e-30], np.float32)])
+    exact = np.array([float(v) * 0.5 * (1 + math.erf(float(v) / math.sqrt(2))) for v in x])
+    got = nr._gelu_inplace(x.copy(), [np.empty(x.size, np.float32) for _ in range(3)])
+    assert np.abs(got - exact).max() <= 2e-6
+    assert np.abs(got - nr.gelu(x)).max() <= 1e-6
+
+
 @pytest.mark.parametrize("bit_depth", [8, 10, 12])
 def test_to_samples_and_add_layer_match_render(bit_depth):
     rng = np.random.default_rng(bit_depth)
