@@ -36,6 +36,13 @@ come out bit-exact and every sample stays within the ±1 of spec/conformance.md:
   operations (one more rounding where ATen fuses), in place: a few times faster than the FMA
   emulation of ``gelu`` and, on the golden streams, as many frames bit-exact (101 of 102).
 - Bilinear Up₂ with strided slices (the weights are ¼ and ¾): the same roundings as the indexed form.
+
+Speed (issue 21 §3, tools/bench_numpy_render.py). numpy's BLAS is the wheels' OpenBLAS, threaded
+by OPENBLAS_NUM_THREADS (read at import; no runtime knob without threadpoolctl), while numpy's
+elementwise work is single-threaded. ``CONV_THREADS = k`` runs each conv's blocks of rows (copies,
+products, bias, GELU) on k threads; set OPENBLAS_NUM_THREADS=1 with it, or the two oversubscribe
+the cores. On 2 cores that is 1.2–1.5× faster; gnerv at 720p then matches torch, the rest reach
+0.4–0.8 of it (more below 360p, where per-call overheads dominate).
 """
 
 from __future__ import annotations
