@@ -29,6 +29,7 @@ import numpy as np
 
 from inrcodec.api import open as open_inr
 from inrcodec.coders.base import fixed_point_pmf
+from inrcodec.container.bitio import uvarint_bytes
 from inrcodec.decode.weights import encode_body
 from inrcodec.quant.tables import fit_laplace_code, laplace_table
 
@@ -39,21 +40,12 @@ def table_bits(symbols: np.ndarray) -> float:
     """Ideal bits of ``symbols`` under its best Laplace table, plus that table's side information."""
     flat = np.asarray(symbols, np.int64).ravel()
     max_abs = int(np.abs(flat).max()) if flat.size else 0
-    side = 8 * len(_uvarint(max_abs))
+    side = 8 * len(uvarint_bytes(max_abs))
     if max_abs == 0:
         return float(side)
     code = fit_laplace_code(flat)
     pmf = fixed_point_pmf(laplace_table(code, max_abs))
     return side + 16 + float(-np.log2(pmf[flat + max_abs] / 2.0 ** PRECISION).sum())
-
-
-def _uvarint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b, v = v & 0x7F, v >> 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
 
 
 def context_bits(symbols: np.ndarray) -> float:
@@ -85,7 +77,7 @@ def probe(path: str) -> list[dict]:
                            "coded": len(encode_body(qm, h.coder_id, specs[layer])),
                            "tensor": 0.0, "channel": 0.0, "best": 0.0, "ctx": 0.0, "entropy": 0.0}
                     for code, sym in zip(qm.step_codes, qm.symbols):
-                        step_side = 8 * len(_uvarint(2 * code if code >= 0 else -2 * code - 1))
+                        step_side = 8 * len(uvarint_bytes(2 * code if code >= 0 else -2 * code - 1))
                         for key in ("tensor", "channel", "best", "ctx", "entropy"):
                             row[key] += step_side  # every model keeps the tensor's step code
                         per_tensor = table_bits(sym)
