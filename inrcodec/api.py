@@ -46,7 +46,8 @@ def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
 def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
                   salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None,
                   overwrite: bool = False, limits: Limits | None = None) -> str | None:
-    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns the salvage note.
+    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns what the
+    user should be told (the salvage note; a range that ran past the end), or None.
 
     An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
     """
@@ -66,4 +67,8 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
                 out.write_frame(frame)
                 if progress is not None:
                     progress("decode", i + 1, total, None)
-        return f.reader.salvage_note
+        notes = [f.reader.salvage_note] if f.reader.salvage_note else []
+        if count is not None and start + count > len(f):
+            notes.append(f"--frames {count} from frame {start} runs past the end of the file "
+                         f"({len(f)} frames): wrote {total}")
+        return "; ".join(notes) or None

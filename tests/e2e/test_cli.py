@@ -100,6 +100,19 @@ class TestDecode:
         assert_frames_equal(frames, decode_all(carphone_gop2.path)[start:start + count])
         assert os.listdir(workdir) == ["part.y4m"]
 
+    def test_a_range_past_the_end_says_how_many_frames_it_wrote(self, workdir, carphone_gop2):
+        """issue 22 item 9: --start 6 --frames 5 on an 8-frame file writes 2 frames and says so."""
+        out = workdir / "tail.y4m"
+        proc = subprocess.run([sys.executable, "-m", "inrcodec.cli", "dec", carphone_gop2.path, "-o", str(out),
+                               "--start", "6", "--frames", "5", "--quiet"], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert len(parse_y4m(out.read_bytes())[1]) == 2
+        assert proc.stderr.strip().splitlines() == [
+            "inrcodec: warning: --frames 5 from frame 6 runs past the end of the file (8 frames): wrote 2"]
+        within = subprocess.run([sys.executable, "-m", "inrcodec.cli", "dec", carphone_gop2.path, "-o", "-",
+                                 "--start", "6", "--frames", "2"], capture_output=True)
+        assert within.returncode == 0 and within.stderr == b""
+
     def test_file_output_then_a_real_process_writing_stdout_agree(self, workdir, oddsize):
         out = workdir / "all.y4m"
         assert run("dec", oddsize.path, "-o", out, "--quiet").exit_code == 0
