@@ -22,13 +22,13 @@ import numpy as np
 import torch
 
 from inrcodec.decode.init import eps_code_from_mse, init_arrays, p_reference
-from inrcodec.decode.render import planes_to_tensors, render_planes, to_samples
-from inrcodec.decode.weights import KIND_P, decode_body, dequantize, encode_body
+from inrcodec.decode.render import planes_to_tensors
+from inrcodec.decode.weights import KIND_P
 from inrcodec.io.video import open_video
-from inrcodec.metrics import psnr_yuv_from_sse, sample_peak
 from inrcodec.models import ARCHITECTURES
 from inrcodec.train.fit import FitConfig, fit_gop
 from inrcodec.train.presets import P_LR_FACTOR
+from recipe_sweep import code_and_measure  # tools/: the same coding and measuring as the I-model sweep
 
 
 def parse_variant(text: str) -> dict:
@@ -73,22 +73,11 @@ def main() -> None:
     t_pos = torch.arange(a.gop, dtype=torch.float32) / a.gop
     n_pixels = 2 * a.gop * h * w
 
-    def measure(gop_frames, qm, ref):
-        body = encode_body(qm, 1, specs)
-        decoded = decode_body(body, specs, qm.kind, 1)
-        weights = dequantize(decoded, ref, specs)
-        model.load_arrays(weights)
-        planes = [to_samples(p) for p in render_planes(model, t_pos)]
-        sse = [float(np.sum((planes[p].astype(np.float64) - np.stack([f[p] for f in gop_frames])) ** 2))
-               for p in range(3)]
-        psnr = psnr_yuv_from_sse(sse, [planes[p].size for p in range(3)], sample_peak(8))["psnr_yuv"]
-        return len(body), psnr, weights, decoded
-
     g0, g1 = frames[:a.gop], frames[a.gop:2 * a.gop]
     init = init_arrays(specs, 1)
     fit = fit_gop(model, planes_to_tensors(g0, torch.device("cpu")), t_pos, init, None, None,
                   FitConfig(iters=a.iters, lam=lam, lr=model.learning_rate, batch=2, seed=1))
-    i_bytes, i_psnr, i_weights, i_decoded = measure(g0, fit.qmodel, None)
+    i_bytes, i_psnr, i_weights = code_and_measure(model, fit.qmodel, None, g0, t_pos)
     print(f"I-model: {i_bytes} B, {i_psnr:.2f} dB")
     mse = float(np.mean([np.mean((x[0].astype(np.float64) - y[0]) ** 2) for x, y in zip(g1, g0)])) / 255 ** 2
     print("| P variant | P bytes / dB | file bpp / mean dB | seconds |")
@@ -101,9 +90,9 @@ def main() -> None:
                            "seed": 2, **v["fit"]})
         t0 = time.perf_counter()
         p = fit_gop(model, planes_to_tensors(g1, torch.device("cpu")), t_pos, ref, ref,
-                    [c + v["shift"] for c in i_decoded.step_codes], cfg)
+                    [c + v["shift"] for c in fit.qmodel.step_codes], cfg)
         p.qmodel.kind, p.qmodel.eps_code = KIND_P, eps
-        p_bytes, p_psnr, _, _ = measure(g1, p.qmodel, ref)
+        p_bytes, p_psnr, _ = code_and_measure(model, p.qmodel, ref, g1, t_pos)
         total = i_bytes + p_bytes
         print(f"| {text} | {p_bytes} / {p_psnr:.2f} | {8 * total / n_pixels:.4f} / {(i_psnr + p_psnr) / 2:.2f} | "
               f"{time.perf_counter() - t0:.0f} |", flush=True)

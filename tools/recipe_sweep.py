@@ -28,7 +28,7 @@ import torch
 from inrcodec.coders.blob import compress_best
 from inrcodec.decode.init import init_arrays
 from inrcodec.decode.render import planes_to_tensors, render_planes, to_samples
-from inrcodec.decode.weights import KIND_I, decode_body, dequantize, encode_body
+from inrcodec.decode.weights import attach_blob, decode_body, dequantize, encode_body
 from inrcodec.io.video import open_video
 from inrcodec.metrics import psnr_yuv_from_sse, sample_peak
 from inrcodec.models import ARCHITECTURES
@@ -69,16 +69,28 @@ def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides
     t0 = time.perf_counter()
     fit = fit_gop(model, target, t_pos, start, None, None, cfg)
     seconds = time.perf_counter() - t0
-    body = encode_body(fit.qmodel, 1, specs)  # range coder, as the encoder's default
-    n_bytes = len(body) + (len(compress_best(fit.qmodel.blob)[1]) if fit.qmodel.blob else 0)
-    decoded = decode_body(body, specs, KIND_I, 1)
-    model.load_arrays(dequantize(decoded, None, specs))
+    n_bytes, psnr, _ = code_and_measure(model, fit.qmodel, None, frames, t_pos)
+    return {"bytes": n_bytes, "bpp": 8 * n_bytes / (n * h * w), "psnr": psnr,
+            "seconds": seconds, "macs": model.macs_per_pixel()}
+
+
+def code_and_measure(model, qmodel, reference, frames, t_pos) -> tuple[int, float, list[np.ndarray]]:
+    """Code ``qmodel`` as a file would (range-coded body, its blob compressed), decode it back through the
+    decoder's functions (``reference``: a P-model's), render ``frames``' positions with ``model``:
+    (bytes, PSNR-YUV of the decoded frames, the decoded weights, which ``model`` now holds)."""
+    specs = model.tensor_specs()
+    body = encode_body(qmodel, 1, specs)  # range coder, as the encoder's default
+    decoded = decode_body(body, specs, qmodel.kind, 1)
+    n_bytes = len(body)
+    if qmodel.blob:
+        n_bytes += len(compress_best(qmodel.blob)[1])
+        attach_blob(decoded, specs, qmodel.blob_tag, qmodel.blob)
+    weights = dequantize(decoded, reference, specs)
+    model.load_arrays(weights)
     planes = [to_samples(p) for p in render_planes(model, t_pos)]
     sse = [float(np.sum((planes[p].astype(np.float64) - np.stack([f[p] for f in frames])) ** 2)) for p in range(3)]
     counts = [planes[p].size for p in range(3)]
-    psnr = psnr_yuv_from_sse(sse, counts, sample_peak(8))["psnr_yuv"]
-    return {"bytes": n_bytes, "bpp": 8 * n_bytes / (n * h * w), "psnr": psnr,
-            "seconds": seconds, "macs": model.macs_per_pixel()}
+    return n_bytes, psnr_yuv_from_sse(sse, counts, sample_peak(8))["psnr_yuv"], weights
 
 
 def at_rate(points: list[tuple[float, float]], bpp: float) -> float:

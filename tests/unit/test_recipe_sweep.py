@@ -39,3 +39,29 @@ def test_a_run_codes_and_decodes_real_bytes():
     other = tool.run(frames, "gnerv", 1, 100.0, 30, {"model": "hinerv", "arch": (1, 2, 0, 4, 6, 8, 6)}, seed=1)
     # two stages on a 4x6 grid: conv 6->8 on 8x12, conv 8->6 and the heads (6 outputs) on 16x24
     assert other["macs"] == pytest.approx(9 * (6 * 8 * 96 + 8 * 6 * 384 + 6 * 6 * 384) / (48 * 32))
+
+
+def test_coding_and_measuring_decodes_blob_tensors_too():
+    """nirvana's conv layers travel in the residual BLOB: the measured weights must be the fit's integers."""
+    import numpy as np
+    import torch
+
+    from inrcodec.decode.init import init_arrays
+    from inrcodec.decode.render import planes_to_tensors
+    from inrcodec.decode.weights import dequantize
+    from inrcodec.io.video import open_video
+    from inrcodec.models import ARCHITECTURES
+    from inrcodec.train.fit import FitConfig, fit_gop
+
+    with open_video(SAMPLE, max_frames=4) as video:
+        frames = list(video)
+    model = ARCHITECTURES.get("nirvana")(48, 32, "420", (8, 8, 1, 4, 4))
+    specs = model.tensor_specs()
+    t_pos = torch.arange(4, dtype=torch.float32) / 4
+    fit = fit_gop(model, planes_to_tensors(frames, torch.device("cpu")), t_pos, init_arrays(specs, 1), None, None,
+                  FitConfig(iters=20, lam=100.0))
+    assert fit.qmodel.blob
+    n_bytes, psnr, weights = tool.code_and_measure(model, fit.qmodel, None, frames, t_pos)
+    for got, want in zip(weights, dequantize(fit.qmodel, None, specs)):
+        np.testing.assert_array_equal(got, want)
+    assert n_bytes > len(fit.qmodel.blob) // 4 and 5 < psnr < 60
