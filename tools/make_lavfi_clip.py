@@ -21,6 +21,7 @@ import av
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from inrcodec.io.video import plane_array  # noqa: E402
 from inrcodec.io.y4m import Y4MWriter  # noqa: E402
 
 DEFAULT_GRAPH = "mandelbrot=size=176x144:rate=30"
@@ -38,12 +39,8 @@ def main() -> None:
         writer = None
         n = 0
         for frame in src.decode(stream):
-            yuv = frame.reformat(format="yuv420p")
-            full = yuv.to_ndarray()  # yuv420p as one (h * 3/2, w) array: Y, then U and V rows
             h, w = frame.height, frame.width
-            ch, cw = (h + 1) // 2, (w + 1) // 2
-            chroma = full[h:].reshape(-1)
-            planes = [full[:h], chroma[: ch * cw].reshape(ch, cw), chroma[ch * cw: 2 * ch * cw].reshape(ch, cw)]
+            planes = [plane_array(p) for p in frame.reformat(format="yuv420p").planes[:3]]
             if writer is None:
                 writer = Y4MWriter(a.out, w, h, rate.numerator, rate.denominator, "420", overwrite=True)
             writer.write_frame(planes)
