@@ -66,6 +66,11 @@ def _heads(channels: int, k: int) -> int:
     return (4 + k) * (9 * channels + 1)
 
 
+def _check_channels(name: str, channels: list[int], most: int) -> None:
+    if any(not 1 <= c <= 1024 for c in channels) or len(channels) > most:
+        raise ValueError(f"{name} channels must be 1..1024, at most {most} of them")
+
+
 def _cap(name: str, params: int) -> None:
     if params > MAX_PARAMS:
         raise ValueError(f"{name} network of {params} parameters exceeds {MAX_PARAMS}")
@@ -83,8 +88,7 @@ def gnerv_cost(width: int, height: int, chroma: str, arch_params: tuple[int, ...
         raise ValueError(f"gnerv up_mode must be 0 or 1, not {up_mode}")
     if not 1 <= pe_levels <= 64 or not 1 <= time_dim <= 1024:
         raise ValueError("gnerv pe_levels must be 1..64 and time_dim 1..1024")
-    if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 8:
-        raise ValueError("gnerv channels must be 1..1024, at most 8 of them")
+    _check_channels("gnerv", channels, 8)
     grid = 2 ** len(channels)  # 2^(n+1) for n blocks
     eh, ew = -(-height // grid), -(-width // grid)
     expand = 4 if up_mode == 0 else 1
@@ -119,8 +123,7 @@ def nirvana_cost(width: int, height: int, chroma: str, arch_params: tuple[int, .
         raise ValueError(f"nirvana patch must be 8..128, a power of two >= 2^(blocks+1), not {patch}")
     if not 1 <= mlp_width <= 2048 or not 1 <= mlp_depth <= 16:
         raise ValueError("nirvana mlp_width must be 1..2048 and mlp_depth 1..16")
-    if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 6:
-        raise ValueError("nirvana channels must be 1..1024, at most 6 of them")
+    _check_channels("nirvana", channels, 6)
     h0 = patch // 2 ** (n_blocks + 1)
     feature = channels[0] * h0 * h0
     pairs = list(zip(channels[:-1], channels[1:]))
@@ -156,8 +159,7 @@ def hinerv_cost(width: int, height: int, chroma: str, arch_params: tuple[int, ..
     t0, levels, local_t, mod_t, *channels = (int(p) for p in arch_params)
     if not 1 <= t0 <= 256 or not 1 <= levels <= 4 or not 0 <= local_t <= 256 or not 0 <= mod_t <= 256:
         raise ValueError("hinerv t0 must be 1..256, levels 1..4, local_t and mod_t 0..256")
-    if any(not 1 <= c <= 1024 for c in channels) or len(channels) > 8:
-        raise ValueError("hinerv channels must be 1..1024, at most 8 of them")
+    _check_channels("hinerv", channels, 8)
     grid = 2 ** len(channels)  # 2^(n+1) for n stages
     eh, ew = -(-height // grid), -(-width // grid)
     area = eh * ew
