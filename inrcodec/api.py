@@ -28,11 +28,14 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, *, ove
 
 
 def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001
-         layers: int | None = None, limits: Limits | None = None) -> InrFile:
+         layers: int | None = None, limits: Limits | None = None, backend: str = "auto",
+         threads: int | None = None) -> InrFile:
     """Open an .inr file for reading: ``len(f)``, ``f[n]`` -> (Y, U, V), iteration, ``f.header``;
     ``layers``: decode the first k progressive layers only; ``limits``: the decoder limits (default:
-    the level, spec/levels.md), e.g. ``Limits(max_pixels=1 << 28)`` raises one."""
-    return InrFile(path, salvage=salvage, device=device, layers=layers, limits=limits)
+    the level, spec/levels.md), e.g. ``Limits(max_pixels=1 << 28)`` raises one; ``backend``: what
+    runs the networks (auto, ort, numpy, torch; ``device="cuda"`` needs torch)."""
+    return InrFile(path, salvage=salvage, device=device, layers=layers, limits=limits, backend=backend,
+                   threads=threads)
 
 
 def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
@@ -45,18 +48,18 @@ def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
 
 def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
                   salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None,
-                  overwrite: bool = False, limits: Limits | None = None) -> str | None:
+                  overwrite: bool = False, limits: Limits | None = None, backend: str = "auto",
+                  threads: int | None = None) -> str | None:
     """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns what the
     user should be told (the salvage note; a range that ran past the end), or None.
 
     An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
     """
-    from .decode.device import pick_device
     from .container.spec import ChromaSiting, ColorRange
     from .io.y4m import Y4MWriter
 
-    dev = str(pick_device(device))
-    with InrFile(src, salvage=salvage, device=dev, layers=layers, limits=limits) as f:
+    with InrFile(src, salvage=salvage, device=device, layers=layers, limits=limits, backend=backend,
+                 threads=threads) as f:
         h = f.header
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start

@@ -14,15 +14,15 @@ import os
 from typing import Iterator
 
 import numpy as np
-import torch
 
 from ..container.chunks import BlobChunk, ModelChunk
 from ..container.reader import ContainerReader
 from ..container.spec import ChromaFormat
 from ..errors import InrFormatError, InrInputError, InrTruncatedError
 from ..levels import Limits, check_limits
-from .model_io import build_layers, decode_model, model_weights
-from .render import render_batch, render_layers
+from .model_io import decode_model, model_weights, plan_layers
+from .batch import render_batch
+from .synthesis import make_synthesis
 from .weights import QuantizedModel
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -34,13 +34,16 @@ class InrFile:
     ``layers``: decode only the first k progressive layers (default: all the file has).
     ``limits``: the decoder limits the header is checked against before anything is built (default:
     the level, ``inrcodec.levels.LEVEL``); a file above one raises InrUnsupportedError naming it.
+    ``backend``: what runs the networks, ``auto``, ``ort``, ``numpy`` or ``torch``
+    (``inrcodec.decode.synthesis``); ``device`` ``cuda`` needs torch; ``threads``: CPU threads of the
+    ort backend (default: the cores this process may use).
     """
 
     def __init__(self, path: str | os.PathLike | bytes, *, salvage: bool = False, device: str = "cpu",
-                 layers: int | None = None, limits: Limits | None = None) -> None:
+                 layers: int | None = None, limits: Limits | None = None, backend: str = "auto",
+                 threads: int | None = None) -> None:
         self._reader = ContainerReader(path, salvage=salvage)
         self.header = h = self._reader.header
-        self._device = torch.device(device)
         try:
             self.chroma = ChromaFormat.from_code(h.chroma_format).label
             n_file = self._reader.n_layers
@@ -49,12 +52,11 @@ class InrFile:
             self.n_layers = n_file if layers is None else layers
             # by arithmetic on SHDR + LHDR, before any network exists (spec/levels.md)
             costs = check_limits(h, self._reader.layers, limits=limits, n_layers=self.n_layers)
-            self._layers = build_layers(h, self._reader.layers, self._device, self.n_layers)
+            self._layers = plan_layers(h, self._reader.layers, self.n_layers)
+            self._synth = make_synthesis(backend, device, h, self._reader.layers, self._layers, threads)
         except BaseException:
             self._reader.close()
             raise
-        for layer in self._layers:
-            layer.model.eval()
         # frames per network call: RENDER_BATCH within the level; fewer above it (a raised max_activation)
         self._batch = render_batch(max(c.activation for c in costs))
         self._cache: tuple[int, int, list[np.ndarray]] | None = None  # (gop, first offset, Y/U/V of a batch)
@@ -63,6 +65,11 @@ class InrFile:
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
 
     # -- container facts ---------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """The synthesis backend in use: ``ort``, ``numpy`` or ``torch``."""
+        return self._synth.name
+
     @property
     def reader(self) -> ContainerReader:
         """The container reader (index, chunks, byte counts)."""
@@ -140,8 +147,7 @@ class InrFile:
         if self._loaded == gop_index:
             return
         self._loaded = None
-        for layer, weights in zip(self._layers, self._gop_weights(gop_index)):
-            layer.model.load_arrays(weights)
+        self._synth.load(self._gop_weights(gop_index))
         self._loaded = gop_index
 
     def _batch_frames(self, gop_index: int, offset: int) -> tuple[int, list[np.ndarray]]:
@@ -155,10 +161,10 @@ class InrFile:
         self._cache = None
         self._load(gop_index)
         _, n = self.header.gop_range(gop_index)
-        t_pos = torch.arange(first, min(n, first + self._batch), dtype=torch.float32,
-                             device=self._device) / self.header.gop_size
-        frames = render_layers([(layer.model, layer.scale) for layer in self._layers], t_pos,
-                               self.header.bit_depth, self._batch)
+        # i / gop_size, one binary32 division (spec/models.md §1b.1)
+        t_pos = np.divide(np.arange(first, min(n, first + self._batch), dtype=np.float32),
+                          np.float32(self.header.gop_size), dtype=np.float32)
+        frames = self._synth.render(t_pos, self.header.bit_depth)
         self._cache = (gop_index, first, frames)
         return first, frames
 

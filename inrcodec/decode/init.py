@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.base import TensorSpec
+from ..tensors import TensorSpec
 
 
 def init_arrays(specs: list[TensorSpec], seed: int) -> list[np.ndarray]:

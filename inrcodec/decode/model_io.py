@@ -6,21 +6,23 @@ decoder's own code: what the encoder predicts the next P-model from is what a de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..coders.blob import decompress_blob
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from ..errors import InrFormatError
-from ..models import ARCHITECTURES
-from ..models.base import InrModel, TensorSpec
+from ..tensors import TensorSpec, has_tensor_specs, tensor_specs
 from .init import init_arrays, p_reference
 from .weights import (BlobTag, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
                       dequantize)
+
+if TYPE_CHECKING:
+    from ..models.base import InrModel
 
 
 @dataclass
@@ -28,7 +30,7 @@ class Layer:
     """One layer's network as the headers define it (layer 0 from SHDR, the others from LHDR)."""
 
     index: int
-    model: InrModel
+    model: "InrModel | None"  # the torch network (build_layers); None where the decoder needs no torch (plan_layers)
     specs: list[TensorSpec]
     seed: int
     scale: float  # residual_scale (1 for the base layer): the layer adds its planes / scale
@@ -44,17 +46,40 @@ class Layer:
         return init_arrays(self.specs, self.seed)
 
 
-def build_layers(header: SequenceHeader, layers: LayerHeader | None, device: torch.device | str,
-                 n_layers: int | None = None) -> list[Layer]:
-    """The networks of the file's first ``n_layers`` layers (all when None), on ``device``."""
+def _torch_network(header: SequenceHeader, arch_id: int, arch_params: tuple[int, ...], residual: bool) -> Any:
+    """The torch network of one layer (imports torch and the architectures)."""
+    from ..models import ARCHITECTURES
+
+    chroma = ChromaFormat.from_code(header.chroma_format).label
+    model = ARCHITECTURES.by_id(arch_id)(header.width, header.height, chroma, arch_params)
+    if residual:
+        model.output_offset = 0.0  # a residual layer's planes are a scaled difference
+    return model
+
+
+def plan_layers(header: SequenceHeader, layers: LayerHeader | None, n_layers: int | None = None) -> list[Layer]:
+    """The file's first ``n_layers`` layers (all when None) without their networks: what decoding the
+    weights needs, without torch for the built-in architectures (``inrcodec.tensors``); a plug-in
+    architecture's tensor list comes from its torch class."""
     chroma = ChromaFormat.from_code(header.chroma_format).label
     out = []
     for k, ls in enumerate(layer_specs(header, layers)[:n_layers]):
-        model = ARCHITECTURES.by_id(ls.arch_id)(header.width, header.height, chroma, ls.arch_params)
-        if k > 0:
-            model.output_offset = 0.0  # a residual layer's planes are a scaled difference
+        if has_tensor_specs(ls.arch_id):
+            specs = tensor_specs(ls.arch_id, header.width, header.height, chroma, ls.arch_params)
+        else:
+            specs = _torch_network(header, ls.arch_id, ls.arch_params, k > 0).tensor_specs()
+        out.append(Layer(k, None, specs, ls.seed, float(ls.residual_scale)))
+    return out
+
+
+def build_layers(header: SequenceHeader, layers: LayerHeader | None, device: Any,
+                 n_layers: int | None = None) -> list[Layer]:
+    """The torch networks of the file's first ``n_layers`` layers (all when None), on ``device``."""
+    out = []
+    for plan, ls in zip(plan_layers(header, layers, n_layers), layer_specs(header, layers)):
+        model = _torch_network(header, ls.arch_id, ls.arch_params, plan.index > 0)
         model.to(device)
-        out.append(Layer(k, model, model.tensor_specs(), ls.seed, float(ls.residual_scale)))
+        out.append(replace(plan, model=model, specs=model.tensor_specs()))
     return out
 
 

@@ -53,13 +53,13 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH
+from .batch import RENDER_BATCH
 
 __all__ = ["ARCHITECTURES", "NumpyNetwork", "RENDER_BATCH", "add_layer", "build", "forward", "gelu",
            "render_layers", "tensor_shapes", "to_samples"]
 
 F32 = np.float32
 OUTPUT_OFFSET = F32(0.5)  # spec/models.md §1b.8 (inrcodec.models.base.OUTPUT_OFFSET)
-RENDER_BATCH = 4  # frames per network call from a GOP's first (inrcodec.decode.render.RENDER_BATCH)
 # im2col buffers above this many float32 elements are built a block of rows at a time
 COLS_BUDGET = 1 << 19
 CONV_TAPS_MIN_WIDTH = 16  # narrower frames: im2col (the taps' padded width would waste too much)

@@ -10,24 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..levels import LEVEL
 from ..metrics import sample_peak
 from ..models.base import InrModel
-
-# frames per network call from a GOP's first: the batch size changes float results (docs/decoder-notes.md)
-RENDER_BATCH = 4
-# a batch's largest tensor: only a network above the level's max_activation renders fewer frames
-ACTIVATION_BUDGET = RENDER_BATCH * LEVEL.max_activation
-
-
-def render_batch(activation: int) -> int:
-    """Frames per network call for a network whose largest tensor of one frame has ``activation``
-    values: RENDER_BATCH within the level, halved (down to 1) while a batch exceeds the budget. Each
-    value divides RENDER_BATCH, so a batch's frames are the same whichever frame was asked for."""
-    batch = RENDER_BATCH
-    while batch > 1 and batch * activation > ACTIVATION_BUDGET:
-        batch //= 2
-    return batch
+from .batch import ACTIVATION_BUDGET, RENDER_BATCH, render_batch  # noqa: F401  (torch-free; re-exported)
 
 
 def samples_to_unit(samples: np.ndarray, device: torch.device | str, bit_depth: int = 8) -> torch.Tensor:

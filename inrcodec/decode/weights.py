@@ -15,8 +15,8 @@ import numpy as np
 from ..coders import get_coder
 from ..container.bitio import ByteReader, ByteWriter, uvarint_bytes
 from ..errors import InrFormatError
-from ..models.base import TensorSpec
-from ..quant.quantizer import MAX_STEP_CODE, MIN_STEP_CODE, step_from_code
+from ..tensors import TensorSpec
+from ..quant.steps import MAX_STEP_CODE, MIN_STEP_CODE, step_from_code
 from ..quant.tables import fit_laplace_code, laplace_table
 
 KIND_I = 0

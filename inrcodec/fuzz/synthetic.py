@@ -19,7 +19,7 @@ from .mutate import extreme_header
 from ..container.writer import serialize
 from ..errors import InrError, InrUnsupportedError
 from ..levels import Limits, exceeded
-from ..decode.model_io import build_layers
+from ..decode.model_io import plan_layers
 from ..decode.weights import BlobTag, KIND_I, KIND_P, QuantizedModel, encode_body, pack_symbol_blob
 
 # Limits under which a fuzzed file decodes a frame in well under a second and a few hundred MB
@@ -33,7 +33,7 @@ def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
                  rng: np.random.Generator | None = None) -> list[ModelChunk | BlobChunk]:
     """The MODL (and residual BLOB) chunks of every GOP and layer in file order: all-zero weights,
     or with ``rng`` symbols in -3..3 at step 1/16 (and random eps codes for P-models)."""
-    specs = [layer.specs for layer in build_layers(header, layers, "cpu")]
+    specs = [layer.specs for layer in plan_layers(header, layers)]
     out: list[ModelChunk | BlobChunk] = []
     for g in range(header.n_gops):
         kind = KIND_I if g % header.gom_size == 0 else KIND_P

@@ -16,30 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import Registry
+from ..tensors import TensorSpec  # noqa: F401  (torch-free; re-exported for the architectures)
 
 ARCHITECTURES: Registry[type["InrModel"]] = Registry("architecture")
 OUTPUT_OFFSET = 0.5  # the heads predict samples on [0, 1] minus one half
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One coded tensor: its parameter name, shape and the bound of its seeded initialisation."""
-
-    name: str
-    shape: tuple[int, ...]
-    init_bound: float  # 0.0: initialised to zeros, no PRNG draws
-    # True: quantized like the others, but not arithmetic-coded: its symbols travel zstd/LZMA
-    # compressed in the GOP's residual BLOB (nirvana §4.1's conv layers; binary32 residuals in older
-    # files), the model body keeping only its step code and max_abs (spec/models.md §3b).
-    blob: bool = False
-
-    @property
-    def numel(self) -> int:
-        """Number of elements."""
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
 
 
 @dataclass(frozen=True)

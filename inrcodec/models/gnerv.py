@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..costs import NETWORK_COSTS, gnerv_cost
+from ..tensors import gnerv_tensors
 from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
 
 PE_BASE = 1.25
@@ -85,22 +86,8 @@ class GNeRV(InrModel):
         return (self.up_mode, self.pe_levels, self.time_dim, *self.channels)
 
     def tensor_specs(self) -> list[TensorSpec]:
-        """Wire order: embedding, time MLP, per block (shift, conv), luma head, chroma head."""
-        out = [TensorSpec("embedding", tuple(self.embedding.shape), 1.0)]
-
-        def layer(prefix: str, mod: nn.Module) -> None:
-            w = mod.weight
-            fan_in = w.shape[1] * (w.shape[2] * w.shape[3] if w.dim() == 4 else 1)
-            out.append(TensorSpec(f"{prefix}.weight", tuple(w.shape), 1.0 / math.sqrt(fan_in)))
-            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0))
-
-        layer("time_fc", self.time_fc)
-        for j in range(self.n_blocks):
-            layer(f"shift.{j}", self.shift[j])
-            layer(f"convs.{j}", self.convs[j])
-        layer("head_y", self.head_y)
-        layer("head_c", self.head_c)
-        return out
+        """The coded tensors in wire order: ``inrcodec.tensors.gnerv_tensors`` (what a decoder without torch reads)."""
+        return gnerv_tensors(self.width, self.height, self.chroma, self.arch_params())
 
     def macs_per_pixel(self) -> float:
         """Multiply-accumulates per luma pixel (convolutions, time MLP amortised per frame): the

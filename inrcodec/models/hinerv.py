@@ -18,13 +18,13 @@ the modulation.
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..costs import NETWORK_COSTS, hinerv_cost
+from ..tensors import hinerv_tensors
 from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
 
 
@@ -99,27 +99,8 @@ class HiNeRV(InrModel):
         return (self.t0, self.levels, self.local_t, self.mod_t, *self.channels)
 
     def tensor_specs(self) -> list[TensorSpec]:
-        """Wire order: grid levels (coarse to fine), per stage (local grid, modulation grid, conv), heads.
-
-        The coarsest grid level starts uniform in [-1, 1] (gnerv's embedding); the finer levels and
-        the local and modulation grids start at zero, so training begins from a static picture and adds detail."""
-        out = [TensorSpec(f"grids.{level}", tuple(g.shape), 1.0 if level == 0 else 0.0)
-               for level, g in enumerate(self.grids)]
-
-        def layer(prefix: str, mod: nn.Module) -> None:
-            w = mod.weight
-            out.append(TensorSpec(f"{prefix}.weight", tuple(w.shape), 1.0 / math.sqrt(w.shape[1] * 9)))
-            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0))
-
-        for j in range(self.n_stages):
-            if self.local_t:
-                out.append(TensorSpec(f"local.{j}", tuple(self.local[j].shape), 0.0))
-            if self.mod_t:
-                out.append(TensorSpec(f"mod.{j}", tuple(self.mod[j].shape), 0.0))
-            layer(f"convs.{j}", self.convs[j])
-        layer("head_y", self.head_y)
-        layer("head_c", self.head_c)
-        return out
+        """The coded tensors in wire order: ``inrcodec.tensors.hinerv_tensors`` (what a decoder without torch reads)."""
+        return hinerv_tensors(self.width, self.height, self.chroma, self.arch_params())
 
     def macs_per_pixel(self) -> float:
         """Multiply-accumulates per luma pixel (convolutions): ``inrcodec.costs.hinerv_cost``."""

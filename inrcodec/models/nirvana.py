@@ -15,16 +15,15 @@ trunk from h0 = patch / 2^(n+1) to patch / 2, where the heads run.
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH, nirvana_cost
+from ..tensors import SIREN_W0, nirvana_tensors
 from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
 
-SIREN_W0 = 30.0
 PE_BASE = 10000.0
 # The codec gives a network t = i / gop_size; the embedding reads u = TIME_SCALE * t, so frames of a
 # group of up to 32 keep at least one unit apart (the paper's g is the frame index in the group).
@@ -102,24 +101,8 @@ class Nirvana(InrModel):
         return (self.patch, self.mlp_width, self.mlp_depth, *self.channels)
 
     def tensor_specs(self) -> list[TensorSpec]:
-        """Wire order: MLP layers, to_feature, conv blocks, luma head, chroma head (the convs as blobs)."""
-        out = []
-
-        def layer(prefix: str, mod: nn.Module, bound: float) -> None:
-            blob = isinstance(mod, nn.Conv2d)  # conv layers: residual blobs, not entropy-modelled (§4.1)
-            out.append(TensorSpec(f"{prefix}.weight", tuple(mod.weight.shape), bound, blob))
-            out.append(TensorSpec(f"{prefix}.bias", tuple(mod.bias.shape), 0.0, blob))
-
-        for j, lin in enumerate(self.mlp):
-            fan_in = lin.weight.shape[1]
-            # SIREN initialisation: first layer U(-1/n, 1/n), later ones U(-sqrt(6/n)/w0, sqrt(6/n)/w0)
-            layer(f"mlp.{j}", lin, 1.0 / fan_in if j == 0 else math.sqrt(6.0 / fan_in) / SIREN_W0)
-        layer("to_feature", self.to_feature, 1.0 / math.sqrt(self.mlp_width))
-        for j, conv in enumerate(self.convs):
-            layer(f"convs.{j}", conv, 1.0 / math.sqrt(9 * conv.weight.shape[1]))
-        layer("head_y", self.head_y, 1.0 / math.sqrt(9 * self.channels[-1]))
-        layer("head_c", self.head_c, 1.0 / math.sqrt(9 * self.channels[-1]))
-        return out
+        """The coded tensors in wire order: ``inrcodec.tensors.nirvana_tensors`` (what a decoder without torch reads)."""
+        return nirvana_tensors(self.width, self.height, self.chroma, self.arch_params())
 
     def macs_per_pixel(self) -> float:
         """Per luma pixel: the MLP once per patch and group (amortised over the GOP's frames is not

@@ -46,14 +46,15 @@ def _whole_gops(data: bytes) -> list[tuple[np.ndarray, ...]]:
     """Every frame as the decoder made them before batches: each GOP's frames from one call of
     render_layers over the whole GOP."""
     out = []
-    with InrFile(data) as f:
+    with InrFile(data, backend="torch") as f:
         h = f.header
+        layers = f._synth.layers
         for m in range(h.n_goms):
             for g, _qms, weights in f.decode_gom(m):
-                for layer, w in zip(f._layers, weights):
+                for layer, w in zip(layers, weights):
                     layer.model.load_arrays(w)
                 _, n = h.gop_range(g)
-                planes = render_layers([(layer.model, layer.scale) for layer in f._layers],
+                planes = render_layers([(layer.model, layer.scale) for layer in layers],
                                        torch.arange(n, dtype=torch.float32) / h.gop_size, h.bit_depth)
                 out += [tuple(p[i] for p in planes) for i in range(n)]
     return out
@@ -67,7 +68,7 @@ def test_frames_equal_whole_gop_rendering_in_any_order(name):
     assert len(expected) == header.n_frames
     order = list(range(header.n_frames))
     random.Random(name).shuffle(order)
-    with InrFile(data) as f:
+    with InrFile(data, backend="torch") as f:
         sequential = [tuple(np.array(p) for p in frame) for frame in f]
         shuffled = {n: tuple(np.array(p) for p in f[n]) for n in order}
         assert len(f._cache[2][0]) <= RENDER_BATCH  # one batch held, not a GOP
@@ -75,6 +76,27 @@ def test_frames_equal_whole_gop_rendering_in_any_order(name):
         for got in (sequential[n], shuffled[n]):
             assert all(np.array_equal(a, b) for a, b in zip(got, expected[n])), f"{name}: frame {n}"
     assert len({frame[0].tobytes() for frame in expected}) > header.n_frames // 2  # frames differ
+
+
+@pytest.mark.parametrize("backend", ["numpy"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_torch_free_backends_batch_alike_in_any_order(name, backend):
+    """The same frames whatever order they are asked in, within one sample of the torch reference's."""
+    if backend == "ort":
+        pytest.importorskip("onnxruntime")
+    header, layers = CASES[name]
+    data = synthetic_file(header, layers, np.random.default_rng(1))
+    expected = _whole_gops(data)
+    order = list(range(header.n_frames))
+    random.Random(name).shuffle(order)
+    with InrFile(data, backend=backend) as f:
+        assert f.backend == backend
+        sequential = [tuple(np.array(p) for p in frame) for frame in f]
+        shuffled = {n: tuple(np.array(p) for p in f[n]) for n in order}
+    for n in range(header.n_frames):
+        assert all(np.array_equal(a, b) for a, b in zip(shuffled[n], sequential[n])), f"{name}: frame {n}"
+        for a, b in zip(sequential[n], expected[n]):
+            assert np.abs(a.astype(np.int32) - b.astype(np.int32)).max() <= 1, f"{name}: frame {n}"
 
 
 def test_render_batch_is_four_within_the_level_and_shrinks_above_it():
@@ -88,13 +110,13 @@ def test_render_batch_is_four_within_the_level_and_shrinks_above_it():
 
 def test_a_network_above_the_level_activation_renders_smaller_batches(monkeypatch):
     """With max_activation raised, the decoder keeps a batch under the level's budget."""
-    import inrcodec.decode.render as render
+    import inrcodec.decode.batch as batch
+    from inrcodec.costs import gnerv_cost
 
     header = _header(1, (1, 4, 8, 6, 8, 4), 7, 7)
     data = synthetic_file(header, None, np.random.default_rng(2))
-    with InrFile(data) as f:
-        activation = f._layers[0].model._cost.activation
-    monkeypatch.setattr(render, "ACTIVATION_BUDGET", 2 * activation)  # as if the level allowed 1/2 frame
+    activation = gnerv_cost(header.width, header.height, "420", header.arch_params).activation
+    monkeypatch.setattr(batch, "ACTIVATION_BUDGET", 2 * activation)  # as if the level allowed 1/2 frame
     with InrFile(data, limits=Limits(max_activation=activation)) as f:
         assert f._batch == 2
         frames = list(f)
