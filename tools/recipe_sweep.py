@@ -11,6 +11,9 @@ log-rate), which is how "dB at equal rate" is meant. Example, carphone GOP 0 at 
     python tools/recipe_sweep.py ../shared/data/carphone_qcif_60f.y4m --quality 4 --iters 3000 \\
         --lams 200,450 --variants baseline,float=0.3,clip=1.0
 
+``opt=soap`` trains the weights with SOAP (per-tensor, pytorch-optimizer, measurement only).
+``refine=s``, ``refine=g`` or ``refine=sg`` add the post-training step search and/or greedy ±1 integer
+refinement by rate + λ·distortion (``inrcodec.train.refine``) after the fit.
 A variant may also change the network: ``model=hinerv`` (its --quality ladder) or ``arch=2:2:2:16:24:20:14``
 (arch_params, colon-separated), alone or with the knobs (``model=hinerv+float=0.3``).
 """
@@ -33,6 +36,7 @@ from inrcodec.io.video import open_video
 from inrcodec.metrics import psnr_yuv_from_sse, sample_peak
 from inrcodec.models import ARCHITECTURES
 from inrcodec.train.fit import FitConfig, fit_gop
+from inrcodec.train.refine import refine_integers
 
 KNOBS = {"float": ("float_fraction", float), "clip": ("clip_norm", float), "ste": ("ste_fraction", float),
          "lr": ("lr", float), "batch": ("batch", int), "warmup": ("rate_warmup", float),
@@ -46,6 +50,12 @@ def parse_variant(text: str) -> dict:
     out = {}
     for part in text.split("+"):
         key, _, value = part.partition("=")
+        if key == "opt":  # the weights' optimiser: soap or adan (pytorch-optimizer, measurement only)
+            out["make_optimizer"] = make_optimizer(value)
+            continue
+        if key == "refine":  # after training: step search (s) and/or greedy ±1 (g), train/refine.py
+            out["refine"] = value
+            continue
         if key in ("model", "arch"):  # another architecture, or other arch_params (colon-separated)
             out[key] = value if key == "model" else tuple(int(v) for v in value.split(":"))
             continue
@@ -54,10 +64,22 @@ def parse_variant(text: str) -> dict:
     return out
 
 
+def make_optimizer(name: str):
+    """``FitConfig.make_optimizer`` for an optimiser from pytorch-optimizer (not a dependency: install it
+    to measure), with weight decay off as Adam has it."""
+    import pytorch_optimizer
+    if name == "soap":
+        return lambda views, lr: pytorch_optimizer.SOAP(views, lr=lr, weight_decay=0.0, betas=(0.9, 0.95))
+    if name == "adan":
+        return lambda views, lr: pytorch_optimizer.Adan(views, lr=lr, weight_decay=0.0)
+    raise ValueError(f"unknown optimiser {name!r}")
+
+
 def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides: dict, seed: int) -> dict:
     """Fit, code and decode one I-model; bytes, bpp and PSNR-YUV of its decoded frames."""
     overrides = dict(overrides)
     cls = ARCHITECTURES.get(overrides.pop("model", model_name))
+    refine = overrides.pop("refine", "")
     h, w = frames[0][0].shape
     model = cls(w, h, "420", overrides.pop("arch", None) or cls.from_quality(quality))
     specs = model.tensor_specs()
@@ -68,6 +90,12 @@ def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides
     cfg = FitConfig(iters=iters, lam=lam, **{"lr": model.learning_rate, "batch": 2, "seed": seed, **overrides})
     t0 = time.perf_counter()
     fit = fit_gop(model, target, t_pos, start, None, None, cfg)
+    if refine:
+        rep = refine_integers(model, fit.qmodel, fit.continuous, target, t_pos, lam,
+                              step_search="s" in refine, greedy_rounds=12 if "g" in refine else 0)
+        print(f"  refine: bits {rep.start[0]:.0f} -> {rep.after_steps[0]:.0f} -> {rep.after_greedy[0]:.0f}, "
+              f"cost {rep.start[2]:.0f} -> {rep.after_steps[2]:.0f} -> {rep.after_greedy[2]:.0f} "
+              f"({rep.steps_changed} steps, {rep.moves} moves)", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - t0
     n_bytes, psnr, _ = code_and_measure(model, fit.qmodel, None, frames, t_pos)
     return {"bytes": n_bytes, "bpp": 8 * n_bytes / (n * h * w), "psnr": psnr,

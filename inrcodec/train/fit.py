@@ -58,6 +58,15 @@ class FitConfig:
     # tensors kept exactly at their start (all symbols zero), by name or by a name prefix ending in
     # "." (a P-model that adjusts only some tensors; measured in docs/encoder-notes.md)
     frozen: tuple[str, ...] = ()
+    # one learned step per output channel (dim 0) of every tensor of two or more dimensions instead
+    # of one per tensor: a measurement knob (issue 20). The file carries one step per tensor, so the
+    # result's qmodel holds each tensor's first channel's code and FitResult.channel_codes the rest;
+    # the encoder never sets it.
+    channel_steps: bool = False
+    # the weights' optimiser, built over per-tensor shaped views of the flat weight vector as
+    # ``make_optimizer(views, lr)`` (e.g. SOAP, which preconditions matrices); None: Adam on the flat
+    # vector. A measurement hook (tools/recipe_sweep.py ``opt=``); the steps keep their Adam.
+    make_optimizer: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
     loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
@@ -70,6 +79,10 @@ class FitResult:
     qmodel: QuantizedModel
     est_bits: float
     stats: dict = field(default_factory=dict)
+    # each tensor's trained residual theta - ref before rounding (what a post-training step search
+    # re-rounds: train/refine.py)
+    continuous: list[np.ndarray] = field(default_factory=list)
+    channel_codes: list[list[int]] | None = None  # FitConfig.channel_steps: each tensor's per-channel codes
 
 
 def fit_gop(
@@ -113,9 +126,19 @@ def fit_gop(
         log2_steps = [math.log2(float(np.std(a))) - 5.0 if a.size > 1 and np.std(a) > 0 else -8.0 for a in start]
     else:
         log2_steps = [math.log2(step_from_code(c)) for c in start_step_codes]
+    # step slots: one per tensor, or one per output channel (FitConfig.channel_steps)
+    n_slots = [s.shape[0] if cfg.channel_steps and len(s.shape) >= 2 and not s.blob else 1 for s in specs]
+    slot_sizes = [n // k for n, k in zip(sizes, n_slots)]
+    slot_sizes = [size for size, k in zip(slot_sizes, n_slots) for _ in range(k)]
+    slot_of = [t for t, k in enumerate(n_slots) for _ in range(k)]
+    stepseg = torch.repeat_interleave(torch.arange(len(slot_sizes)), torch.tensor(slot_sizes)).to(device)
+    log2_steps = [log2_steps[t] for t in slot_of]
     log2_step = torch.nn.Parameter(torch.tensor(log2_steps, dtype=torch.float32, device=device))
 
-    opt = torch.optim.Adam([{"params": [theta], "lr": cfg.lr}, {"params": [log2_step], "lr": cfg.step_lr}])
+    if cfg.make_optimizer is None:
+        opt = torch.optim.Adam([{"params": [theta], "lr": cfg.lr}, {"params": [log2_step], "lr": cfg.step_lr}])
+    else:
+        opt = _ViewOptimizer(cfg.make_optimizer, theta, [s.shape for s in specs], cfg.lr, log2_step, cfg.step_lr)
     n_noise = cfg.iters - int(round(cfg.iters * cfg.ste_fraction))
     n_float = min(int(round(cfg.iters * cfg.float_fraction)), n_noise)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -135,9 +158,9 @@ def fit_gop(
             with torch.no_grad():
                 for k, part in enumerate(torch.split(theta - ref, sizes)):
                     if part.numel() > 1 and float(part.std()) > 0:
-                        log2_step[k] = math.log2(float(part.std())) - 5.0
+                        log2_step[[i for i, t in enumerate(slot_of) if t == k]] = math.log2(float(part.std())) - 5.0
         if use_ste and snapped is None:
-            snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
+            snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, slot_sizes)
             snapped_steps = torch.tensor([step_from_code(c) for c in snapped], device=device)
         frac = it / max(1, cfg.iters - 1)
         lr_scale = min(1.0, (it + 1) / max(1, cfg.iters // 20)) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.98 + 0.02)
@@ -150,7 +173,7 @@ def fit_gop(
         if it < n_float:
             w, bits = theta, torch.zeros((), device=device)
         else:
-            step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[seg]
+            step = (2.0 ** log2_step if snapped_steps is None else snapped_steps)[stepseg]
             y = (theta - ref) / step
             if use_ste:
                 yq = quantize_ste(y)
@@ -198,12 +221,19 @@ def fit_gop(
             cfg.progress(it, {"loss": loss.item(), **shown, "kbits": bits.item() / 1000})
 
     if snapped is None:
-        snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, sizes)
-    symbols = []
+        snapped = _snap(log2_step.detach().cpu().tolist(), theta.detach(), ref, slot_sizes)
+    slot_steps = torch.tensor([step_from_code(c) for c in snapped], device=device)[stepseg]
+    symbols, continuous = [], []
     with torch.no_grad():
         parts = torch.split(theta - ref, sizes)
-        for code, part, spec in zip(snapped, parts, specs):
-            symbols.append(torch.round(part / step_from_code(code)).to(torch.int32).cpu().numpy().reshape(spec.shape))
+        for part, step, spec in zip(parts, torch.split(slot_steps, sizes), specs):
+            continuous.append(part.detach().cpu().numpy().reshape(spec.shape).copy())
+            symbols.append(torch.round(part / step).to(torch.int32).cpu().numpy().reshape(spec.shape))
+    channel_codes = None
+    if cfg.channel_steps:
+        channel_codes = [[c for c, t in zip(snapped, slot_of) if t == k] for k in range(len(specs))]
+        snapped = [codes[0] for codes in channel_codes]
+    with torch.no_grad():
         # the training rate term, evaluated on the final integers
         q = torch.from_numpy(np.concatenate([s.ravel() for s in symbols]).astype(np.float32)).to(device)
         est_bits = float(STREAM_PAD_BITS) + float(segment_laplace_bits(q, seg, counts))
@@ -214,7 +244,43 @@ def fit_gop(
         qmodel.blob = pack_symbol_blob([q for q, s in zip(symbols, specs) if s.blob])
         qmodel.blob_tag = BlobTag.SYMBOLS
     est_bits += 8 * side_info_bytes(qmodel)
-    return FitResult(qmodel, est_bits, {"est_bits": est_bits, "rollbacks": n_rollbacks})
+    return FitResult(qmodel, est_bits, {"est_bits": est_bits, "rollbacks": n_rollbacks}, continuous, channel_codes)
+
+
+class _ViewOptimizer:
+    """A per-tensor optimiser on shaped views that share the flat vector's storage, plus Adam for
+    the steps, behind the two-group interface ``fit_gop`` drives (lr per group, state for rollback)."""
+
+    def __init__(self, make, theta: torch.nn.Parameter, shapes, lr: float, steps: torch.nn.Parameter,
+                 step_lr: float) -> None:
+        self.theta = theta
+        sizes = [math.prod(s) for s in shapes]
+        self.views = [torch.nn.Parameter(part.view(shape)) for part, shape in
+                      zip(torch.split(theta.data, sizes), shapes)]
+        self.sizes = sizes
+        self.inner = make(self.views, lr)
+        self.steps = torch.optim.Adam([steps], lr=step_lr)
+        self.param_groups = [{"lr": lr}, self.steps.param_groups[0]]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.theta.grad = None
+        self.steps.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        if self.theta.grad is not None:
+            for view, g in zip(self.views, torch.split(self.theta.grad, self.sizes)):
+                view.grad = g.view(view.shape)
+            for group in self.inner.param_groups:
+                group["lr"] = self.param_groups[0]["lr"]
+            self.inner.step()
+        self.steps.step()
+
+    def state_dict(self) -> dict:
+        return {"inner": self.inner.state_dict(), "steps": self.steps.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.inner.load_state_dict(state["inner"])
+        self.steps.load_state_dict(state["steps"])
 
 
 def _snap(log2_steps: list[float], theta: torch.Tensor, ref: torch.Tensor, sizes: list[int]) -> list[int]:

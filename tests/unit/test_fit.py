@@ -12,6 +12,7 @@ from inrcodec.train.losses import MSELoss
 from inrcodec.decode.init import init_arrays
 from inrcodec.decode.weights import dequantize
 from inrcodec.models import ARCHITECTURES
+from inrcodec.quant.quantizer import step_from_code
 
 
 def clip(n=4, w=32, h=16):
@@ -56,3 +57,33 @@ def test_a_float_phase_and_clipping_change_the_fit_and_still_code_a_model():
     # the defaults are the recipe every golden stream was encoded with
     default = FitConfig(iters=1, lam=1.0)
     assert default.float_fraction == 0.0 and default.clip_norm is None and default.soft_round is None
+
+
+def test_a_per_tensor_optimiser_on_views_trains_the_flat_vector():
+    # Adam is elementwise: run on shaped views of the flat vector it must give the very same integers
+    # as Adam on the flat vector, which also shows the views write through to the weights
+    base, _ = fit(1e-2, iters=60)
+    made = []
+
+    def adam(views, lr):
+        made.append([tuple(v.shape) for v in views])
+        return torch.optim.Adam(views, lr=lr)
+
+    res, _ = fit(1e-2, iters=60, make_optimizer=adam)
+    assert made and len(made[0]) == len(res.qmodel.symbols) and all(len(s) >= 1 for s in made[0])
+    assert res.qmodel.digest() == base.qmodel.digest()
+
+
+def test_channel_steps_give_every_output_channel_its_own_step():
+    res, mse = fit(1e-2, iters=120, channel_steps=True)
+    specs = ARCHITECTURES.get("gnerv")(32, 16, "420", (1, 4, 8, 8, 8, 8)).tensor_specs()
+    assert len(res.channel_codes) == len(specs)
+    for spec, codes, sym, cont in zip(specs, res.channel_codes, res.qmodel.symbols, res.continuous):
+        assert len(codes) == (spec.shape[0] if len(spec.shape) >= 2 else 1), spec.name
+        assert res.qmodel.step_codes[specs.index(spec)] == codes[0]
+        # the integers are each channel's residual over that channel's step, rounded
+        steps = np.array([step_from_code(c)
+                          for c in codes]).reshape(-1, *([1] * (sym.ndim - 1)))
+        assert np.all(np.abs(sym - cont / steps) <= 0.5 + 1e-4), spec.name
+    assert any(len(set(c)) > 1 for c in res.channel_codes)  # the channels did not all learn one step
+    assert math.isfinite(mse)
