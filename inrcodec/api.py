@@ -56,6 +56,7 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
     An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
     """
     from .container.spec import ChromaSiting, ColorRange
+    from .describe import display_labels, y4m_notes
     from .io.y4m import Y4MWriter
 
     with InrFile(src, salvage=salvage, device=device, layers=layers, limits=limits, backend=backend,
@@ -63,14 +64,17 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
         h = f.header
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start
+        shown = display_labels(f.reader.display)
         with Y4MWriter(dst, h.width, h.height, h.fps_num, h.fps_den, f.chroma,
                        ColorRange.from_code(h.color_range).label, ChromaSiting.from_code(h.chroma_siting).label,
-                       bit_depth=h.bit_depth, overwrite=overwrite, inputs=(src,)) as out:
+                       bit_depth=h.bit_depth, overwrite=overwrite, inputs=(src,),
+                       sample_aspect=shown["sample_aspect"], field_order=shown["field_order"]) as out:
             for i, frame in enumerate(frames):
                 out.write_frame(frame)
                 if progress is not None:
                     progress("decode", i + 1, total, None)
         notes = [f.reader.salvage_note] if f.reader.salvage_note else []
+        notes += y4m_notes(f.reader.display)
         if count is not None and start + count > len(f):
             notes.append(f"--frames {count} from frame {start} runs past the end of the file "
                          f"({len(f)} frames): wrote {total}")

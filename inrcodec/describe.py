@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 
-from .container.chunks import header_fields, layer_specs
+from .colour import MATRIX, PRIMARIES, TRANSFER, colour_name
+from .container.chunks import DisplayInfo, header_fields, layer_specs
 from .container.reader import ContainerReader
-from .container.spec import ChromaFormat
+from .container.spec import ChromaFormat, ChromaSiting, ColorRange, FieldOrder, Timing
 from .costs import NETWORK_COSTS, network_cost
 from .errors import InrError
 from .levels import LEVEL, Limits, exceeded
@@ -22,7 +23,8 @@ def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits |
     decoder limits the file is compared with (``"limits"``: a file above one is still described)."""
     with ContainerReader(path, salvage=salvage) as r:
         h = r.header
-        fields = [{"name": n, "offset": off, "width": w, "value": v} for n, off, w, v in header_fields(h)]
+        fields = [{"name": n, "offset": off, "width": w, "value": v, **_meaning(n, v)}
+                  for n, off, w, v in header_fields(h)]
         chunks = [{"type": c.type, "offset": c.offset, "payload_bytes": c.payload_size, "bytes": c.total_size,
                    "gop": c.gop_index, "kind": None if c.kind is None else "IP"[int(c.kind)], "layer": c.layer}
                   for c in r.chunks()]
@@ -50,12 +52,17 @@ def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits |
         if all(layer["macs_per_pixel"] is not None for layer in layers):
             macs = sum(layer["macs_per_pixel"] for layer in layers)
         size = r.file_size
+        header = header_values(h)
+        display = display_labels(r.display)
         return {
             "file": os.fspath(path) if not isinstance(path, (bytes, bytearray)) else "<bytes>",
+            "summary": summary_line(h),
             "file_bytes": size,
             "writer_version": r.writer_version,
             "min_reader_version": r.min_reader_version,
-            "header": fields,
+            "header": header,
+            "display": {**display, "sample_aspect": "{}:{}".format(*display["sample_aspect"])},
+            "header_fields": fields,
             "architecture": arch_name,
             "parameters_per_model": n_params,
             "macs_per_pixel": macs,
@@ -69,6 +76,103 @@ def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits |
             "limits": _limits(h, r.layers, LEVEL if limits is None else limits),
             "salvage_note": r.salvage_note,
         }
+
+
+_NAMED = {"color_primaries": PRIMARIES, "transfer": TRANSFER, "matrix": MATRIX}
+_LABELLED = {"chroma_format": ChromaFormat, "color_range": ColorRange, "chroma_siting": ChromaSiting}
+
+
+def _meaning(name: str, value: int) -> dict:
+    """``{"meaning": ...}`` for a header field whose number stands for a name, else {}."""
+    if name in _NAMED:
+        return {"meaning": colour_name(_NAMED[name], value)}
+    if name in _LABELLED:
+        return {"meaning": _LABELLED[name](value).label}
+    return {}
+
+
+def header_values(h) -> dict:
+    """SHDR as a plain ``{field: value}`` dict, coded fields by name (FFmpeg's for the colour ones).
+
+    >>> with ContainerReader("tests/conformance/MULTIGOM_A/stream.inr") as r:
+    ...     v = header_values(r.header)
+    >>> v["width"], v["chroma_format"], v["color_primaries"], v["chroma_siting"]
+    (32, '420', 'unknown', 'center')
+    """
+    out = {}
+    for name, _, _, value in header_fields(h):
+        if not name.startswith(("n_arch_params", "arch_params[")):
+            out[name] = _meaning(name, value).get("meaning", value)
+    out["arch_params"] = list(h.arch_params)
+    return out
+
+
+def summary_line(h) -> str:
+    """One line: size, frames, rate, duration, depth, chroma."""
+    fps = h.fps_num / h.fps_den
+    chroma = ChromaFormat(h.chroma_format).label
+    return (f"{h.width}x{h.height}, {h.n_frames} frames at {fps:.6g} fps ({h.n_frames / fps:.2f} s), "
+            f"{h.bit_depth}-bit {chroma[0]}:{chroma[1]}:{chroma[2]}")
+
+
+def display_labels(d: DisplayInfo) -> dict:
+    """The disp chunk (spec/bitstream.md §5.7) by name: sample_aspect (num, den), rotation, field_order
+    ("progressive", "tff", "bff" as io.y4m names them), timing ("constant" or "retimed")."""
+    order = {FieldOrder.PROGRESSIVE: "progressive", FieldOrder.TOP_FIRST: "tff", FieldOrder.BOTTOM_FIRST: "bff"}
+    return {"sample_aspect": (d.sar_num, d.sar_den), "rotation": d.rotation,
+            "field_order": order[FieldOrder(d.field_order)],
+            "timing": "retimed" if d.timing == Timing.RETIMED else "constant"}
+
+
+def y4m_notes(d: DisplayInfo) -> list[str]:
+    """What a y4m output cannot say of the disp chunk, one sentence each."""
+    notes = []
+    if d.rotation:
+        filters = {90: "transpose=2", 180: "hflip,vflip", 270: "transpose=1"}
+        turn = f" (ffmpeg -vf {filters[d.rotation]})" if d.rotation in filters else ""
+        notes.append(f"the source is shown turned {d.rotation} degrees counterclockwise; y4m cannot say so, "
+                     f"the frames are written as stored{turn}")
+    if d.timing == Timing.RETIMED:
+        notes.append("the source's frame durations varied; the frames come out at the constant rate of the file")
+    return notes
+
+
+def retag_hint(path, y4m_name: str = "OUT.y4m") -> str | None:
+    """The ffmpeg command that puts back the colour description a y4m stream cannot carry; None when
+    the file has none (everything unspecified)."""
+    from .colour import ffmpeg_tag_options
+
+    with ContainerReader(path) as r:
+        h = r.header
+    options = ffmpeg_tag_options(h.color_primaries, h.transfer, h.matrix, ColorRange(h.color_range).label)
+    if not options:
+        return None
+    name = "-" if y4m_name == "-" else os.fspath(y4m_name)
+    return (f"y4m cannot carry the colour description; to tag the stream again: "
+            f"ffmpeg -i {name} {' '.join(options)} ...")
+
+
+def library_versions() -> list[tuple[str, str]]:
+    """(name, version) of inrcodec and the libraries it runs on; "not installed" for a missing one."""
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    out = [("inrcodec", version("inrcodec")), ("torch", version("torch"))]
+    pyav = version("av")
+    if pyav != "not installed":
+        try:
+            import av
+
+            pyav += f" (FFmpeg {av.ffmpeg_version_info})"
+        except ImportError:
+            pyav = "not installed"
+    out += [("PyAV", pyav), ("constriction", version("constriction")), ("numpy", version("numpy"))]
+    return out
 
 
 def _network(width: int, height: int, chroma: str, arch_id: int,
@@ -104,9 +208,16 @@ def format_description(d: dict) -> str:
     pic = d["picture"]
     lines.append(f"picture: {pic['width']}x{pic['height']} {pic['chroma'][0]}:{pic['chroma'][1]}:{pic['chroma'][2]}, "
                  f"{pic['bit_depth']}-bit samples 0..{pic['psnr_peak']} (PSNR peak {pic['psnr_peak']})")
+    lines.append(d["summary"])
     lines.append("sequence header (SHDR payload offsets):")
-    for f in d["header"]:
-        lines.append(f"  {f['offset']:>4}  {f['name']:<16} {str(f['width']):>6}  {f['value']}")
+    for f in d["header_fields"]:
+        meaning = f" ({f['meaning']})" if "meaning" in f else ""
+        lines.append(f"  {f['offset']:>4}  {f['name']:<16} {str(f['width']):>6}  {f['value']}{meaning}")
+    disp = d["display"]
+    if (disp["sample_aspect"], disp["rotation"], disp["field_order"], disp["timing"]) != (
+            "0:0", 0, "progressive", "constant"):
+        lines.append(f"display (disp): sample aspect {disp['sample_aspect']}, rotation {disp['rotation']}, "
+                     f"field order {disp['field_order']}, timing {disp['timing']}")
     macs = "?" if d["macs_per_pixel"] is None else f"{d['macs_per_pixel']:.0f}"
     lines.append(f"architecture {d['architecture']}: {d['parameters_per_model']} parameters per model, "
                  f"{macs} MACs/pixel")

@@ -47,3 +47,13 @@ class InrIOError(InrError, OSError):
     """The output cannot be written (unwritable directory, full disk)."""
 
     exit_code = 8
+
+
+class InrNotice(UserWarning):
+    """Something the user should know that is not an error: a format conversion, metadata that is
+    not carried. Raised with ``warnings.warn``; the CLI prints each once as ``inrcodec: note: ...``
+    (silenced by ``--quiet``), Python callers filter it as any warning."""
+
+
+class InrDetail(InrNotice):
+    """A notice worth printing only when asked (``-v``/``--verbose``): what was read from a source."""

@@ -657,6 +657,60 @@ class AncillaryChunk:
 
 
 # ---------------------------------------------------------------------------------------------
+# §5.7 disp (ancillary)
+
+
+@dataclass(frozen=True)
+class DisplayInfo:
+    """disp: how the frames are shown and timed, beyond SHDR (§5.7); the defaults mean "nothing to say"."""
+
+    sar_num: int = 0  # sample (pixel) aspect ratio; 0:0 unknown
+    sar_den: int = 0
+    rotation: int = 0  # degrees counterclockwise, 0..359
+    field_order: int = spec.FieldOrder.PROGRESSIVE  # spec.FieldOrder
+    timing: int = spec.Timing.CONSTANT  # spec.Timing
+
+    def __post_init__(self) -> None:
+        for name in ("sar_num", "sar_den"):
+            _check_field(_Field(name, 4, _between(0, _U32), "0..2**32-1"), getattr(self, name), "disp: ")
+        if (self.sar_num == 0) != (self.sar_den == 0):
+            raise InrFormatError(f"disp: sample aspect {self.sar_num}:{self.sar_den} (both 0, or both >= 1)")
+        _check_field(_Field("rotation", 2, _between(0, 359), "0..359"), self.rotation, "disp: ")
+        _check_field(_Field("field_order", 1, lambda v: v in _FIELD_ORDERS, "0..2"), self.field_order, "disp: ")
+        _check_field(_Field("timing", 1, lambda v: v in _TIMINGS, "0..1"), self.timing, "disp: ")
+
+    @property
+    def is_default(self) -> bool:
+        """True when the chunk would say nothing (a writer then leaves it out)."""
+        return self == DisplayInfo()
+
+
+_FIELD_ORDERS = frozenset(spec.FieldOrder)
+_TIMINGS = frozenset(spec.Timing)
+
+
+def read_display(r: ByteReader) -> DisplayInfo:
+    """Parse a disp payload (§5.7)."""
+    at = r.pos
+    values = dict(sar_num=r.u32("disp sar_num"), sar_den=r.u32("disp sar_den"), rotation=r.u16("disp rotation"),
+                  field_order=r.u8("disp field_order"), timing=r.u8("disp timing"))
+    r.expect_end("disp")
+    try:
+        return DisplayInfo(**values)
+    except InrFormatError as err:
+        raise InrFormatError(f"{err} (chunk payload at offset {at})") from None
+
+
+def write_display(w: ByteWriter, info: DisplayInfo) -> None:
+    """Write a disp payload (§5.7)."""
+    w.u32(info.sar_num, "disp sar_num")
+    w.u32(info.sar_den, "disp sar_den")
+    w.u16(info.rotation, "disp rotation")
+    w.u8(info.field_order, "disp field_order")
+    w.u8(info.timing, "disp timing")
+
+
+# ---------------------------------------------------------------------------------------------
 # §6 order of payload chunks
 
 

@@ -3,7 +3,7 @@
 Every kept MODL and BLOB is parsed (CRC checked) and written again; the container's encoding is
 canonical (fixed-width fields, minimal varints), so each chunk comes out byte for byte as it was.
 Only SHDR's framing, the LHDR (dropped for k = 1, shortened otherwise), GIDX and IEND are new.
-Ancillary chunks are not carried over.
+The disp chunk (§5.7) is carried over; other ancillary chunks are not.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def extract_layers(src: str | os.PathLike, dst: str | os.PathLike, layers: int, 
         if not 1 <= layers <= r.n_layers:
             raise InrInputError(f"--layers {layers}: the file has {r.n_layers} layer{'s' if r.n_layers > 1 else ''}")
         kept = None if layers == 1 else LayerHeader(r.layers.residual[:layers - 1])
-        with ContainerWriter(dst, r.header, layers=kept, overwrite=overwrite, inputs=(src,)) as w:
+        with ContainerWriter(dst, r.header, layers=kept, display=r.display, overwrite=overwrite,
+                             inputs=(src,)) as w:
             for gom in range(r.header.n_goms):
                 layer = 0
                 for chunk in r.read_gom(gom):

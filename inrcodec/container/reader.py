@@ -15,6 +15,7 @@ from . import spec
 from .bitio import ByteReader
 from .chunks import (
     BlobChunk,
+    DisplayInfo,
     GopOrder,
     IndexRecord,
     LayerHeader,
@@ -25,6 +26,7 @@ from .chunks import (
     read_blob,
     read_chunk,
     read_chunk_head,
+    read_display,
     read_header,
     read_index,
     read_layer_header,
@@ -210,6 +212,27 @@ class ContainerReader:
                 self._load_index()
             except InrFormatError as err:
                 raise type(err)(f"{err}{_SALVAGE_HINT}") from err
+        self.display: DisplayInfo = self._read_display()
+
+    def _read_display(self) -> DisplayInfo:
+        """The disp chunk among the ancillary chunks between the headers and the first payload chunk
+        (§5.7), or the defaults when there is none. Salvage mode ignores a damaged one."""
+        end = self.entries[0].offset if self.entries else self.file_size
+        pos = self._header_end
+        while pos < end and end - pos >= spec.CHUNK_TYPE_BYTES:
+            code = self._src.read_at(pos, spec.CHUNK_TYPE_BYTES)
+            if is_critical(code):
+                break
+            try:
+                raw = self._chunk_at(pos, end)
+                if raw.code == spec.DISP:
+                    return read_display(raw.reader())
+            except InrFormatError:
+                if self.salvage:
+                    break
+                raise
+            pos += raw.total_size
+        return DisplayInfo()
 
     def _read_layer_header(self) -> LayerHeader | None:
         """The LHDR chunk right after SHDR, if the file has one (§5.6); moves the chunk area on."""

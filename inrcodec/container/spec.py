@@ -148,6 +148,23 @@ class ChromaSiting(_HeaderCode):
     TOP_LEFT = 3
 
 
+class FieldOrder(enum.IntEnum):
+    """disp field_order, §5.7."""
+
+    PROGRESSIVE = 0  # or unknown
+    TOP_FIRST = 1
+    BOTTOM_FIRST = 2
+
+
+class Timing(enum.IntEnum):
+    """disp timing, §5.7."""
+
+    CONSTANT = 0
+    RETIMED = 1  # the source's frames had varying durations; stored at the constant rate of SHDR
+
+
+DISP = b"disp"  # §5.7: the ancillary display chunk's type
+
 _WHAT = {"ChromaFormat": "chroma format", "ColorRange": "colour range", "ChromaSiting": "chroma siting"}
 
 ALLOWED_BIT_DEPTHS = (8, 10, 12)  # §5.1: 10 and 12 from version 3 on; other values are reserved

@@ -22,6 +22,7 @@ from .bitio import ByteWriter
 from .chunks import (
     AncillaryChunk,
     BlobChunk,
+    DisplayInfo,
     GopOrder,
     IndexChunk,
     IndexRecord,
@@ -33,6 +34,7 @@ from .chunks import (
     check_model,
     write_blob,
     write_chunk,
+    write_display,
     write_header,
     write_index,
     write_layer_header,
@@ -61,6 +63,7 @@ class ContainerWriter:
         header: SequenceHeader,
         *,
         layers: LayerHeader | None = None,
+        display: DisplayInfo | None = None,
         writer_version: int | None = None,
         min_reader_version: int | None = None,
         resumable: bool = False,
@@ -68,7 +71,8 @@ class ContainerWriter:
         inputs: Iterable = (),
     ) -> None:
         """``target``: a path (``inrcodec.outfile`` rules; ``-`` is refused) or a binary file object;
-        ``overwrite`` replaces an existing file; ``inputs``: paths the output must not be."""
+        ``overwrite`` replaces an existing file; ``inputs``: paths the output must not be; ``display``:
+        written as a disp chunk right after the headers unless it says nothing (§5.7)."""
         version = file_version(header, layers)
         writer_version = version if writer_version is None else writer_version
         min_reader_version = version if min_reader_version is None else min_reader_version
@@ -102,6 +106,10 @@ class ContainerWriter:
             w = ByteWriter()
             write_layer_header(w, layers)
             self._emit(spec.ChunkType.LHDR.code, w.getvalue())
+        if display is not None and not display.is_default:
+            w = ByteWriter()
+            write_display(w, display)
+            self._emit(spec.DISP, w.getvalue())
 
     @classmethod
     def resume(cls, target: str | os.PathLike[str], header: SequenceHeader,
@@ -244,13 +252,15 @@ def serialize(
     chunks: Iterable[ModelChunk | BlobChunk | AncillaryChunk],
     *,
     layers: LayerHeader | None = None,
+    display: DisplayInfo | None = None,
     writer_version: int | None = None,
     min_reader_version: int | None = None,
 ) -> bytes:
     """A whole .inr file as bytes, chunks written in the order given."""
     out = io.BytesIO()
     writer = ContainerWriter(
-        out, header, layers=layers, writer_version=writer_version, min_reader_version=min_reader_version
+        out, header, layers=layers, display=display, writer_version=writer_version,
+        min_reader_version=min_reader_version,
     )
     for chunk in chunks:
         if isinstance(chunk, ModelChunk):

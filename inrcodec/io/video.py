@@ -21,13 +21,25 @@ Pixel format policy:
   6), all others (``yuv422p``, ``nv12``, ``p010le``, ``gray10le`` ...) to 4:2:0 (``yuv420p``,
   ``yuv420p10le``, ``yuv420p12le``). The colour range is kept across the conversion.
 
-Chroma siting is only reported for 8-bit 4:2:0 YUV4MPEG2 input (its ``C`` tag); PyAV does not
-expose the siting of other containers, which read as ``'unknown'``.
+What the container carries beside the samples is read once, when the source is opened: the
+stream is decoded through to count the frames that really decode (a container's frame count is a
+hint: a cut MP4 with an edit list decodes fewer), its frames' timestamps show a variable rate, and
+the first frame gives the chroma siting, sample aspect ratio, field order and rotation. PyAV 18.1
+exposes neither a frame's chroma location nor its field order, so they are read from FFmpeg's
+``showinfo`` filter (``cl:left``, ``i:T``); a YUV4MPEG2 file's own ``C`` tag decides its siting.
+Where a stream says nothing about siting, FFmpeg's decoders of H.264, HEVC and MPEG-2 report
+*left* for 4:2:0 and that is kept; other unspecified sitings stay ``'unknown'`` (written back as
+y4m ``C420jpeg``, as FFmpeg does). A source that is resampled to 4:2:0 (4:2:2, 4:1:1 ...) gets
+``'unknown'``.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,7 +50,7 @@ import numpy as np
 
 from inrcodec.container.spec import (ALLOWED_BIT_DEPTHS, H273_UNSPECIFIED, MAX_DIMENSION, ChromaFormat, ChromaSiting,
                                      ColorRange)
-from inrcodec.errors import InrInputError
+from inrcodec.errors import InrInputError, InrNotice
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -59,6 +71,14 @@ _TARGET_FORMAT = {
 }
 # YUV4MPEG2 colour-space tags and the chroma siting each one declares.
 _Y4M_SITING = {b"420jpeg": "center", b"420": "center", b"420mpeg2": "left", b"420paldv": "topleft"}
+# FFmpeg's chroma location names (showinfo's cl:) that SHDR can store.
+_SITING_NAMES = {"left": "left", "center": "center", "topleft": "topleft"}
+# Siting of 4:2:0 when the stream leaves it unspecified and FFmpeg's decoder does too.
+_CODEC_SITING = {"h264": "left", "hevc": "left", "mpeg2video": "left", "mpeg1video": "center", "mjpeg": "center"}
+# Field order letters of showinfo's i: and the names VideoInfo uses.
+_FIELD_ORDER = {"P": "progressive", "T": "tff", "B": "bff"}
+# Frame durations that differ by more than this fraction of the median make a rate variable.
+_VFR_TOLERANCE = 0.01
 # H.273 MatrixCoefficients 6 (BT.601 525) is what swscale uses for RGB -> YUV by default.
 _RGB_MATRIX = 6
 
@@ -72,6 +92,16 @@ def sample_dtype(bit_depth: int) -> np.dtype:
             f"unsupported bit depth {bit_depth!r}; expected one of {', '.join(map(str, ALLOWED_BIT_DEPTHS))}"
         )
     return np.dtype(np.uint8) if bit_depth == 8 else np.dtype(np.uint16)
+
+
+def _chroma_of(pix_fmt: str) -> str | None:
+    """The J:a:b digits of a YUV pixel format's subsampling ("422", "420", "411" ...), None for RGB or gray."""
+    fmt = av.VideoFormat(pix_fmt)
+    if fmt.is_rgb or sum(not c.is_alpha for c in fmt.components) < 3:
+        return None
+    w, h = 4, 2
+    cw, ch = fmt.chroma_width(w), fmt.chroma_height(h)
+    return f"4{cw}{cw if ch == h else 0}"
 
 
 def _target_depth(fmt: av.VideoFormat) -> int:
@@ -104,6 +134,11 @@ class VideoInfo:
     matrix: int = H273_UNSPECIFIED
     chroma_siting: str = "unknown"
     source_pix_fmt: str = "yuv420p"
+    sample_aspect: tuple[int, int] = (0, 0)  # (0, 0): unknown
+    field_order: str = "progressive"  # or "tff", "bff" (top / bottom field first)
+    rotation: int = 0  # degrees counterclockwise a player turns the picture by, 0..359
+    is_retimed: bool = False  # the source's frame durations varied; frames are stored at fps
+    dropped_streams: tuple[str, ...] = ()  # other streams of the source ("audio", "subtitle" ...)
 
     def __post_init__(self) -> None:
         # Fail at construction, so a bad value never reaches a header.
@@ -111,6 +146,9 @@ class VideoInfo:
         sample_dtype(self.bit_depth)
         ColorRange.from_label(self.color_range)
         ChromaSiting.from_label(self.chroma_siting)
+        if self.field_order not in _FIELD_ORDER.values():
+            raise InrInputError(f"unknown field order {self.field_order!r}; expected one of "
+                                f"{', '.join(_FIELD_ORDER.values())}")
 
     @property
     def fps(self) -> Fraction:
@@ -129,6 +167,16 @@ class VideoInfo:
             "color_range": int(ColorRange.from_label(self.color_range)),
             "chroma_siting": int(ChromaSiting.from_label(self.chroma_siting)),
         }
+
+    def display_info(self):
+        """The container's disp chunk (spec/bitstream.md §5.7) for this source."""
+        from inrcodec.container.chunks import DisplayInfo
+        from inrcodec.container.spec import FieldOrder, Timing
+
+        order = {"progressive": FieldOrder.PROGRESSIVE, "tff": FieldOrder.TOP_FIRST,
+                 "bff": FieldOrder.BOTTOM_FIRST}[self.field_order]
+        return DisplayInfo(sar_num=self.sample_aspect[0], sar_den=self.sample_aspect[1], rotation=self.rotation,
+                           field_order=int(order), timing=int(Timing.RETIMED if self.is_retimed else Timing.CONSTANT))
 
 
 def plane_array(plane: av.video.plane.VideoPlane, dtype: np.dtype | type = np.uint8) -> np.ndarray:
@@ -166,17 +214,82 @@ def _y4m_siting(path: str) -> str:
     return "center"
 
 
-def _open_container(path: str) -> av.container.InputContainer:
-    """Open ``path`` with PyAV, turning every failure into a one-line InrInputError."""
-    if not os.path.exists(path):
-        raise InrInputError(f"input not found: {path}")
-    if not os.path.isfile(path):
-        raise InrInputError(f"input is not a regular file: {path}")
+def is_pattern(path: str) -> bool:
+    """True for an image-sequence pattern FFmpeg's image2 demuxer expands (``frame_%03d.png``)."""
+    return re.search(r"%0?\d*d", os.path.basename(path)) is not None
+
+
+def _open_container(path: str, name: str | None = None) -> av.container.InputContainer:
+    """Open ``path`` with PyAV, turning every failure into a one-line InrInputError (``name``: how to call it)."""
+    name = name or path
+    if not is_pattern(path):
+        if not os.path.exists(path):
+            raise InrInputError(f"input not found: {name}")
+        if not os.path.isfile(path):
+            raise InrInputError(f"input is not a regular file: {name}")
     try:
         return av.open(path, "r")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or (str(e).splitlines() or [type(e).__name__])[0]
-        raise InrInputError(f"cannot read {path} as a media file: {reason}") from None
+        if is_pattern(path):
+            reason += " (an image sequence: does its first file exist?)"
+        raise InrInputError(f"cannot read {name} as a media file: {reason}") from None
+
+
+def _spool_stdin() -> str:
+    """Copy standard input to a temporary file (sources are read twice: probe, then frames); its path."""
+    stdin = getattr(sys.stdin, "buffer", None)
+    if stdin is None:
+        raise InrInputError("cannot read the input from standard input: it is closed")
+    fd, path = tempfile.mkstemp(prefix="inrcodec-stdin-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            shutil.copyfileobj(stdin, f, 1 << 20)
+    except OSError as err:
+        os.unlink(path)
+        raise InrInputError(f"cannot read the input from standard input: {err.strerror or err}") from None
+    except BaseException:
+        os.unlink(path)
+        raise
+    if os.path.getsize(path) == 0:
+        os.unlink(path)
+        raise InrInputError("standard input is empty: nothing to encode")
+    return path
+
+
+def _frame_properties(stream, frame) -> dict[str, str]:
+    """What FFmpeg's showinfo filter says of ``frame`` that PyAV does not expose: ``cl`` (chroma
+    location), ``i`` (P, T or B: progressive, top or bottom field first); {} if it cannot tell."""
+    import av.logging
+
+    previous = av.logging.get_level()
+    try:
+        graph = av.filter.Graph()
+        src = graph.add_buffer(template=stream)
+        show, sink = graph.add("showinfo"), graph.add("buffersink")
+        src.link_to(show)
+        show.link_to(sink)
+        graph.configure()
+        av.logging.set_level(av.logging.VERBOSE)
+        with av.logging.Capture() as logs:
+            graph.push(frame)
+            graph.pull()
+    except (av.FFmpegError, ValueError, TypeError):
+        return {}
+    finally:
+        av.logging.set_level(previous)
+    text = " ".join(line for level, name, line in logs if name == "showinfo")
+    return dict(re.findall(r"\b(cl|i):(\w+)", text))
+
+
+def _is_variable_rate(stamps: list[int]) -> bool:
+    """True when the durations between sorted presentation timestamps differ (beyond rounding)."""
+    stamps = sorted(set(stamps))
+    steps = [b - a for a, b in zip(stamps, stamps[1:])]
+    if len(steps) < 2:
+        return False
+    mid = sorted(steps)[len(steps) // 2]
+    return max(steps) - min(steps) > max(1, _VFR_TOLERANCE * mid)
 
 
 class VideoSource:
@@ -187,26 +300,44 @@ class VideoSource:
 
     def __init__(self, path: str | os.PathLike, *, max_frames: int | None = None) -> None:
         self.path = os.fspath(path)
+        self.name = self.path
+        self._spooled: str | None = None
         if max_frames is not None and max_frames < 1:
             raise InrInputError(f"max_frames must be at least 1, got {max_frames}")
         self._containers: list[av.container.InputContainer] = []
-        container = self._open()
+        if self.path == "-":
+            self.name = "standard input"
+            self.path = self._spooled = _spool_stdin()
         try:
+            container = self._open()
             self.info, self._conversion, self._plane_dtype = self._probe(container, max_frames)
         except BaseException:
             self.close()
             raise
         # The probe consumed the demuxer; decoding reopens, so drop this one now.
         self._release(container)
+        for note in self.notes():
+            warnings.warn(InrNotice(note), stacklevel=3)
+
+    def notes(self) -> list[str]:
+        """What the encoder changes or leaves out of this source, one plain sentence each."""
+        info, out = self.info, []
         if self._conversion is not None:
-            warnings.warn(
-                f"{self.path}: converting {self.info.source_pix_fmt} to {self._conversion['format']}",
-                stacklevel=3,
-            )
+            source = _chroma_of(info.source_pix_fmt)
+            why = ""
+            if source is not None and source != info.chroma:
+                why = f" ({source[0]}:{source[1]}:{source[2]} is not carried)"
+            out.append(f"converting {info.source_pix_fmt} to {self._conversion['format']}{why}")
+        if info.is_retimed:
+            out.append(f"the source's frame durations vary; its {info.n_frames} frames are re-timed to a "
+                       f"constant {float(info.fps):.6g} fps")
+        if info.dropped_streams:
+            out.append(f"{' and '.join(info.dropped_streams)} not carried: only the first video stream is encoded")
+        return out
 
     def _open(self) -> av.container.InputContainer:
         """Open a fresh container on the source and remember it for close()."""
-        container = _open_container(self.path)
+        container = _open_container(self.path, self.name)
         self._containers.append(container)
         return container
 
@@ -218,7 +349,7 @@ class VideoSource:
 
     def _probe(self, container: av.container.InputContainer, max_frames: int | None):
         """Build the VideoInfo, the reformat arguments (None when frames are native) and the planes' sample type."""
-        path = self.path
+        path = self.name
         if not container.streams.video:
             raise InrInputError(f"no video stream in {path}")
         stream = container.streams.video[0]
@@ -265,13 +396,24 @@ class VideoSource:
                 "dst_color_range": same_range,
             }
 
-        n_frames = self._count_frames(container, stream, max_frames)
+        n_frames, props, rotation, is_retimed = self._scan(container, stream, max_frames)
         if n_frames == 0:
-            raise InrInputError(f"no frames in the video stream of {path}")
+            raise InrInputError(f"no frames in the video stream of {self.name}")
         fps_num, fps_den = _rate_of(stream)
         siting = "unknown"
-        if chroma == "420" and bit_depth == 8 and conversion is None and container.format.name == "yuv4mpegpipe":
-            siting = _y4m_siting(path)
+        is_420_source = fmt.chroma_width(width) < width and fmt.chroma_height(height) < height and (
+            2 * fmt.chroma_width(width) >= width)
+        if chroma == "420" and is_420_source:
+            if container.format.name == "yuv4mpegpipe" and bit_depth == 8 and conversion is None:
+                siting = _y4m_siting(self.path)
+            elif props.get("cl") in _SITING_NAMES:
+                siting = _SITING_NAMES[props["cl"]]
+            elif props.get("cl", "unspecified") == "unspecified":
+                siting = _CODEC_SITING.get(ctx.name, "unknown")
+        sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio
+        sample_aspect = (sar.numerator, sar.denominator) if sar and sar.numerator > 0 else (0, 0)
+        dropped = tuple(sorted({s.type for s in container.streams if s.type not in ("video", "data", "attachment")}
+                               | ({"video"} if len(container.streams.video) > 1 else set())))
         info = VideoInfo(
             width=width,
             height=height,
@@ -286,6 +428,12 @@ class VideoSource:
             matrix=matrix,
             chroma_siting=siting,
             source_pix_fmt=pix_fmt,
+            sample_aspect=sample_aspect,
+            field_order=_FIELD_ORDER.get(props.get("i", "P"), "progressive"),
+            rotation=rotation,
+            is_retimed=is_retimed,
+            dropped_streams=tuple(f"{kind} streams" if kind != "video" else "other video streams"
+                                  for kind in dropped),
         )
         # Converted frames are little-endian by construction (_TARGET_FORMAT); native ones say their order.
         plane_dtype = sample_dtype(bit_depth)
@@ -294,23 +442,27 @@ class VideoSource:
             plane_dtype = np.dtype(">u2" if is_big else "<u2")
         return info, conversion, plane_dtype
 
-    def _count_frames(self, container, stream, max_frames: int | None) -> int:
-        """Frames in the stream: the container's count for MP4/MOV, else demuxed packets (no decoding)."""
-        # MOV/MP4 sample tables give an exact count; other containers' counts are estimates or absent.
-        if stream.frames > 0 and "mp4" in container.format.name.split(","):
-            n = stream.frames
-        else:
-            n = 0
-            try:
-                for packet in container.demux(stream):
-                    # The demuxer ends with an empty flush packet that holds no frame.
-                    if packet.size > 0:
-                        n += 1
-                        if max_frames is not None and n >= max_frames:
-                            break
-            except av.FFmpegError as e:
-                raise InrInputError(f"cannot demux {self.path}: {e}") from None
-        return n if max_frames is None else min(n, max_frames)
+    def _scan(self, container, stream, max_frames: int | None):
+        """Decode the stream once: (frames that decode, up to ``max_frames``; the first frame's
+        showinfo properties; its rotation; whether the frame durations vary). A container's own
+        frame count is only a hint (an MP4 cut with an edit list decodes fewer frames)."""
+        n, props, rotation, stamps = 0, {}, 0, []
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                if n == 0:
+                    props = _frame_properties(stream, frame)
+                    rotation = int(round(frame.rotation or 0)) % 360
+                if frame.pts is not None:
+                    stamps.append(frame.pts)
+                n += 1
+                if max_frames is not None and n >= max_frames:
+                    break
+        except av.FFmpegError as e:
+            if n == 0:
+                raise InrInputError(f"cannot decode {self.name}: {e}") from None
+            # frames after a damaged one are not encoded: the count says what decodes
+        return n, props, rotation, _is_variable_rate(stamps)
 
     def __iter__(self) -> Iterator[Frame]:
         """Decode the first ``info.n_frames`` frames from the start."""
@@ -327,7 +479,7 @@ class VideoSource:
                 for frame in container.decode(stream):
                     if frame.width != info.width or frame.height != info.height:
                         raise InrInputError(
-                            f"frame {n} of {self.path} is {frame.width}x{frame.height}, "
+                            f"frame {n} of {self.name} is {frame.width}x{frame.height}, "
                             f"stream is {info.width}x{info.height} (size changes are unsupported)"
                         )
                     if self._conversion is not None:
@@ -341,8 +493,8 @@ class VideoSource:
                     if n == info.n_frames:
                         return
             except av.FFmpegError as e:
-                raise InrInputError(f"cannot decode frame {n} of {self.path}: {e}") from None
-            raise InrInputError(f"{self.path} decoded to {n} frames, expected {info.n_frames}")
+                raise InrInputError(f"cannot decode frame {n} of {self.name}: {e}") from None
+            raise InrInputError(f"{self.name} decoded to {n} frames, expected {info.n_frames}")
         finally:
             self._release(container)
 
@@ -353,7 +505,7 @@ class VideoSource:
             peak = int(plane.max())
             if peak > top:
                 raise InrInputError(
-                    f"frame {n} of {self.path}: plane {name} has sample {peak}, above {top}, "
+                    f"frame {n} of {self.name}: plane {name} has sample {peak}, above {top}, "
                     f"the largest {self.info.bit_depth}-bit value"
                 )
 
@@ -361,7 +513,7 @@ class VideoSource:
         """Frames ``[start, start + count)``, decoding from the first frame."""
         if start < 0 or count < 0 or start + count > self.info.n_frames:
             raise InrInputError(
-                f"frames [{start}, {start + count}) outside 0..{self.info.n_frames} of {self.path}"
+                f"frames [{start}, {start + count}) outside 0..{self.info.n_frames} of {self.name}"
             )
         out: list[Frame] = []
         if count == 0:
@@ -378,9 +530,15 @@ class VideoSource:
         return out
 
     def close(self) -> None:
-        """Close every container this source still holds."""
+        """Close every container this source still holds (and remove the copy of standard input)."""
         for container in list(self._containers):
             self._release(container)
+        if self._spooled is not None:
+            try:
+                os.unlink(self._spooled)
+            except OSError:
+                pass
+            self._spooled = None
 
     def __enter__(self) -> "VideoSource":
         return self

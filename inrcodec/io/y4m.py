@@ -31,6 +31,8 @@ _TAG_420 = {
     "left": "C420mpeg2 XYSCSS=420MPEG2",
     "topleft": "C420paldv XYSCSS=420PALDV",
 }
+# The I tag's letter for each field order (FFmpeg writes p when the order is unknown).
+_INTERLACING = {"progressive": "p", "tff": "t", "bff": "b"}
 _RANGE_FIELD = {"unknown": "", "limited": " XCOLORRANGE=LIMITED", "full": " XCOLORRANGE=FULL"}
 
 
@@ -44,6 +46,7 @@ def y4m_header(
     chroma_siting: str = "unknown",
     sample_aspect: tuple[int, int] | None = None,
     bit_depth: int = 8,
+    field_order: str = "progressive",
 ) -> bytes:
     """The YUV4MPEG2 stream header line, newline included.
 
@@ -51,6 +54,8 @@ def y4m_header(
     b'YUV4MPEG2 W176 H144 F25:1 Ip A0:0 C420jpeg XYSCSS=420JPEG\\n'
     >>> y4m_header(37, 29, 25, 1, "444", "limited", bit_depth=12)
     b'YUV4MPEG2 W37 H29 F25:1 Ip A0:0 C444p12 XYSCSS=444P12 XCOLORRANGE=LIMITED\\n'
+    >>> y4m_header(720, 576, 25, 1, "420", chroma_siting="left", sample_aspect=(16, 15), field_order="tff")
+    b'YUV4MPEG2 W720 H576 F25:1 It A16:15 C420mpeg2 XYSCSS=420MPEG2\\n'
     """
     if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
         raise ValueError(f"y4m size {width}x{height} outside 1..{MAX_DIMENSION}")
@@ -66,6 +71,8 @@ def y4m_header(
         bit_depth not in ALLOWED_BIT_DEPTHS
     ):
         raise ValueError(f"y4m bit depth {bit_depth!r} not one of {', '.join(map(str, ALLOWED_BIT_DEPTHS))}")
+    if field_order not in _INTERLACING:
+        raise ValueError(f"y4m field order {field_order!r} not one of {', '.join(_INTERLACING)}")
     # FFmpeg reduces the rate (av_reduce) before printing it.
     rate = Fraction(fps_num, fps_den)
     if sample_aspect is None or sample_aspect[0] <= 0 or sample_aspect[1] <= 0:
@@ -80,7 +87,7 @@ def y4m_header(
     else:
         tag = "C444 XYSCSS=444"
     line = (
-        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} Ip A{aspect} "
+        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} I{_INTERLACING[field_order]} A{aspect} "
         f"{tag}{_RANGE_FIELD[color_range]}\n"
     )
     return line.encode("ascii")
@@ -115,9 +122,13 @@ class Y4MWriter:
         *,
         overwrite: bool = False,
         inputs: Sequence = (),
+        sample_aspect: tuple[int, int] | None = None,
+        field_order: str = "progressive",
     ) -> None:
-        """``overwrite`` replaces an existing file; ``inputs``: paths the output must not be."""
-        header = y4m_header(width, height, fps_num, fps_den, chroma, color_range, chroma_siting, bit_depth=bit_depth)
+        """``overwrite`` replaces an existing file; ``inputs``: paths the output must not be;
+        ``sample_aspect`` and ``field_order`` go to the A and I tags."""
+        header = y4m_header(width, height, fps_num, fps_den, chroma, color_range, chroma_siting, sample_aspect,
+                            bit_depth=bit_depth, field_order=field_order)
         self.width, self.height, self.chroma, self.bit_depth = width, height, chroma, bit_depth
         # Samples go to the file as uint8, or as little-endian 16-bit words above 8 bits.
         self._file_dtype = np.dtype(np.uint8) if bit_depth == 8 else np.dtype("<u2")

@@ -19,7 +19,7 @@ import torch
 from ..coders import CODERS
 from ..decode.device import pick_device
 from ..container import spec
-from ..container.chunks import BlobChunk, IndexRecord, LayerHeader, SequenceHeader, layer_specs
+from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader, layer_specs
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
 from ..errors import InrError, InrInputError, InrUnsupportedError
@@ -152,7 +152,9 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         macs = sum(arch_cls(info.width, info.height, info.chroma, ls.arch_params).macs_per_pixel()
                    for ls in layer_specs(header, layers))
         journal = Journal(dst, _fingerprint(src, plan, opts, threads)) if resumable else None
-        entries, records = _resume_point(journal, dst, header, layers) if opts.resume and resumable else ([], [])
+        display = info.display_info()
+        entries, records = (_resume_point(journal, dst, header, layers, display) if opts.resume and resumable
+                            else ([], []))
         resumed = len(entries)
         if entries:
             stats = _journal_state(journal, entries[-1], opts.layers)
@@ -160,8 +162,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                                             overwrite=overwrite, inputs=(src,))
         else:
             stats = QualityStats(opts.layers)
-            writer = ContainerWriter(dst, header, layers=layers, resumable=resumable, overwrite=overwrite,
-                                     inputs=(src,))
+            writer = ContainerWriter(dst, header, layers=layers, display=display, resumable=resumable,
+                                     overwrite=overwrite, inputs=(src,))
         tracker = _Progress(progress, header, [i * opts.layers for i in plan.gop_iters], resumed)
         jobs = _jobs(iter(video), plan, skip=resumed)
         keep = False
@@ -273,8 +275,8 @@ def _fingerprint(src, plan: EncodePlan, opts: EncodeOptions, threads: int) -> st
                         "threads": threads, "torch": torch.__version__})
 
 
-def _resume_point(journal: Journal, dst, header: SequenceHeader,
-                  layers: LayerHeader | None) -> tuple[list[GomEntry], list[IndexRecord]]:
+def _resume_point(journal: Journal, dst, header: SequenceHeader, layers: LayerHeader | None,
+                  display: DisplayInfo) -> tuple[list[GomEntry], list[IndexRecord]]:
     """The journalled GOMs and the index records of their chunks, read once from the partial file:
     every chunk's CRC checked, and the chunks must end exactly where the journal says."""
     entries = journal.load()
@@ -297,7 +299,7 @@ def _resume_point(journal: Journal, dst, header: SequenceHeader,
     except InrError as err:
         raise InrInputError(f"cannot resume: the partial file is damaged ({err})") from err
     end = spec.PREAMBLE_BYTES + sum(c.total_size for c in chunks)  # SHDR, LHDR and the payload
-    if reader.header != header or reader.layers != layers or end != offset:
+    if reader.header != header or reader.layers != layers or reader.display != display or end != offset:
         raise InrInputError("cannot resume: the partial file does not hold the journalled GOMs")
     records = [IndexRecord(spec.IndexCode[c.type], c.gop_index, c.offset) for c in chunks if c.type in ("MODL", "BLOB")]
     return entries, records

@@ -69,7 +69,7 @@ class TestInfo:
         for key in ("file_bytes", "writer_version", "header", "architecture", "parameters_per_model",
                     "macs_per_pixel", "bpp", "overhead_bytes", "goms", "chunks"):
             assert key in info, key
-        header = {f["name"]: f["value"] for f in info["header"]}
+        header = info["header"]
         assert (header["width"], header["height"], header["n_frames"]) == (48, 32, 8)
         assert (header["gop_size"], header["gom_size"]) == (4, 2)
         assert info["file_bytes"] == os.path.getsize(carphone.path)
@@ -173,7 +173,7 @@ class TestEncodeErrors:
     def test_defaults_shrink_to_a_short_video(self, workdir):
         result = run("enc", SAMPLE_48, "-o", workdir / "a.inr", "--json", *FAST_ARGS)
         assert result.exit_code == 0, result.output
-        header = {f["name"]: f["value"] for f in describe(workdir / "a.inr")["header"]}
+        header = describe(workdir / "a.inr")["header"]
         assert (header["gop_size"], header["gom_size"]) == (8, 1)
 
 
