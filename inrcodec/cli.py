@@ -117,7 +117,20 @@ class _ArchOptionsCommand(click.Command):
     looked up when parsed or shown (so that importing the CLI imports no torch, and an
     architecture registered later, a plug-in's or a test's, gets its options too)."""
 
+    def parse_args(self, ctx, args):
+        from .extras import ENCODE_EXTRA, missing_encode_modules
+
+        missing = missing_encode_modules()
+        if missing:  # a player-only install: one line saying what to install, before any option is read
+            _fail(InrInputError(f"{self.name} needs the encode extra ({', '.join(missing)} not installed): "
+                                f"{ENCODE_EXTRA}"), InrInputError.exit_code)
+        return super().parse_args(ctx, args)
+
     def get_params(self, ctx):
+        from .extras import missing_encode_modules
+
+        if missing_encode_modules():  # no architectures without torch; parse_args says what to install
+            return super().get_params(ctx)
         from .models import arch_options
 
         options = arch_options()
@@ -214,12 +227,18 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, **options) -> None:
 @click.option("--start", type=int, default=0, show_default=True, help="first frame to output")
 @click.option("--frames", "count", type=int, default=None, help="number of frames to output")
 @click.option("--salvage", is_flag=True, help="decode the complete GOMs of a damaged or cut file")
-@click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
+              help="cuda runs the torch backend on the GPU")
+@click.option("--backend", default="auto", show_default=True, envvar="INRCODEC_BACKEND", show_envvar=True,
+              type=click.Choice(["auto", "ort", "numpy", "torch"]),
+              help="what runs the networks: auto takes ort (onnxruntime), else numpy; torch for --device cuda")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads of the ort backend [default: the cores this process may use]")
 @click.option("--layers", type=int, default=None, help="decode only the first K progressive layers [default: all]")
 @click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @_limit_options
-def dec_cmd(src, dst, start, count, salvage, device, layers, overwrite, quiet, **limits) -> None:
+def dec_cmd(src, dst, start, count, salvage, device, backend, threads, layers, overwrite, quiet, **limits) -> None:
     """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded).
 
     A file above the decoder's level (spec/levels.md) is refused before anything is built; the
@@ -232,7 +251,8 @@ def dec_cmd(src, dst, start, count, salvage, device, layers, overwrite, quiet, *
         _fail(InrInputError(f"--frames must be >= 1 (got {count})"), InrInputError.exit_code)
     bar = ProgressBar(enabled=not quiet and dst != "-")
     note = _run(decode_to_y4m, src, dst, start=start, count=count, salvage=salvage, device=device,
-                layers=layers, progress=bar.update, overwrite=overwrite, limits=_limits(limits))
+                backend=backend, threads=threads, layers=layers, progress=bar.update, overwrite=overwrite,
+                limits=_limits(limits))
     bar.close()
     if note:
         click.echo(f"inrcodec: warning: {note}", err=True)

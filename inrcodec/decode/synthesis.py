@@ -15,7 +15,6 @@ else torch. The choice is not written in the file: backends agree within ±1 per
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import numpy as np
 
@@ -23,21 +22,13 @@ from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from ..costs import NETWORK_COSTS
 from ..errors import InrInputError
+from ..extras import ENCODE_EXTRA, is_installed
 from ..tensors import has_tensor_specs
 from .model_io import Layer
 
 BACKENDS = ("auto", "ort", "numpy", "torch")
 DEVICES = ("auto", "cpu", "cuda")
-ENCODE_EXTRA = 'pip install "inrcodec[encode]"'
 F32 = np.float32
-
-
-def is_installed(module: str) -> bool:
-    """Whether ``module`` can be imported (without importing it; an import blocker counts as missing)."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _torch_device(device: str) -> str:
@@ -67,9 +58,9 @@ def choose_backend(backend: str, device: str, archs: list[str | None]) -> tuple[
     combination cannot run here (a missing package, CUDA without torch, a plug-in without torch)."""
     if backend not in BACKENDS:
         raise InrInputError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
-    dev = _torch_device(device)
-    if dev == "cuda" and backend in ("ort", "numpy"):
+    if device == "cuda" and backend in ("ort", "numpy"):
         raise InrInputError(f"--backend {backend} runs on the CPU; --device cuda needs --backend torch")
+    dev = _torch_device(device)
     plugin = any(a is None for a in archs)
     if backend == "auto":
         if dev == "cuda" or plugin:

@@ -78,7 +78,7 @@ def test_frames_equal_whole_gop_rendering_in_any_order(name):
     assert len({frame[0].tobytes() for frame in expected}) > header.n_frames // 2  # frames differ
 
 
-@pytest.mark.parametrize("backend", ["numpy"])
+@pytest.mark.parametrize("backend", ["numpy", "ort"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_torch_free_backends_batch_alike_in_any_order(name, backend):
     """The same frames whatever order they are asked in, within one sample of the torch reference's."""
