@@ -19,12 +19,36 @@ if TYPE_CHECKING:
     from .train.encoder import EncodeSummary
 
 
-def encode(src: str | os.PathLike, dst: str | os.PathLike, progress=None, *, overwrite: bool = False,
-           **options: Any) -> EncodeSummary:
-    """Encode the video ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...);
-    an existing ``dst`` is replaced only with ``overwrite``."""
+def encode(src, dst: str | os.PathLike, progress=None, *, overwrite: bool = False, fps=None,
+           bit_depth: int | None = None, **options: Any) -> EncodeSummary:
+    """Encode ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...); an
+    existing ``dst`` is replaced only with ``overwrite``.
+
+    ``src`` is a path (any video PyAV reads, an image-sequence pattern, ``"-"`` for standard input)
+    or frames in memory: a ``[T, H, W]`` array of luma (coded with neutral chroma), a ``[T, H, W, 3]``
+    uint8 RGB array (converted to YUV 4:4:4, BT.601), or an iterable of ``(Y, U, V)`` planes (4:2:0
+    or 4:4:4 by the planes' shapes; uint8, or uint16 with ``bit_depth`` 10 or 12). ``fps`` (25 by
+    default; a number, a Fraction or ``(num, den)``) is for frames only: a file has its own rate.
+
+    >>> import numpy as np, tempfile, os
+    >>> y = np.zeros((2, 32, 48), np.uint8); uv = np.full((2, 16, 24), 128, np.uint8)
+    >>> dst = os.path.join(tempfile.mkdtemp(), "a.inr")
+    >>> s = encode(zip(y, uv, uv), dst, fps=30, quality=1, channels=(8, 8, 8), iters=2, threads=1)
+    >>> s.n_frames, s.width, s.height
+    (2, 48, 32)
+    """
     from .train.encoder import EncodeOptions, encode as _encode  # training code: never on the decode path
-    return _encode(src, dst, EncodeOptions.build(**options), progress=progress, overwrite=overwrite)
+
+    opts = EncodeOptions.build(**options)
+    if not isinstance(src, (str, os.PathLike)):
+        from .io.arrays import ArraySource
+
+        src = ArraySource(src, fps=fps, bit_depth=bit_depth, max_frames=opts.frames)
+    elif fps is not None or bit_depth is not None:
+        from .errors import InrInputError
+
+        raise InrInputError("fps and bit_depth are for frames given as arrays: a file has its own")
+    return _encode(src, dst, opts, progress=progress, overwrite=overwrite)
 
 
 def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001

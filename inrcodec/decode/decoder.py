@@ -169,9 +169,12 @@ class InrFile:
         return first, frames
 
     # -- frames ------------------------------------------------------------------------------
-    def __getitem__(self, n: int) -> Frame:
+    def __getitem__(self, n: int | slice) -> Frame | list[Frame]:
+        """Frame ``n`` (negative counts from the end), or a list of the frames of a slice ``f[a:b:step]``."""
+        if isinstance(n, slice):
+            return list(self.frames_of(range(*n.indices(len(self)))))
         if not isinstance(n, (int, np.integer)):
-            raise TypeError("frame index must be an integer")
+            raise TypeError("frame index must be an integer or a slice")
         if n < 0:
             n += len(self)
         if not 0 <= n < len(self):
@@ -190,6 +193,11 @@ class InrFile:
             raise InrInputError(f"--start {start} outside 0..{total - 1}")
         end = total if count is None else min(total, start + count)
         for n in range(start, end):
+            yield self[n]
+
+    def frames_of(self, indices) -> Iterator[Frame]:
+        """The frames of ``indices`` (any iterable of frame numbers), decoded as they go."""
+        for n in indices:
             yield self[n]
 
     def __iter__(self) -> Iterator[Frame]:

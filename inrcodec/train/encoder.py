@@ -130,14 +130,16 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     _validate(opts)
     # refused before any work: -, the source itself, an existing file without overwrite, a read-only one;
     # a device or pipe is written through, with no partial file or journal to resume from
-    resumable = check_output(dst, overwrite=overwrite, inputs=(src,), allow_stdout=False)
+    is_path = isinstance(src, (str, os.PathLike))
+    inputs = (src,) if is_path and os.fspath(src) != "-" else ()
+    resumable = check_output(dst, overwrite=overwrite, inputs=inputs, allow_stdout=False)
     t_start = time.perf_counter()
     device = pick_device(opts.device)
     if device.type == "cuda":
         deterministic_cuda()
     if opts.threads:
         torch.set_num_threads(opts.threads)
-    with open_video(src, max_frames=opts.frames) as video:
+    with (open_video(src, max_frames=opts.frames) if is_path else src) as video:
         info = video.info
         workers = opts.workers or default_workers(device)
         threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
@@ -151,7 +153,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         arch_cls = ARCHITECTURES.by_id(header.arch_id)
         macs = sum(arch_cls(info.width, info.height, info.chroma, ls.arch_params).macs_per_pixel()
                    for ls in layer_specs(header, layers))
-        journal = Journal(dst, _fingerprint(src, plan, opts, threads)) if resumable else None
+        journal = Journal(dst, _fingerprint(src if is_path else video, plan, opts, threads)) if resumable else None
         display = info.display_info()
         entries, records = (_resume_point(journal, dst, header, layers, display) if opts.resume and resumable
                             else ([], []))
@@ -159,11 +161,11 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         if entries:
             stats = _journal_state(journal, entries[-1], opts.layers)
             writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers,
-                                            overwrite=overwrite, inputs=(src,))
+                                            overwrite=overwrite, inputs=inputs)
         else:
             stats = QualityStats(opts.layers)
             writer = ContainerWriter(dst, header, layers=layers, display=display, resumable=resumable,
-                                     overwrite=overwrite, inputs=(src,))
+                                     overwrite=overwrite, inputs=inputs)
         tracker = _Progress(progress, header, [i * opts.layers for i in plan.gop_iters], resumed)
         jobs = _jobs(iter(video), plan, skip=resumed)
         keep = False
@@ -265,14 +267,22 @@ class _Progress:
 
 def _fingerprint(src, plan: EncodePlan, opts: EncodeOptions, threads: int) -> str:
     """Everything the output bytes depend on, hashed: a journal only resumes the same encode."""
-    try:
-        st = os.stat(src)
-        source = [os.path.abspath(src), st.st_size, st.st_mtime_ns]
-    except OSError:
-        source = [os.path.abspath(src)]
+    if hasattr(src, "fingerprint"):  # frames from numpy: their samples
+        source = [src.fingerprint()]
+    else:
+        source = _file_fingerprint(src)
     options = {k: v for k, v in asdict(opts).items() if k not in ("resume", "device", "threads", "workers", "ray")}
     return fingerprint({"source": source, "plan": asdict(replace(plan, n_gpus=0)), "options": options,
                         "threads": threads, "torch": torch.__version__})
+
+
+def _file_fingerprint(src) -> list:
+    """A source file's path, size and modification time (its path alone where it cannot be read)."""
+    try:
+        st = os.stat(src)
+        return [os.path.abspath(src), st.st_size, st.st_mtime_ns]
+    except OSError:
+        return [os.path.abspath(src)]
 
 
 def _resume_point(journal: Journal, dst, header: SequenceHeader, layers: LayerHeader | None,
