@@ -7,11 +7,13 @@ import os
 import signal
 import sys
 import threading
+import warnings
+from contextlib import contextmanager
 
 import click
 
 from .train.options import BENCH_PASS_THROUGH
-from .errors import InrError, InrInputError, InrIOError
+from .errors import InrDetail, InrError, InrInputError, InrIOError, InrNotice
 from .metrics import sample_peak
 from .outfile import STDOUT_NAME
 
@@ -68,6 +70,40 @@ def _run(fn, *args, **kwargs):
     finally:
         if is_main:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@contextmanager
+def _notices(quiet: bool = False, verbose: bool = False):
+    """Print each InrNotice once as one plain ``inrcodec: note:`` line on stderr (none with ``quiet``;
+    InrDetail ones only with ``verbose``); other warnings keep Python's format."""
+    seen: set[str] = set()
+    python_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, InrNotice):
+            python_show(message, category, filename, lineno, file, line)
+            return
+        text = str(message)
+        if quiet or text in seen or (issubclass(category, InrDetail) and not verbose):
+            return
+        seen.add(text)
+        click.echo(f"inrcodec: note: {text}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InrNotice)
+        warnings.showwarning = show
+        yield
+
+
+def _versions(ctx, param, value) -> None:
+    """--version: inrcodec and the libraries that decide what it can read and how it computes."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .describe import library_versions
+
+    for name, version in library_versions():
+        click.echo(f"{name} {version}")
+    ctx.exit()
 
 
 def _echo(message: str) -> None:
@@ -170,7 +206,8 @@ def _limits(options: dict):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="inrcodec")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_versions,
+              help="show the versions of inrcodec, torch, PyAV/FFmpeg and constriction, and exit")
 def main() -> None:
     """inrcodec: a video codec whose bitstream holds neural networks."""
 
@@ -181,9 +218,11 @@ def main() -> None:
 @_field_options
 @click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
-@click.option("--quiet", is_flag=True, help="no progress bar")
-def enc_cmd(src, dst, overwrite, as_json, quiet, **options) -> None:
-    """Encode SRC (any video PyAV reads) into an .inr file.
+@click.option("--quiet", is_flag=True, help="no progress bar, no notes")
+@click.option("-v", "--verbose", is_flag=True, help="also note what is read from the source")
+def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
+    """Encode SRC (any video PyAV reads; an image sequence such as frame_%03d.png; - for standard
+    input) into an .inr file.
 
     Finished GOMs are journalled beside the output (.NAME.part, .NAME.journal): after an
     interruption, the same command with --resume continues from the last finished GOM and
@@ -195,7 +234,8 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, **options) -> None:
 
     bar = ProgressBar(enabled=not quiet)
     try:
-        summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, **options)
+        with _notices(quiet, verbose):
+            summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, **options)
     except SystemExit as stop:
         if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED) and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
@@ -236,9 +276,10 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, **options) -> None:
               help="CPU threads of the ort backend [default: the cores this process may use]")
 @click.option("--layers", type=int, default=None, help="decode only the first K progressive layers [default: all]")
 @click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
-@click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option("--quiet", is_flag=True, help="no progress bar, no notes")
+@click.option("-v", "--verbose", is_flag=True, help="also print the ffmpeg options that restore the colour tags")
 @_limit_options
-def dec_cmd(src, dst, start, count, salvage, device, backend, threads, layers, overwrite, quiet, **limits) -> None:
+def dec_cmd(src, dst, start, count, salvage, device, backend, threads, layers, overwrite, quiet, verbose, **limits) -> None:
     """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded).
 
     A file above the decoder's level (spec/levels.md) is refused before anything is built; the
@@ -256,6 +297,12 @@ def dec_cmd(src, dst, start, count, salvage, device, backend, threads, layers, o
     bar.close()
     if note:
         click.echo(f"inrcodec: warning: {note}", err=True)
+    if verbose and not quiet:
+        from .describe import retag_hint
+
+        hint = _run(retag_hint, src, dst)
+        if hint:
+            click.echo(f"inrcodec: note: {hint}", err=True)
 
 
 @main.command("extract")

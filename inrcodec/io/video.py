@@ -50,7 +50,7 @@ import numpy as np
 
 from inrcodec.container.spec import (ALLOWED_BIT_DEPTHS, H273_UNSPECIFIED, MAX_DIMENSION, ChromaFormat, ChromaSiting,
                                      ColorRange)
-from inrcodec.errors import InrInputError, InrNotice
+from inrcodec.errors import InrDetail, InrInputError, InrNotice
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -318,6 +318,16 @@ class VideoSource:
         self._release(container)
         for note in self.notes():
             warnings.warn(InrNotice(note), stacklevel=3)
+        warnings.warn(InrDetail(self.description()), stacklevel=3)
+
+    def description(self) -> str:
+        """One line on what was read from the source (``enc --verbose``)."""
+        i = self.info
+        sar = "unknown" if i.sample_aspect == (0, 0) else "{}:{}".format(*i.sample_aspect)
+        return (f"{self.name}: {i.source_pix_fmt} {i.width}x{i.height}, {i.n_frames} frames at {float(i.fps):.6g} fps, "
+                f"chroma siting {i.chroma_siting}, range {i.color_range}, primaries/transfer/matrix "
+                f"{i.color_primaries}/{i.transfer}/{i.matrix}, sample aspect {sar}, rotation {i.rotation}, "
+                f"field order {i.field_order}")
 
     def notes(self) -> list[str]:
         """What the encoder changes or leaves out of this source, one plain sentence each."""

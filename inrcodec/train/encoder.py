@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -22,7 +23,7 @@ from ..container import spec
 from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader, layer_specs
 from ..container.reader import ContainerReader
 from ..container.writer import ContainerWriter, partial_path
-from ..errors import InrError, InrInputError, InrUnsupportedError
+from ..errors import InrError, InrInputError, InrNotice, InrUnsupportedError
 from ..io.video import open_video
 from ..metrics import SSIM_WINDOW, sample_peak
 from ..models import ARCHITECTURES
@@ -166,7 +167,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             stats = QualityStats(opts.layers)
             writer = ContainerWriter(dst, header, layers=layers, display=display, resumable=resumable,
                                      overwrite=overwrite, inputs=inputs)
-        tracker = _Progress(progress, header, [i * opts.layers for i in plan.gop_iters], resumed)
+        tracker = _Progress(progress, header, [i * opts.layers for i in plan.gop_iters], resumed,
+                            _preset_text(opts))
         jobs = _jobs(iter(video), plan, skip=resumed)
         keep = False
         try:
@@ -239,9 +241,13 @@ class _Progress:
     """One bar for the whole encode: iterations done over all GOPs (so the ETA covers the whole
     video), and what each GOM in flight is doing (one per worker)."""
 
-    def __init__(self, progress, header: SequenceHeader, gop_iters: list[int], resumed: int) -> None:
+    def __init__(self, progress, header: SequenceHeader, gop_iters: list[int], resumed: int,
+                 preset_text: str = "") -> None:
         self.progress = progress
         self.header = header
+        self.preset_text = preset_text
+        self._first: tuple[float, int] | None = None  # (time, iterations) at the first report
+        self._estimated = False
         self.gom_iters = [sum(gop_iters[g] for g in header.gops_of_gom(k)) for k in range(header.n_goms)]
         self.total = sum(self.gom_iters)
         self.done_goms = resumed
@@ -258,11 +264,48 @@ class _Progress:
         if self.header.n_goms > 1:
             status = f"GOM {self.done_goms}/{self.header.n_goms} done; {status}"
         self.progress("encode", self.base + running, self.total, {**values, "at": status})
+        self._estimate(self.base + running)
+
+    def _estimate(self, done: int) -> None:
+        """Once, after the first few iterations: the expected time of the whole encode, as a notice."""
+        now = time.perf_counter()
+        if self._first is None:
+            self._first = (now, done)
+            return
+        t0, d0 = self._first
+        measured = done - d0
+        if self._estimated or measured < max(3, self.total // 50) and now - t0 < 5.0 or measured <= 0:
+            return
+        self._estimated = True
+        seconds = (now - t0) / measured * (self.total - d0)
+        warnings.warn(InrNotice(f"about {_duration(seconds)} for {self.header.n_frames} frames at "
+                                f"{self.preset_text} (measured on the first {measured} of {self.total} iterations)"),
+                      stacklevel=2)
 
     def finished(self, gom_index: int) -> None:
         self.done_goms += 1
         self.base += self.gom_iters[gom_index]
         self.active.pop(gom_index, None)
+
+
+def _preset_text(opts: EncodeOptions) -> str:
+    """How the iterations were chosen: "preset fast", with the explicit --iters / --p-iters."""
+    given = [f"--{name} {value}" for name, value in (("iters", opts.iters), ("p-iters", opts.p_iters))
+             if value is not None]
+    return ", ".join([f"preset {opts.preset}", *given])
+
+
+def _duration(seconds: float) -> str:
+    """A rough duration in words: "40 s", "12 min", "3.5 h".
+
+    >>> _duration(40.2), _duration(700), _duration(12600)
+    ('40 s', '12 min', '3.5 h')
+    """
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _fingerprint(src, plan: EncodePlan, opts: EncodeOptions, threads: int) -> str:
