@@ -109,6 +109,7 @@ class TestDecode:
 
 def test_encoder_reproduces_the_stream_on_the_reference_config(tmp_path):
     """Re-encoding gives the recorded bytes; promised only where the floating-point config is the reference's."""
+    pytest.importorskip("torch")  # the encoder's; a player-only install checks the decoding above
     feature = tool.DETERMINISM_FEATURE
     expected = load_expected(feature)
     here, recorded = tool.reference_config(), expected["reference_config"]

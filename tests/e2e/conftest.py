@@ -38,9 +38,9 @@ def read_source(path) -> list[tuple[np.ndarray, ...]]:
         return list(video)
 
 
-def decode_all(path) -> list[tuple[np.ndarray, ...]]:
-    """Every frame of an .inr file, decoded in order."""
-    with open_inr(path) as f:
+def decode_all(path, backend: str = "auto") -> list[tuple[np.ndarray, ...]]:
+    """Every frame of an .inr file, decoded in order (by ``backend``: inrcodec.decode.synthesis)."""
+    with open_inr(path, backend=backend) as f:
         return [tuple(np.array(p) for p in frame) for frame in f]
 
 

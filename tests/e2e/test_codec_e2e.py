@@ -96,11 +96,15 @@ class TestEncoderDecoderAgree:
 
     @pytest.mark.parametrize("name", ["carphone", "carphone_gop2", "oddsize", "chroma444"])
     def test_encoder_psnr_is_the_decoded_psnr(self, request, name):
+        """Exactly the reference decoder's (torch); the default backend's within what ±1 allows."""
         enc = request.getfixturevalue(name)
-        measured = psnr_yuv(read_source(enc.src), decode_all(enc.path))
+        src = read_source(enc.src)
+        measured = psnr_yuv(src, decode_all(enc.path, backend="torch"))
+        default = psnr_yuv(src, decode_all(enc.path))
         s = enc.summary
         for key in ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv"):
             assert getattr(s, key) == pytest.approx(measured[key], abs=1e-6), key
+            assert getattr(s, key) == pytest.approx(default[key], abs=0.01), key
 
 
 class TestSeek:

@@ -25,7 +25,8 @@ def cuda_file(tmp_path_factory):
 
 
 def frames_on(path, device):
-    with open_inr(path, device=device) as f:
+    """The torch backend's frames on ``device``: the reference decoder on the CPU and on the GPU."""
+    with open_inr(path, device=device, backend="torch") as f:
         return [tuple(np.array(p) for p in frame) for frame in f]
 
 

@@ -29,8 +29,9 @@ def layered(tmp_path_factory):
     return path, fast_encode(SAMPLE_48, path, gop=4, gom=2, **LAYERED)
 
 
-def frames_of(path, layers=None):
-    with open_inr(path, layers=layers) as f:
+def frames_of(path, layers=None, backend="torch"):
+    """The reference decoder's frames by default: what the encoder measured."""
+    with open_inr(path, layers=layers, backend=backend) as f:
         return [tuple(np.array(p) for p in frame) for frame in f]
 
 

@@ -32,7 +32,7 @@ def qcif(tmp_path_factory):
 @pytest.mark.parametrize("name", ["odd", "qcif"])
 def test_round_trip_keeps_size_and_count_and_resembles_the_source(request, name):
     path, summary = request.getfixturevalue(name)
-    frames = decode_all(path)
+    frames = decode_all(path, backend="torch")  # the encoder measures the reference decoder's frames
     src = read_source(SAMPLE_37 if name == "odd" else QCIF)[: len(frames)]
     assert len(frames) == summary.n_frames == 6
     assert [p.shape for p in frames[0]] == [p.shape for p in src[0]]
