@@ -663,9 +663,11 @@ def to_samples(x: np.ndarray, bit_depth: int = 8) -> np.ndarray:
     if not 1 <= bit_depth <= 16:
         raise ValueError(f"bit depth {bit_depth} outside 1..16")
     peak = F32((1 << bit_depth) - 1)
-    v = np.nan_to_num(np.clip(np.asarray(x, F32), F32(0.0), F32(1.0)), nan=0.0)
-    samples = np.rint(np.multiply(v, peak, dtype=F32))
-    return samples.astype(np.uint8 if bit_depth <= 8 else np.uint16)
+    v = np.fmax(np.asarray(x, F32), F32(0.0))  # fmax: NaN -> 0, in the same pass as the lower clamp
+    np.minimum(v, F32(1.0), out=v)
+    np.multiply(v, peak, out=v)
+    np.rint(v, out=v)
+    return v.astype(np.uint8 if bit_depth <= 8 else np.uint16)
 
 
 def render_layers(layers: list[tuple[NumpyNetwork, float]], t_pos: np.ndarray, bit_depth: int = 8,
