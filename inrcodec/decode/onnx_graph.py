@@ -148,10 +148,11 @@ class Graph:
     # -- the operations of spec/models.md §1b, NCHW ------------------------------------------------
 
     def gelu(self, x: str) -> str:
-        """§1b.5 x·½·(1 + erf(x/√2)) (ONNX Runtime fuses the pattern into one kernel)."""
-        e = self.op("Erf", self.op("Mul", x, self.const(np.array(1 / math.sqrt(2), F32))))
-        return self.op("Mul", self.op("Mul", x, self.const(np.array(0.5, F32))),
-                       self.op("Add", e, self.const(np.array(1.0, F32))))
+        """§1b.5 GELU as (x·(1 + erf(x/√2)))·½: in this form (Div by √2, not Mul by 1/√2) ONNX Runtime
+        fuses the five nodes into one Gelu kernel, ~20 % faster a frame (docs/decoder-notes.md)."""
+        e = self.op("Erf", self.op("Div", x, self.const(np.array(math.sqrt(2), F32))))
+        return self.op("Mul", self.op("Mul", x, self.op("Add", e, self.const(np.array(1.0, F32)))),
+                       self.const(np.array(0.5, F32)))
 
     def conv3x3(self, x: str, weight: str, bias: str) -> str:
         """§1b.3, zero padding 1."""
