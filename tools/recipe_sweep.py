@@ -35,6 +35,7 @@ from inrcodec.decode.weights import attach_blob, decode_body, dequantize, encode
 from inrcodec.io.video import open_video
 from inrcodec.metrics import psnr_yuv_from_sse, sample_peak
 from inrcodec.models import ARCHITECTURES
+from inrcodec.train import optim
 from inrcodec.train.fit import FitConfig, fit_gop
 from inrcodec.train.refine import refine_integers
 
@@ -65,14 +66,12 @@ def parse_variant(text: str) -> dict:
 
 
 def make_optimizer(name: str):
-    """``FitConfig.make_optimizer`` for an optimiser from pytorch-optimizer (not a dependency: install it
-    to measure), with weight decay off as Adam has it."""
-    import pytorch_optimizer
-    if name == "soap":
-        return lambda views, lr: pytorch_optimizer.SOAP(views, lr=lr, weight_decay=0.0, betas=(0.9, 0.95))
+    """``FitConfig.make_optimizer`` for ``opt=NAME``: the encoder's (``--optimizer``), or Adan from
+    pytorch-optimizer (measured only), with weight decay off as Adam has it."""
     if name == "adan":
+        import pytorch_optimizer
         return lambda views, lr: pytorch_optimizer.Adan(views, lr=lr, weight_decay=0.0)
-    raise ValueError(f"unknown optimiser {name!r}")
+    return optim.make_optimizer(name)
 
 
 def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides: dict, seed: int) -> dict:

@@ -21,6 +21,7 @@ from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeade
 from ..container.spec import ColorRange
 from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
 from .fit import FitConfig, fit_gop
+from .optim import make_optimizer
 from ..decode.init import eps_code_from_mse, p_reference
 from .losses import PerceptualLoss, build_loss
 from ..decode.model_io import Layer, build_layers, decode_model, model_weights
@@ -192,6 +193,7 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
         cb = _fit_progress(progress, job.gom_index, label, iters)
     lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
     cfg = FitConfig(iters=iters, lam=layer.lam, batch=job.batch, lr=lr,
+                    make_optimizer=make_optimizer(job.plan.optimizer),
                     seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=loss)
     # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2), trained
     # through what the decoder shows: the layers below plus its planes / scale, against the source

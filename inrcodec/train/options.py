@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import InrInputError
-from .presets import PRESET, RESIDUAL_SCALE
+from .presets import OPTIMIZERS, PRESET, RESIDUAL_SCALE
 
 DEFAULT_SEED = 1
 
@@ -57,6 +57,8 @@ class EncodeOptions:
                                                      choices=("auto", "cpu", "cuda")))
     coder: str = field(default="range", metadata=cli("entropy coder (range, ans, raw)", show_default=True))
     model: str = field(default="gnerv", metadata=cli("architecture", show_default=True))
+    optimizer: str = field(default="adam", metadata=cli("the weights' optimiser (adam, soap)", show_default=True,
+                                                        choices=OPTIMIZERS))
     threads: int | None = field(default=None, metadata=cli(
         "torch CPU threads per worker; give it for identical bytes [default: cores / workers]", type=int))
     batch: int = 2  # frames per training step (lowered to 1 when two do not fit; not on the command line)

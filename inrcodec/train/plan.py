@@ -34,6 +34,7 @@ class EncodePlan:
     batch: int  # frames per training step
     device: str  # "cpu", "cuda"
     n_gpus: int = 0  # > 1: GOM k runs on cuda:(k % n_gpus)
+    optimizer: str = "adam"  # the weights' optimiser (train/optim.py)
 
     def gom_iters(self, gom_index: int) -> list[int]:
         """Iterations of each GOP of GOM ``gom_index``."""
@@ -100,7 +101,7 @@ def make_plan(opts: EncodeOptions, header: SequenceHeader, loss: LossSpec, devic
                       for g in range(header.n_gops))
     judge = replace(loss, spec="perceptual") if opts.perceptual_weights is not None else None
     return EncodePlan(header, layers, (res.lam, *(lam for _, lam in res.residual)), gop_iters, loss, judge,
-                      opts.batch, device, n_gpus)
+                      opts.batch, device, n_gpus, opts.optimizer)
 
 
 def build_plan(opts: EncodeOptions, info, device: torch.device, workers: int) -> EncodePlan:

@@ -11,6 +11,9 @@ PRESET: dict[str, tuple[int, int]] = {
     "slow": (80000, 30000),
 }
 
+# --optimizer: the weights' optimiser (train/optim.py builds them)
+OPTIMIZERS = ("adam", "soap")
+
 # a P-model starts next to a good solution: a smaller rate keeps its residuals sparse (docs/encoder-notes.md)
 P_LR_FACTOR = 0.5
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from inrcodec.train.fit import FitConfig, fit_gop
@@ -87,3 +88,16 @@ def test_channel_steps_give_every_output_channel_its_own_step():
         assert np.all(np.abs(sym - cont / steps) <= 0.5 + 1e-4), spec.name
     assert any(len(set(c)) > 1 for c in res.channel_codes)  # the channels did not all learn one step
     assert math.isfinite(mse)
+
+
+def test_soap_trains_through_the_views_and_unknown_optimisers_are_refused():
+    from inrcodec.errors import InrInputError
+    from inrcodec.train.optim import make_optimizer
+
+    assert make_optimizer("adam") is None  # fit_gop's own Adam on the flat vector
+    with pytest.raises(InrInputError, match="unknown optimizer"):
+        make_optimizer("sgd")
+    adam, adam_mse = fit(1e-2, iters=100)
+    soap, soap_mse = fit(1e-2, iters=100, make_optimizer=make_optimizer("soap"))
+    assert soap.qmodel.digest() != adam.qmodel.digest()
+    assert math.isfinite(soap_mse) and soap_mse < 0.05 and soap.stats["rollbacks"] == 0
