@@ -167,6 +167,11 @@ class Graph:
         return self.op("Resize", x, "", self.const(np.array([1, 1, 2, 2], F32)), mode="linear",
                        coordinate_transformation_mode="half_pixel")
 
+    def slice_channels(self, x: str, start: int, stop: int) -> str:
+        """Channels start..stop-1 of an NCHW map."""
+        return self.op("Slice", x, self.const(np.array([start], np.int64)), self.const(np.array([stop], np.int64)),
+                       self.const(np.array([1], np.int64)))
+
     def instance_norm(self, x: str, channels: int) -> str:
         """§1b.7, ε = 1e-5, no affine."""
         return self.op("InstanceNormalization", x, self.const(np.ones(channels, F32)),
@@ -180,10 +185,18 @@ def _conv_inputs(g: Graph, prefix: str, o: int, i: int) -> tuple[str, str]:
     return g.input(f"{prefix}.weight", (o, i, 3, 3)), g.input(f"{prefix}.bias", (o,))
 
 
-def _heads(g: Graph, x: str, c: int, k: int) -> str:
-    """Both heads as one conv (luma's 4 output channels first), output ``heads``."""
+def _heads(g: Graph, x: str, c: int, k: int, batch: str = "B") -> None:
+    """Both heads as one conv (luma's 4 output channels first), then §1b.8's PixelShuffles: outputs
+    ``y`` [B, 1, 2h, 2w] and ``c`` [B, 2, h, w] (4:2:0) or [B, 2, 2h, 2w] (4:4:4: channels 0-3 Cb,
+    4-7 Cr, each PixelShuffled), before the crop and the offset."""
     w, b = _conv_inputs(g, "heads", 4 + k, c)
-    return g.conv3x3(x, w, b)
+    heads = g.conv3x3(x, w, b)
+    y = g.pixel_shuffle(g.slice_channels(heads, 0, 4))
+    chroma = g.slice_channels(heads, 4, 4 + k)
+    if k == 8:
+        chroma = g.pixel_shuffle(chroma)
+    g.output(y, (batch, 1, "Hy", "Wy"))
+    g.output(chroma, (batch, 2, "Hc", "Wc"))
 
 
 def gnerv_graph(net: "nr.Gnerv") -> bytes:
@@ -198,8 +211,7 @@ def gnerv_graph(net: "nr.Gnerv") -> bytes:
         x = g.op("Add", g.op("Mul", x, g.input(f"scale{j}", ("B", ch[j], 1, 1))), g.input(f"shift{j}", ("B", ch[j], 1, 1)))
         w, b = _conv_inputs(g, f"convs.{j}", e * ch[j + 1], ch[j])
         x = g.gelu(g.pixel_shuffle(g.conv3x3(x, w, b)) if net.up_mode == 0 else g.conv3x3(g.up2(x), w, b))
-    out = _heads(g, x, ch[-1], net.k)
-    g.output(out, ("B", 4 + net.k, "H", "W"))
+    _heads(g, x, ch[-1], net.k)
     return g.model()
 
 
@@ -221,8 +233,7 @@ def hinerv_graph(net: "nr.Hinerv") -> bytes:
                      g.input(f"shift{j}", ("B", ch[j], 1, 1)))
         cw, cb = _conv_inputs(g, f"convs.{j}", ch[j + 1], ch[j])
         x = g.gelu(g.conv3x3(x, cw, cb))
-    out = _heads(g, x, ch[-1], net.k)
-    g.output(out, ("B", 4 + net.k, "H", "W"))
+    _heads(g, x, ch[-1], net.k)
     return g.model()
 
 
@@ -235,8 +246,7 @@ def nirvana_graph(net: "nr.Nirvana") -> bytes:
     for j in range(net.n_blocks):
         w, b = _conv_inputs(g, f"convs.{j}", 4 * ch[j + 1], ch[j])
         x = g.gelu(g.pixel_shuffle(g.conv3x3(x, w, b)))
-    out = _heads(g, x, ch[-1], net.k)
-    g.output(out, ("N", 4 + net.k, net.patch // 2, net.patch // 2))
+    _heads(g, x, ch[-1], net.k, "N")
     return g.model()
 
 
@@ -283,8 +293,17 @@ class OrtNetwork:
             feed["x0"] = np.ascontiguousarray(net._emb.transpose(0, 3, 1, 2))
         self._weights = feed
 
-    def _run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        return self.session.run(None, {**self._weights, **feed})[0]
+    def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The graph's outputs y, c."""
+        return self.session.run(None, {**self._weights, **feed})
+
+    def _planes(self, y: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
+        """§1b.8: cropped [Y, U, V] [B, h, w] with the output offset, from [B, H, W] maps (one pass each)."""
+        net = self.net
+        ch, cw = (net.height, net.width) if net.k == 8 else (-(-net.height // 2), -(-net.width // 2))
+        off = net.output_offset
+        return [np.add(y[..., :net.height, :net.width], off, dtype=F32),
+                np.add(c[:, 0, :ch, :cw], off, dtype=F32), np.add(c[:, 1, :ch, :cw], off, dtype=F32)]
 
     def __call__(self, t: np.ndarray) -> list[np.ndarray]:
         """Planes [Y, U, V] (float32 [B, h, w]) of the frames at time positions ``t``."""
@@ -294,7 +313,6 @@ class OrtNetwork:
         if self.arch == "gnerv":
             for j, (s, m) in enumerate(gnerv_shifts(net, t)):
                 feed[f"scale{j}"], feed[f"shift{j}"] = _col(np.add(F32(1.0), s, dtype=F32)), _col(m)
-            heads = self._run(feed)
         elif self.arch == "hinerv":
             x = nr._lerp(net._grids[0], t)
             for grid in net._grids[1:]:
@@ -308,22 +326,33 @@ class OrtNetwork:
                     sm = nr._lerp(net._w[f"mod.{j}"], t)
                     feed[f"scale{j}"] = _col(np.add(F32(1.0), sm[:, :cj], dtype=F32))
                     feed[f"shift{j}"] = _col(sm[:, cj:])
-            heads = self._run(feed)
         else:
             return self._nirvana(t)
-        return net._planes(heads.transpose(0, 2, 3, 1))
+        y, c = self._run(feed)
+        return self._planes(y[:, 0], c)
 
     def _nirvana(self, t: np.ndarray) -> list[np.ndarray]:
         net = self.net
         b, n_p, half = t.shape[0], net._s.shape[0], net.patch // 2
         feats = np.add(net._s[None, :, :], net._embedding(t)[:, None, :], dtype=F32)
         feats = feats.reshape(-1, net.channels[0], net.h0, net.h0)
-        out = np.empty((b * n_p, 4 + net.k, half, half), F32)
+        p = net.patch
+        cp = p if net.k == 8 else half  # chroma patch side
+        y = np.empty((b * n_p, p, p), F32)
+        c = np.empty((b * n_p, 2, cp, cp), F32)
         for i in range(0, feats.shape[0], NIRVANA_PATCH_BATCH):  # bounded memory at any frame size
-            out[i:i + NIRVANA_PATCH_BATCH] = self._run({"x0": feats[i:i + NIRVANA_PATCH_BATCH]})
-        # [B·patches, K, half, half] -> [B, gh·half, gw·half, K]
-        out = out.reshape(b, net.gh, net.gw, -1, half, half).transpose(0, 1, 4, 2, 5, 3)
-        return net._planes(out.reshape(b, net.gh * half, net.gw * half, -1))
+            y[i:i + NIRVANA_PATCH_BATCH], c[i:i + NIRVANA_PATCH_BATCH] = (
+                o.reshape(-1, *shape) for o, shape in zip(self._run({"x0": feats[i:i + NIRVANA_PATCH_BATCH]}),
+                                                          ((p, p), (2, cp, cp))))
+        # patch (r, q) of frame f to rows r·side …, columns q·side …: the offset added in the same pass
+        # as the rearrangement, then the crop (a view)
+        off = net.output_offset
+        y = np.add(y.reshape(b, net.gh, net.gw, p, p).transpose(0, 1, 3, 2, 4), off, dtype=F32)
+        c = np.add(c.reshape(b, net.gh, net.gw, 2, cp, cp).transpose(0, 3, 1, 4, 2, 5), off, dtype=F32)
+        y = y.reshape(b, net.gh * p, net.gw * p)
+        c = c.reshape(b, 2, net.gh * cp, net.gw * cp)
+        ch, cw = (net.height, net.width) if net.k == 8 else (-(-net.height // 2), -(-net.width // 2))
+        return [y[:, :net.height, :net.width], c[:, 0, :ch, :cw], c[:, 1, :ch, :cw]]
 
 
 def gnerv_shifts(net: "nr.Gnerv", t: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
