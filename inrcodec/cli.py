@@ -95,6 +95,18 @@ def _notices(quiet: bool = False, verbose: bool = False):
         yield
 
 
+@contextmanager
+def _describing(verbose: bool):
+    """With ``verbose``: the encoder's source notes what it read (an InrDetail)."""
+    if not verbose:
+        yield
+        return
+    from .io.video import describing_sources
+
+    with describing_sources():
+        yield
+
+
 def _versions(ctx, param, value) -> None:
     """--version: inrcodec and the libraries that decide what it can read and how it computes."""
     if not value or ctx.resilient_parsing:
@@ -234,7 +246,7 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
 
     bar = ProgressBar(enabled=not quiet)
     try:
-        with _notices(quiet, verbose):
+        with _notices(quiet, verbose), _describing(verbose):
             summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, **options)
     except SystemExit as stop:
         if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED) and os.path.exists(journal_path(dst)):

@@ -6,8 +6,6 @@ reader is a bug (the fuzzers and property tests look for exactly that).
 
 from __future__ import annotations
 
-import warnings
-
 
 class InrError(Exception):
     """Base of every error inrcodec raises on purpose."""
@@ -58,8 +56,5 @@ class InrNotice(UserWarning):
 
 
 class InrDetail(InrNotice):
-    """A notice worth printing only when asked (``-v``/``--verbose``): what was read from a source.
-    Ignored by default, as DeprecationWarning is; ``warnings.simplefilter("always", InrDetail)`` shows it."""
-
-
-warnings.filterwarnings("ignore", category=InrDetail)
+    """A notice given only when asked for (``-v``/``--verbose``; ``inrcodec.io.video.describing_sources``):
+    what was read from a source."""

@@ -35,6 +35,8 @@ y4m ``C420jpeg``, as FFmpeg does). A source that is resampled to 4:2:0 (4:2:2, 4
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 import shutil
@@ -214,6 +216,19 @@ def _y4m_siting(path: str) -> str:
     return "center"
 
 
+_DESCRIBE_SOURCES: contextvars.ContextVar[bool] = contextvars.ContextVar("describe_sources", default=False)
+
+
+@contextlib.contextmanager
+def describing_sources():
+    """Within it, opening a source also warns an InrDetail describing what was read (``enc -v``)."""
+    token = _DESCRIBE_SOURCES.set(True)
+    try:
+        yield
+    finally:
+        _DESCRIBE_SOURCES.reset(token)
+
+
 def is_pattern(path: str) -> bool:
     """True for an image-sequence pattern FFmpeg's image2 demuxer expands (``frame_%03d.png``)."""
     return re.search(r"%0?\d*d", os.path.basename(path)) is not None
@@ -318,7 +333,18 @@ class VideoSource:
         self._release(container)
         for note in self.notes():
             warnings.warn(InrNotice(note), stacklevel=3)
-        warnings.warn(InrDetail(self.description()), stacklevel=3)
+        if _DESCRIBE_SOURCES.get():
+            warnings.warn(InrDetail(self.description()), stacklevel=3)
+
+    def fingerprint(self) -> str:
+        """A digest of the source's bytes (for standard input, whose path says nothing of its content)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
 
     def description(self) -> str:
         """One line on what was read from the source (``enc --verbose``)."""

@@ -154,7 +154,9 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         arch_cls = ARCHITECTURES.by_id(header.arch_id)
         macs = sum(arch_cls(info.width, info.height, info.chroma, ls.arch_params).macs_per_pixel()
                    for ls in layer_specs(header, layers))
-        journal = Journal(dst, _fingerprint(src if is_path else video, plan, opts, threads)) if resumable else None
+        # standard input (a temporary copy) and numpy frames are fingerprinted by their content
+        by_content = not is_path or os.fspath(src) == "-"
+        journal = Journal(dst, _fingerprint(video if by_content else src, plan, opts, threads)) if resumable else None
         display = info.display_info()
         entries, records = (_resume_point(journal, dst, header, layers, display) if opts.resume and resumable
                             else ([], []))
@@ -310,7 +312,7 @@ def _duration(seconds: float) -> str:
 
 def _fingerprint(src, plan: EncodePlan, opts: EncodeOptions, threads: int) -> str:
     """Everything the output bytes depend on, hashed: a journal only resumes the same encode."""
-    if hasattr(src, "fingerprint"):  # frames from numpy: their samples
+    if hasattr(src, "fingerprint"):  # an opened source: its content
         source = [src.fingerprint()]
     else:
         source = _file_fingerprint(src)

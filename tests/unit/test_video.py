@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from inrcodec.errors import InrDetail, InrInputError
+from inrcodec.errors import InrInputError
 from inrcodec.io.video import (
     ALLOWED_BIT_DEPTHS,
     VideoInfo,
@@ -161,11 +161,11 @@ class TestHeaderCodes:
 
 
 def open_warned(path):
-    """open_video(path) and the warnings it gave (not the InrDetail description, shown only by --verbose)."""
+    """open_video(path) and the warnings it gave."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         src = open_video(path)
-    return src, [str(w.message) for w in caught if not issubclass(w.category, InrDetail)]
+    return src, [str(w.message) for w in caught]
 
 
 class TestConversion:
