@@ -171,7 +171,8 @@ def library_versions() -> list[tuple[str, str]]:
             pyav += f" (FFmpeg {av.ffmpeg_version_info})"
         except ImportError:
             pyav = "not installed"
-    out += [("PyAV", pyav), ("constriction", version("constriction")), ("numpy", version("numpy"))]
+    out += [("PyAV", pyav), ("constriction", version("constriction")), ("numpy", version("numpy")),
+            ("onnxruntime", version("onnxruntime"))]  # the default synthesis backend's (inrcodec.decode.synthesis)
     return out
 
 
