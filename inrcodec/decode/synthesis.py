@@ -37,6 +37,8 @@ def _torch_device(device: str) -> str:
         raise InrInputError(f"--device {device!r}: expected auto, cpu or cuda")
     if device == "cpu" or (device == "auto" and not is_installed("torch")):
         return "cpu"
+    if not is_installed("torch"):
+        raise InrInputError(f"--device cuda runs the torch backend, which needs torch: {ENCODE_EXTRA}")
     from .device import pick_device
 
     return str(pick_device(device))

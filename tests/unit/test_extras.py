@@ -89,6 +89,14 @@ def test_encoding_says_what_to_install(command):
                      'pip install "inrcodec[encode]"']
 
 
+def test_cuda_says_what_to_install():
+    stream = os.path.join(CONFORMANCE, "MULTIGOM_A", "stream.inr")
+    run = _run(PRELUDE + "main(sys.argv[1:])", "dec", stream, "-o", os.devnull, "--device", "cuda")
+    assert run.returncode == 7
+    assert run.stderr.strip().splitlines() == [
+        'inrcodec: error: --device cuda runs the torch backend, which needs torch: pip install "inrcodec[encode]"']
+
+
 def test_the_torch_backend_says_what_to_install():
     stream = os.path.join(CONFORMANCE, "MULTIGOM_A", "stream.inr")
     run = _run(PRELUDE + "main(sys.argv[1:])", "dec", stream, "-o", os.devnull, "--backend", "torch")
