@@ -57,7 +57,7 @@ class EncodeOptions:
                                                      choices=("auto", "cpu", "cuda")))
     coder: str = field(default="range", metadata=cli("entropy coder (range, ans, raw)", show_default=True))
     model: str = field(default="gnerv", metadata=cli("architecture", show_default=True))
-    optimizer: str = field(default="adam", metadata=cli("the weights' optimiser (adam, soap)", show_default=True,
+    optimizer: str = field(default="soap", metadata=cli("the weights' optimiser (adam, soap)", show_default=True,
                                                         choices=OPTIMIZERS))
     threads: int | None = field(default=None, metadata=cli(
         "torch CPU threads per worker; give it for identical bytes [default: cores / workers]", type=int))

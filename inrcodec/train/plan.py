@@ -34,7 +34,7 @@ class EncodePlan:
     batch: int  # frames per training step
     device: str  # "cpu", "cuda"
     n_gpus: int = 0  # > 1: GOM k runs on cuda:(k % n_gpus)
-    optimizer: str = "adam"  # the weights' optimiser (train/optim.py)
+    optimizer: str = "soap"  # the weights' optimiser (train/optim.py, --optimizer)
 
     def gom_iters(self, gom_index: int) -> list[int]:
         """Iterations of each GOP of GOM ``gom_index``."""

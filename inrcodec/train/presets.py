@@ -7,7 +7,7 @@ from __future__ import annotations
 # numbers: docs/encoder-notes.md
 PRESET: dict[str, tuple[int, int]] = {
     "fast": (2000, 1000),
-    "medium": (28000, 10000),
+    "medium": (20000, 7000),
     "slow": (80000, 30000),
 }
 
