@@ -16,6 +16,7 @@ else torch. The choice is not written in the file: backends agree within ±1 per
 from __future__ import annotations
 
 import os
+
 import numpy as np
 
 from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
