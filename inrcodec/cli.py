@@ -169,7 +169,8 @@ class _ArchOptionsCommand(click.Command):
         from .extras import ENCODE_EXTRA, missing_encode_modules
 
         missing = missing_encode_modules()
-        if missing:  # a player-only install: one line saying what to install, before any option is read
+        asks_help = any(a in ctx.help_option_names for a in args)
+        if missing and not asks_help:  # a player-only install: one line saying what to install
             _fail(InrInputError(f"{self.name} needs the encode extra ({', '.join(missing)} not installed): "
                                 f"{ENCODE_EXTRA}"), InrInputError.exit_code)
         return super().parse_args(ctx, args)

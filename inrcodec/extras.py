@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 ENCODE_EXTRA = 'pip install "inrcodec[encode]"'
-ENCODE_MODULES = ("torch", "av")  # the encode extra's packages, by import name
+ENCODE_MODULES = ("torch", "av", "pytorch_optimizer")  # the encode extra's packages, by import name
 
 
 def is_installed(module: str) -> bool:
