@@ -9,7 +9,7 @@ writer and the salvage scan all apply the same checks.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, Iterator
 
 from . import spec
@@ -201,9 +201,22 @@ def _check_field(f: _Field, value: object, where: str) -> None:
         raise f.error(f"{where}{f.name} = {value} not allowed (allowed: {f.allowed_text})")
 
 
-@dataclass(frozen=True)
+def _label(codes: type[spec._HeaderCode], value: int) -> str:
+    """A coded SHDR value's name, or ``reserved (N)`` for a number the enumeration lacks."""
+    return codes(value).label if value in set(codes) else f"reserved ({value})"
+
+
+@dataclass(frozen=True, repr=False)
 class SequenceHeader:
-    """SHDR: the sequence's picture format, GOP/GOM layout and model family (§5.1)."""
+    """SHDR: the sequence's picture format, GOP/GOM layout and model family (§5.1).
+
+    The fields are the numbers the file stores; ``repr`` adds the names of the coded ones
+    (FFmpeg's for the H.273 colour code points):
+
+    >>> h = SequenceHeader(176, 144, 60, 30, 1, 1, 10, 1, 9, 16, 9, 1, 30, 2, 1, (1, 4, 8, 8), 1, 1)
+    >>> print(repr(h).split("bit_depth")[1])
+    =10, color_range=1 (limited), color_primaries=9 (bt2020), transfer=16 (smpte2084), matrix=9 (bt2020nc), chroma_siting=1 (left), gop_size=30, gom_size=2, arch_id=1, arch_params=(1, 4, 8, 8), coder_id=1, seed=1)
+    """
 
     width: int
     height: int
@@ -223,6 +236,20 @@ class SequenceHeader:
     arch_params: tuple[int, ...]
     coder_id: int
     seed: int
+
+    def __repr__(self) -> str:
+        from ..colour import MATRIX, PRIMARIES, TRANSFER, colour_name
+
+        named = {"chroma_format": lambda v: _label(spec.ChromaFormat, v),
+                 "color_range": lambda v: _label(spec.ColorRange, v),
+                 "color_primaries": lambda v: colour_name(PRIMARIES, v),
+                 "transfer": lambda v: colour_name(TRANSFER, v), "matrix": lambda v: colour_name(MATRIX, v),
+                 "chroma_siting": lambda v: _label(spec.ChromaSiting, v)}
+        parts = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            parts.append(f"{f.name}={v}" + (f" ({named[f.name](v)})" if f.name in named else ""))
+        return f"SequenceHeader({', '.join(parts)})"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arch_params", tuple(self.arch_params))

@@ -740,3 +740,15 @@ def test_spec_worked_example_bytes():
                     break  # the comment starts
                 hex_bytes += token
     assert data.hex().upper() == hex_bytes
+
+
+def test_header_repr_names_the_coded_fields():
+    # issue 22: open(...).header printed bare H.273 numbers (primaries 9, transfer 16)
+    h = SequenceHeader(176, 144, 60, 30, 1, 0, 10, 1, 9, 16, 9, 1, 30, 2, 1, (1, 4, 8, 8), 1, 1)
+    text = repr(h)
+    for part in ("chroma_format=0 (420)", "color_range=1 (limited)", "color_primaries=9 (bt2020)",
+                 "transfer=16 (smpte2084)", "matrix=9 (bt2020nc)", "chroma_siting=1 (left)", "width=176"):
+        assert part in text
+    assert h.color_primaries == 9  # the fields stay the stored numbers
+    assert "transfer=3 (reserved (3))" in repr(SequenceHeader(176, 144, 60, 30, 1, 0, 8, 0, 2, 3, 2, 0, 30, 2, 1,
+                                                              (1, 4, 8, 8), 1, 1))
