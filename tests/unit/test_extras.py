@@ -1,8 +1,9 @@
 """A player-only install (``pip install inrcodec``: no torch, no PyAV): ``dec``, ``info``, ``extract`` and
 ``inrcodec.open`` work; ``enc`` and ``bench`` say in one line what to install and exit 7.
 
-Each run is a fresh interpreter whose import system refuses torch and av, as if they were not
-installed (CI also runs the decode tests in a real virtual environment without them: .ci/run).
+Each run is a fresh interpreter whose import system refuses the encode extra's packages (torch, av,
+pytorch-optimizer), as if they were not installed (CI also runs the decode tests in a real virtual
+environment without them: .ci/player).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import importlib.abc, sys
 
 class NotInstalled(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "av"):
+        if name.split(".")[0] in ("torch", "av", "pytorch_optimizer"):
             raise ModuleNotFoundError(f"No module named {name!r}")
         return None
 
@@ -85,7 +86,8 @@ def test_encoding_says_what_to_install(command):
     assert run.returncode == 7
     assert run.stdout == ""
     lines = run.stderr.strip().splitlines()
-    assert lines == [f"inrcodec: error: {command[0]} needs the encode extra (torch, av not installed): "
+    assert lines == [f"inrcodec: error: {command[0]} needs the encode extra "
+                     "(torch, av, pytorch_optimizer not installed): "
                      'pip install "inrcodec[encode]"']
 
 
