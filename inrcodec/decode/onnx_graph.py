@@ -22,6 +22,7 @@ import struct
 
 import numpy as np
 
+from ..container.bitio import uvarint_bytes
 from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from ..costs import NIRVANA_PATCH_BATCH
@@ -37,17 +38,8 @@ IR_VERSION = 8
 
 
 def _varint(n: int) -> bytes:
-    if n < 0:
-        n += 1 << 64  # int64 fields: two's complement, ten bytes
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    # protobuf's varint is the container's LEB128; int64 fields go as two's complement (ten bytes)
+    return uvarint_bytes(n + (1 << 64) if n < 0 else n)
 
 
 def _key(field: int, wire: int) -> bytes:

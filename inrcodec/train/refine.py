@@ -28,7 +28,7 @@ from torch.func import functional_call
 from ..coders.base import fixed_point_pmf
 from ..container.bitio import uvarint_bytes
 from ..decode.render import add_layer
-from ..decode.weights import MAX_ABS_SYMBOL, QuantizedModel
+from ..decode.weights import MAX_ABS_SYMBOL, QuantizedModel, _zigzag
 from ..models.base import InrModel
 from ..quant.quantizer import MAX_STEP_CODE, MIN_STEP_CODE, step_from_code
 from ..quant.tables import fit_laplace_code, laplace_table
@@ -42,15 +42,12 @@ def tensor_bits(symbols: np.ndarray, step_code: int) -> float:
     """Coded bits of one tensor as ``encode_body`` writes it: step code, max_abs, Laplace code and
     the symbols' share of the stream under that table (ideal arithmetic coding)."""
     flat = np.asarray(symbols, np.int64).ravel()
-    max_abs = int(np.abs(flat).max()) if flat.size else 0
-    zig = 2 * step_code if step_code >= 0 else -2 * step_code - 1
-    bits = 8.0 * (len(uvarint_bytes(zig)) + len(uvarint_bytes(max_abs)))
+    costs, max_abs = _symbol_bit_costs(flat)
+    bits = 8.0 * (len(uvarint_bytes(_zigzag(step_code))) + len(uvarint_bytes(max_abs)))
     if max_abs == 0:
         return bits
-    pmf = fixed_point_pmf(laplace_table(fit_laplace_code(flat), max_abs))
     hist = np.bincount(flat + max_abs, minlength=2 * max_abs + 1)
-    used = np.flatnonzero(hist)
-    return bits + 16.0 + float(np.dot(hist[used], PMF_TOTAL_BITS - np.log2(pmf[used])))
+    return bits + 16.0 + float(np.dot(hist, costs))
 
 
 def _symbol_bit_costs(symbols: np.ndarray) -> tuple[np.ndarray, int]:
