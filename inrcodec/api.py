@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .decode.decoder import InrFile
+from .decode.options import DecodeOptions
 from .levels import Limits
 
 if TYPE_CHECKING:
@@ -57,9 +58,10 @@ def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",
     """Open an .inr file for reading: ``len(f)``, ``f[n]`` -> (Y, U, V), iteration, ``f.header``;
     ``layers``: decode the first k progressive layers only; ``limits``: the decoder limits (default:
     the level, spec/levels.md), e.g. ``Limits(max_pixels=1 << 28)`` raises one; ``backend``: what
-    runs the networks (auto, ort, numpy, torch; ``device="cuda"`` needs torch)."""
-    return InrFile(path, salvage=salvage, device=device, layers=layers, limits=limits, backend=backend,
-                   threads=threads)
+    runs the networks (auto, ort, numpy, torch; ``device="cuda"`` needs torch). The keywords are
+    the fields of ``DecodeOptions``, which the file keeps as ``f.options``."""
+    return InrFile(path, DecodeOptions(backend=backend, device=device, threads=threads, layers=layers,
+                                       limits=limits, salvage=salvage))
 
 
 def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
@@ -70,12 +72,10 @@ def extract(src: str | os.PathLike, dst: str | os.PathLike, layers: int, *,
     return extract_layers(src, dst, layers, overwrite=overwrite)
 
 
-def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int = 0, count: int | None = None,
-                  salvage: bool = False, device: str = "cpu", layers: int | None = None, progress=None,
-                  overwrite: bool = False, limits: Limits | None = None, backend: str = "auto",
-                  threads: int | None = None) -> str | None:
-    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout); returns what the
-    user should be told (the salvage note; a range that ran past the end), or None.
+def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, options: DecodeOptions = DecodeOptions(), *,
+                  start: int = 0, count: int | None = None, progress=None, overwrite: bool = False) -> str | None:
+    """Decode frames start..start+count-1 of ``src`` to the y4m ``dst`` ('-': stdout) as ``options`` say;
+    returns what the user should be told (the salvage note; a range that ran past the end), or None.
 
     An existing file ``dst`` is replaced only with ``overwrite``; devices and pipes are written through.
     """
@@ -83,8 +83,7 @@ def decode_to_y4m(src: str | os.PathLike, dst: str | os.PathLike, *, start: int 
     from .describe import display_labels, y4m_notes
     from .io.y4m import Y4MWriter
 
-    with InrFile(src, salvage=salvage, device=device, layers=layers, limits=limits, backend=backend,
-                 threads=threads) as f:
+    with InrFile(src, options) as f:
         h = f.header
         frames = f.frames(start, count)  # validates start before the output is created
         total = (len(f) if count is None else min(len(f), start + count)) - start

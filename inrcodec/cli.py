@@ -274,25 +274,45 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
                        f"layer {k}: {n_bytes} bytes")
 
 
+def _decode_options(command):
+    """The decoder's settings, limits included, as options handed to ``command`` as one DecodeOptions."""
+    import functools
+
+    @functools.wraps(command)
+    def with_options(*, salvage, device, backend, threads, layers, **kwargs):
+        from .decode.options import DecodeOptions
+
+        options = DecodeOptions(backend=backend, device=device, threads=threads, layers=layers,
+                                limits=_limits(kwargs), salvage=salvage)
+        return command(options=options, **kwargs)
+
+    with_options = _limit_options(with_options)  # shown after the options above them
+    for option in reversed((
+        click.option("--salvage", is_flag=True, help="decode the complete GOMs of a damaged or cut file"),
+        click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
+                     help="cuda runs the torch backend on the GPU"),
+        click.option("--backend", default="auto", show_default=True, envvar="INRCODEC_BACKEND", show_envvar=True,
+                     type=click.Choice(["auto", "ort", "numpy", "torch"]),
+                     help="what runs the networks: auto takes ort (onnxruntime), else numpy; torch for --device cuda"),
+        click.option("--threads", type=click.IntRange(min=1), default=None,
+                     help="CPU threads of the ort backend [default: the cores this process may use]"),
+        click.option("--layers", type=int, default=None,
+                     help="decode only the first K progressive layers [default: all]"),
+    )):
+        with_options = option(with_options)
+    return with_options
+
+
 @main.command("dec")
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "dst", required=True, help="the .y4m to write, or - for stdout")
 @click.option("--start", type=int, default=0, show_default=True, help="first frame to output")
 @click.option("--frames", "count", type=int, default=None, help="number of frames to output")
-@click.option("--salvage", is_flag=True, help="decode the complete GOMs of a damaged or cut file")
-@click.option("--device", default="cpu", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
-              help="cuda runs the torch backend on the GPU")
-@click.option("--backend", default="auto", show_default=True, envvar="INRCODEC_BACKEND", show_envvar=True,
-              type=click.Choice(["auto", "ort", "numpy", "torch"]),
-              help="what runs the networks: auto takes ort (onnxruntime), else numpy; torch for --device cuda")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads of the ort backend [default: the cores this process may use]")
-@click.option("--layers", type=int, default=None, help="decode only the first K progressive layers [default: all]")
+@_decode_options
 @click.option("-y", "--overwrite", is_flag=True, help="replace the output file if it exists")
 @click.option("--quiet", is_flag=True, help="no progress bar, no notes")
 @click.option("-v", "--verbose", is_flag=True, help="also print the ffmpeg options that restore the colour tags")
-@_limit_options
-def dec_cmd(src, dst, start, count, salvage, device, backend, threads, layers, overwrite, quiet, verbose, **limits) -> None:
+def dec_cmd(src, dst, start, count, options, overwrite, quiet, verbose) -> None:
     """Decode an .inr file to YUV4MPEG2 (frames are written as they are decoded).
 
     A file above the decoder's level (spec/levels.md) is refused before anything is built; the
@@ -304,9 +324,8 @@ def dec_cmd(src, dst, start, count, salvage, device, backend, threads, layers, o
     if count is not None and count <= 0:
         _fail(InrInputError(f"--frames must be >= 1 (got {count})"), InrInputError.exit_code)
     bar = ProgressBar(enabled=not quiet and dst != "-")
-    note = _run(decode_to_y4m, src, dst, start=start, count=count, salvage=salvage, device=device,
-                backend=backend, threads=threads, layers=layers, progress=bar.update, overwrite=overwrite,
-                limits=_limits(limits))
+    note = _run(decode_to_y4m, src, dst, options, start=start, count=count, progress=bar.update,
+                overwrite=overwrite)
     bar.close()
     if note:
         click.echo(f"inrcodec: warning: {note}", err=True)

@@ -19,9 +19,10 @@ from ..container.chunks import BlobChunk, ModelChunk
 from ..container.reader import ContainerReader
 from ..container.spec import ChromaFormat
 from ..errors import InrFormatError, InrInputError, InrTruncatedError
-from ..levels import Limits, check_limits
+from ..levels import check_limits
 from .model_io import decode_model, model_weights, plan_layers
 from .batch import render_batch
+from .options import DecodeOptions
 from .synthesis import make_synthesis
 from .weights import QuantizedModel
 
@@ -29,31 +30,29 @@ Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class InrFile:
-    """An open .inr file: ``len()``, ``f[n]`` (Y, U, V planes), iteration, ``frames(start, count)``.
+    """An open .inr file: ``len()``, ``f[n]`` (Y, U, V planes), iteration, ``frames(start, count)``,
+    decoded as ``options`` (``DecodeOptions``) say.
 
-    ``layers``: decode only the first k progressive layers (default: all the file has).
-    ``limits``: the decoder limits the header is checked against before anything is built (default:
-    the level, ``inrcodec.levels.LEVEL``); a file above one raises InrUnsupportedError naming it.
-    ``backend``: what runs the networks, ``auto``, ``ort``, ``numpy`` or ``torch``
-    (``inrcodec.decode.synthesis``); ``device`` ``cuda`` needs torch; ``threads``: CPU threads of the
-    ort backend (default: the cores this process may use).
+    The header is checked against ``options.limits`` (default: the level, ``inrcodec.levels.LEVEL``)
+    before anything is built; a file above one raises InrUnsupportedError naming it.
     """
 
-    def __init__(self, path: str | os.PathLike | bytes, *, salvage: bool = False, device: str = "cpu",
-                 layers: int | None = None, limits: Limits | None = None, backend: str = "auto",
-                 threads: int | None = None) -> None:
-        self._reader = ContainerReader(path, salvage=salvage)
+    def __init__(self, path: str | os.PathLike | bytes, options: DecodeOptions = DecodeOptions()) -> None:
+        self.options = options
+        self._reader = ContainerReader(path, salvage=options.salvage)
         self.header = h = self._reader.header
         try:
             self.chroma = ChromaFormat.from_code(h.chroma_format).label
             n_file = self._reader.n_layers
+            layers = options.layers
             if layers is not None and not 1 <= layers <= n_file:
                 raise InrInputError(f"--layers {layers}: the file has {n_file} layer{'s' if n_file > 1 else ''}")
             self.n_layers = n_file if layers is None else layers
             # by arithmetic on SHDR + LHDR, before any network exists (spec/levels.md)
-            costs = check_limits(h, self._reader.layers, limits=limits, n_layers=self.n_layers)
+            costs = check_limits(h, self._reader.layers, limits=options.limits, n_layers=self.n_layers)
             self._layers = plan_layers(h, self._reader.layers, self.n_layers)
-            self._synth = make_synthesis(backend, device, h, self._reader.layers, self._layers, threads)
+            self._synth = make_synthesis(options.backend, options.device, h, self._reader.layers, self._layers,
+                                         options.threads)
         except BaseException:
             self._reader.close()
             raise

@@ -173,13 +173,14 @@ class TestCommandLine:
 
 def test_api_open_takes_limits(tmp_path):
     from inrcodec.api import decode_to_y4m, open as open_inr
+    from inrcodec.decode.options import DecodeOptions
     from inrcodec.levels import Limits
 
     path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, GNeRV.QUALITY[1], n_frames=2)))
     with pytest.raises(InrUnsupportedError, match=r"frame 48x32 has 1536 samples, above the limit 1000"):
         open_inr(path, limits=Limits(max_pixels=1000))
     with pytest.raises(InrUnsupportedError, match="max-pixels"):
-        decode_to_y4m(path, tmp_path / "out.y4m", limits=Limits(max_pixels=1000))
+        decode_to_y4m(path, tmp_path / "out.y4m", DecodeOptions(limits=Limits(max_pixels=1000)))
     with open_inr(path, limits=Limits(max_pixels=1536)) as f:
         assert len(list(f)) == 2
     with pytest.raises(InrFormatError):

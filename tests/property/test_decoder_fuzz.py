@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inrcodec.decode.decoder import InrFile
+from inrcodec.decode.options import DecodeOptions
 from inrcodec.fuzz.synthetic import FUZZ_LIMITS, extreme_file
 from inrcodec.fuzz.mutate import MUTATIONS, chunk_spans, mutate
 from inrcodec.errors import InrError, InrFormatError, InrUnsupportedError
@@ -133,7 +134,7 @@ EXTREME_RSS_LIMIT = 600 << 20  # peak growth over many files (measured: ~230 MB)
 def first_and_last_frames(data: bytes) -> None:
     """What ``inrcodec info`` does, then the first frame and (a seek) the last one, under FUZZ_LIMITS."""
     describe(data, limits=FUZZ_LIMITS)
-    with InrFile(data, limits=FUZZ_LIMITS) as f:
+    with InrFile(data, DecodeOptions(limits=FUZZ_LIMITS)) as f:
         for n in (0, len(f) - 1):
             assert all(isinstance(p, np.ndarray) for p in f[n])
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from inrcodec.decode.decoder import InrFile
+from inrcodec.decode.options import DecodeOptions
 from inrcodec.decode.render import ACTIVATION_BUDGET, RENDER_BATCH, render_batch, render_layers
 from inrcodec.fuzz.synthetic import synthetic_file
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
@@ -46,7 +47,7 @@ def _whole_gops(data: bytes) -> list[tuple[np.ndarray, ...]]:
     """Every frame as the decoder made them before batches: each GOP's frames from one call of
     render_layers over the whole GOP."""
     out = []
-    with InrFile(data, backend="torch") as f:
+    with InrFile(data, DecodeOptions(backend="torch")) as f:
         h = f.header
         layers = f._synth.layers
         for m in range(h.n_goms):
@@ -68,7 +69,7 @@ def test_frames_equal_whole_gop_rendering_in_any_order(name):
     assert len(expected) == header.n_frames
     order = list(range(header.n_frames))
     random.Random(name).shuffle(order)
-    with InrFile(data, backend="torch") as f:
+    with InrFile(data, DecodeOptions(backend="torch")) as f:
         sequential = [tuple(np.array(p) for p in frame) for frame in f]
         shuffled = {n: tuple(np.array(p) for p in f[n]) for n in order}
         assert len(f._cache[2][0]) <= RENDER_BATCH  # one batch held, not a GOP
@@ -89,7 +90,7 @@ def test_torch_free_backends_batch_alike_in_any_order(name, backend):
     expected = _whole_gops(data)
     order = list(range(header.n_frames))
     random.Random(name).shuffle(order)
-    with InrFile(data, backend=backend) as f:
+    with InrFile(data, DecodeOptions(backend=backend)) as f:
         assert f.backend == backend
         sequential = [tuple(np.array(p) for p in frame) for frame in f]
         shuffled = {n: tuple(np.array(p) for p in f[n]) for n in order}
@@ -117,7 +118,7 @@ def test_a_network_above_the_level_activation_renders_smaller_batches(monkeypatc
     data = synthetic_file(header, None, np.random.default_rng(2))
     activation = gnerv_cost(header.width, header.height, "420", header.arch_params).activation
     monkeypatch.setattr(batch, "ACTIVATION_BUDGET", 2 * activation)  # as if the level allowed 1/2 frame
-    with InrFile(data, limits=Limits(max_activation=activation)) as f:
+    with InrFile(data, DecodeOptions(limits=Limits(max_activation=activation))) as f:
         assert f._batch == 2
         frames = list(f)
         assert len(frames) == 7 and len(f._cache[2][0]) == 1  # the last batch: frame 6 alone

@@ -30,6 +30,7 @@ import torch
 
 with atheris.instrument_imports(include=["inrcodec"]):
     from inrcodec.decode.decoder import InrFile
+    from inrcodec.decode.options import DecodeOptions
     from inrcodec.fuzz.synthetic import FUZZ_LIMITS, extreme_file
     from inrcodec.fuzz.mutate import MUTATIONS, chunk_spans, mutate
     from inrcodec.errors import InrError
@@ -45,7 +46,7 @@ MAX_FRAMES = 64  # frames decoded from the start of a file (then the last one): 
 def decode(data: bytes) -> None:
     try:
         describe(data, limits=FUZZ_LIMITS)
-        with InrFile(data, limits=FUZZ_LIMITS) as f:
+        with InrFile(data, DecodeOptions(limits=FUZZ_LIMITS)) as f:
             for n, _ in enumerate(f):
                 if n + 1 == MAX_FRAMES:
                     f[len(f) - 1]

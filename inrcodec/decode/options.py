@@ -1,0 +1,29 @@
+"""How a file is decoded: one frozen object, built where the user speaks (``dec``, ``inrcodec.open``)
+and handed whole to the decoder, so that no layer re-forwards the settings one by one.
+
+Standard library only: the command line imports it before knowing whether torch is installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..levels import Limits
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Every decoder setting; the defaults decode every layer of an intact file on the CPU.
+
+    >>> DecodeOptions(backend="numpy", layers=1)
+    DecodeOptions(backend='numpy', device='cpu', threads=None, layers=1, limits=None, salvage=False)
+    """
+
+    backend: str = "auto"  # what runs the networks: auto, ort, numpy, torch (inrcodec.decode.synthesis)
+    device: str = "cpu"  # auto, cpu, cuda; cuda runs the torch backend
+    threads: int | None = None  # CPU threads of the ort backend; None: the cores this process may use
+    layers: int | None = None  # decode the first k progressive layers; None: all the file has
+    limits: Limits | None = None  # the decoder limits (spec/levels.md); None: the level
+    salvage: bool = False  # decode the complete GOMs of a damaged or cut file instead of refusing it
