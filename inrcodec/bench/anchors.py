@@ -9,8 +9,10 @@ a reader can name, so this module is the one place that fixes them:
   three. Above 8 bits the profile is named, so a wrong one fails instead of coding something else:
   x265 ``main10``, ``main12``, ``main444-10``, ``main444-12``; x264 ``high10``, ``high444``; SVT-AV1
   codes 10-bit 4:2:0 in its Main profile without being told;
-* a fixed QP per point, a keyframe every ``gop`` frames with scene-cut detection off and closed GOPs
-  (so random access costs what inrcodec's GOP costs), and each encoder's slowest practical preset:
+* a fixed QP per point, a key frame every ``keyint`` frames with scene-cut detection off and closed
+  GOPs, and each encoder's slowest practical preset. A benchmark passes the .inr file's random-access
+  period, GOP × GOM frames (a file is entered only at GOM boundaries), so that an anchor buys random
+  access as often as inrcodec does and no more often:
   ``veryslow`` for x264 and x265 (``placebo`` gains little for much time), preset 0 for SVT-AV1
   (seconds per point at QCIF, far less than inrcodec spends; pass a higher one for large clips);
 * 4:2:0 encoders need even sizes: an odd last column or row is repeated for the encoder and cropped
@@ -58,23 +60,23 @@ _X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium
                  "placebo")
 
 
-def _x264_options(qp: int, gop: int, preset: str, threads: int | None) -> dict[str, str]:
-    """libx264: constant QP, keyframe every ``gop`` frames, no scene cuts."""
-    return {"preset": preset, "qp": str(qp), "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0"}
+def _x264_options(qp: int, keyint: int, preset: str, threads: int | None) -> dict[str, str]:
+    """libx264: constant QP, key frame every ``keyint`` frames, no scene cuts."""
+    return {"preset": preset, "qp": str(qp), "x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0"}
 
 
-def _x265_options(qp: int, gop: int, preset: str, threads: int | None) -> dict[str, str]:
-    """libx265: constant QP, closed GOPs of ``gop`` frames, no scene cuts, no version SEI."""
-    params = f"qp={qp}:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:info=0:log-level=error"
+def _x265_options(qp: int, keyint: int, preset: str, threads: int | None) -> dict[str, str]:
+    """libx265: constant QP, closed GOPs of ``keyint`` frames, no scene cuts, no version SEI."""
+    params = f"qp={qp}:keyint={keyint}:min-keyint={keyint}:scenecut=0:open-gop=0:info=0:log-level=error"
     if threads is not None:
         # x265 sizes its own thread pool; FFmpeg's thread count does not reach it.
         params += f":pools={threads}"
     return {"preset": preset, "x265-params": params}
 
 
-def _svtav1_options(qp: int, gop: int, preset: str, threads: int | None) -> dict[str, str]:
-    """libsvtav1: constant QP (rc=0), keyframe every ``gop`` frames, no scene-change detection."""
-    params = f"rc=0:keyint={gop}:scd=0"
+def _svtav1_options(qp: int, keyint: int, preset: str, threads: int | None) -> dict[str, str]:
+    """libsvtav1: constant QP (rc=0), key frame every ``keyint`` frames, no scene-change detection."""
+    params = f"rc=0:keyint={keyint}:scd=0"
     if threads is not None:
         params += f":lp={threads}"
     return {"preset": preset, "qp": str(qp), "svtav1-params": params}
@@ -90,7 +92,7 @@ class Anchor:
     decoder: str                   # FFmpeg decoder name
     raw_format: str                # FFmpeg demuxer of the elementary stream
     suffix: str                    # file name suffix of that stream
-    options: Callable[[int, int, str, int | None], dict[str, str]]  # (qp, gop, preset, threads)
+    options: Callable[[int, int, str, int | None], dict[str, str]]  # (qp, keyint, preset, threads)
     preset: str                    # the slowest practical one
     allowed_presets: tuple[str, ...]
     qp_range: tuple[int, int]      # allowed QPs, inclusive
@@ -282,14 +284,15 @@ def _video_frame(planes, pix_fmt: str, width: int, height: int, pts: int, bit_de
     return frame
 
 
-def encode_anchor(src, dst, name: str, qp: int, gop: int, *, preset: str | None = None,
+def encode_anchor(src, dst, name: str, qp: int, keyint: int, *, preset: str | None = None,
                   max_frames: int | None = None, threads: int | None = None) -> dict:
-    """Encode the source's frames with one anchor at one QP into the elementary stream ``dst``."""
+    """Encode the source's frames with one anchor at one QP, a key frame every ``keyint`` frames, into
+    the elementary stream ``dst``."""
     anchor = get_anchor(name)
     check_qps(anchor, [qp])
     preset = check_preset(anchor, preset)
-    if gop < 1:
-        raise InrInputError(f"gop must be >= 1, got {gop}")
+    if keyint < 1:
+        raise InrInputError(f"keyint must be >= 1, got {keyint}")
     start = time.perf_counter()
     with open_video(src, max_frames=max_frames) as video:
         info = video.info
@@ -304,12 +307,12 @@ def encode_anchor(src, dst, name: str, qp: int, gop: int, *, preset: str | None 
         ctx.width, ctx.height, ctx.pix_fmt = width, height, pix_fmt
         ctx.time_base = Fraction(info.fps_den, info.fps_num)
         ctx.framerate = Fraction(info.fps_num, info.fps_den)
-        ctx.gop_size = gop
+        ctx.gop_size = keyint
         if info.color_range == "full":
             ctx.color_range = 2
         if threads is not None:
             ctx.thread_count = threads
-        options = anchor.options(qp, gop, preset, threads)
+        options = anchor.options(qp, keyint, preset, threads)
         if profile is not None:
             options["profile"] = profile
         ctx.options = options
@@ -331,7 +334,7 @@ def encode_anchor(src, dst, name: str, qp: int, gop: int, *, preset: str | None 
             write(ctx.encode(None))
     return {"codec": name, "preset": preset, "qp": qp, "file_bytes": n_bytes, "n_frames": n_frames, "width": info.width,
             "height": info.height, "coded_width": width, "coded_height": height, "pix_fmt": pix_fmt,
-            "bit_depth": depth, "profile": profile, "keyframes": sorted(keyframes),
+            "bit_depth": depth, "profile": profile, "keyint": keyint, "keyframes": sorted(keyframes),
             "seconds": time.perf_counter() - start}
 
 
@@ -416,7 +419,7 @@ def _parse_args(argv):
     enc.add_argument("dst")
     enc.add_argument("--codec", required=True, choices=list(ANCHORS))
     enc.add_argument("--qp", type=int, required=True)
-    enc.add_argument("--gop", type=int, required=True)
+    enc.add_argument("--keyint", type=int, required=True, help="frames from one key frame to the next")
     enc.add_argument("--preset", default=None)
     enc.add_argument("--frames", type=int, default=None)
     enc.add_argument("--threads", type=int, default=None)
@@ -440,7 +443,7 @@ def main(argv=None) -> int:
     args = _parse_args(argv)
     try:
         if args.command == "encode":
-            result = encode_anchor(args.src, args.dst, args.codec, args.qp, args.gop, preset=args.preset,
+            result = encode_anchor(args.src, args.dst, args.codec, args.qp, args.keyint, preset=args.preset,
                                    max_frames=args.frames, threads=args.threads)
         else:
             width, height = (int(v) for v in args.size.lower().split("x"))

@@ -279,6 +279,12 @@ class BenchOptions:
         anchors.check_preset(anchors.ANCHORS["svt-av1"], self.av1_preset)
         return self
 
+    @property
+    def keyint(self) -> int:
+        """Frames between the anchors' key frames: the .inr file's random-access period, GOP × GOM
+        (a file is entered only at a GOM's start), so no codec pays for more random access than another."""
+        return self.gop * self.gom
+
     def anchor_qps(self, name: str) -> tuple[int, ...]:
         """The QPs of one anchor: given ones, else the anchor's defaults."""
         return self.qps.get(name, anchors.ANCHORS[name].default_qps)
@@ -330,6 +336,17 @@ def _say(opts: BenchOptions, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def anchor_encode_cmd(src: Path, stream: Path, point: Point, opts: BenchOptions) -> list[str]:
+    """The ``python -m inrcodec.bench.anchors encode`` command line of one anchor point (key frames every
+    ``opts.keyint`` frames)."""
+    cmd = [sys.executable, "-m", "inrcodec.bench.anchors", "encode", str(src), str(stream), "--codec", point.codec,
+           "--qp", str(point.value), "--keyint", str(opts.keyint), "--preset", opts.anchor_preset(point.codec)]
+    for flag, value in (("--threads", opts.threads), ("--frames", opts.frames)):
+        if value is not None:
+            cmd += [flag, str(value)]
+    return cmd
+
+
 def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptions, work_dir: Path,
                    log_dir: Path) -> dict:
     """Encode and decode one anchor point, each in a child; the row of measures."""
@@ -337,12 +354,7 @@ def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptio
     stem = f"{point.codec}_{point.setting}"
     stream, y4m = work_dir / f"{stem}{anchor.suffix}", work_dir / f"{stem}.dec.y4m"
     threads = [] if opts.threads is None else ["--threads", str(opts.threads)]
-    enc_cmd = [sys.executable, "-m", "inrcodec.bench.anchors", "encode", str(src), str(stream), "--codec", point.codec,
-               "--qp", str(point.value), "--gop", str(opts.gop), "--preset", opts.anchor_preset(point.codec),
-               *threads]
-    if opts.frames is not None:
-        enc_cmd += ["--frames", str(opts.frames)]
-    enc = run_child(enc_cmd, log_dir / f"{stem}.enc", opts.threads)
+    enc = run_child(anchor_encode_cmd(src, stream, point, opts), log_dir / f"{stem}.enc", opts.threads)
     summary = json.loads(enc.stdout)
     n_frames = summary["n_frames"]
     if stream.stat().st_size != summary["file_bytes"]:
@@ -361,7 +373,8 @@ def measure_anchor(src: Path, source: list, info, point: Point, opts: BenchOptio
         "enc_seconds": enc.seconds, "enc_seconds_inner": summary["seconds"], "enc_rss_kb": enc.rss_kb,
         "dec_seconds": dec.seconds, "decode_fps": n_frames / dec.seconds,
         "decode_fps_no_startup": loop["n_frames"] / loop["seconds"] if loop["seconds"] > 0 else None,
-        "dec_rss_kb": dec.rss_kb, "keyframes": summary["keyframes"], "decoder": loop["decoder"],
+        "dec_rss_kb": dec.rss_kb, "keyint": summary["keyint"], "keyframes": summary["keyframes"],
+        "decoder": loop["decoder"],
     }
     y4m.unlink()
     return row
@@ -440,7 +453,7 @@ def plot_rd(result: dict, opts: BenchOptions, dst: Path) -> None:
         ax.plot([r["bpp"] for r in rows], [r["psnr_yuv"] for r in rows], marker="o", label=label)
     video = result["video"]
     ax.set_title(f"{Path(result['clip']).name}: {video['width']}x{video['height']}, {video['n_frames']} frames, "
-                 f"GOP {opts.gop}")
+                 f"GOP {opts.gop}, GOM {opts.gom}, key frames every {opts.keyint}")
     ax.set_xlabel("bits per pixel")
     ax.set_ylabel(f"PSNR-YUV 6:1:1 (dB, peak {sample_peak(video.get('bit_depth', 8))})")
     ax.grid(True, alpha=0.3)
@@ -460,8 +473,9 @@ def summary_markdown(result: dict, opts: BenchOptions) -> str:
     video = result["video"]
     lines = [f"`{result['command']}`", "",
              f"{Path(result['clip']).name}: {video['width']}x{video['height']} {video['pix_fmt']}, "
-             f"{video['n_frames']} frames, GOP {opts.gop}; PSNR and SSIM at peak {sample_peak(video.get('bit_depth', 8))}; "
-             "every encode and decode in its own process.", "",
+             f"{video['n_frames']} frames, GOP {opts.gop}, GOM {opts.gom}: {_random_access(opts)}; "
+             f"PSNR and SSIM at peak {sample_peak(video.get('bit_depth', 8))}; every encode and decode in its own "
+             "process.", "",
              "| codec | setting | bpp | PSNR-Y | PSNR-YUV | MS-SSIM (Y) | encode s | encode MiB | "
              "decode fps (process / loop) | decode MiB |",
              "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
@@ -479,6 +493,12 @@ def summary_markdown(result: dict, opts: BenchOptions) -> str:
     for name, reason in result["skipped"].items():
         lines.append(f"\n{codec_label(name, opts)}: skipped ({reason})")
     return "\n".join(lines) + "\n"
+
+
+def _random_access(opts: BenchOptions) -> str:
+    """The random-access period every codec of the run gets, in words."""
+    return (f"random access every {opts.keyint} frames (GOP × GOM) for inrcodec, "
+            f"and a key frame every {opts.keyint} frames for the anchors")
 
 
 def write_results(result: dict, opts: BenchOptions, out_dir: Path) -> None:
@@ -514,6 +534,7 @@ def bench_clip(src: Path, opts: BenchOptions, out_dir: Path, command: str) -> di
     log_dir.mkdir(exist_ok=True)
     info, source = read_frames(src, opts.frames)
     points, skipped = _points(opts, info.chroma, info.bit_depth)
+    _say(opts, f"bench {src.name}: {_random_access(opts)}")
     rows = []
     for i, point in enumerate(points, 1):
         _say(opts, f"bench {src.name}: [{i}/{len(points)}] {codec_label(point.codec, opts)} {point.setting} ...")
@@ -535,7 +556,8 @@ def bench_clip(src: Path, opts: BenchOptions, out_dir: Path, command: str) -> di
                   "source_pix_fmt": info.source_pix_fmt},
         "settings": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(opts).items()},
                      "anchor_qps": {n: list(opts.anchor_qps(n)) for n in anchors.ANCHORS if n in opts.codecs},
-                     "anchor_presets": {n: opts.anchor_preset(n) for n in anchors.ANCHORS if n in opts.codecs}},
+                     "anchor_presets": {n: opts.anchor_preset(n) for n in anchors.ANCHORS if n in opts.codecs},
+                     "random_access_frames": opts.keyint},
         "codecs": [c for c in opts.codecs if c not in skipped], "skipped": skipped,
         "points": rows, "bd_rate": bd_table(rows),
     }
@@ -573,8 +595,8 @@ def format_report(result: dict, opts: BenchOptions) -> str:
     """A plain-text table of the points and the BD-rates of one clip."""
     head = (f"{'codec':<20} {'set':>5} {'bpp':>7} {'PSNR-Y':>6} {'YUV':>6} {'MS-SSIM':>7} {'enc s':>7} "
             f"{'encMB':>6} {'dec fps':>8} {'loop fps':>8} {'decMB':>6}")
-    lines = [f"{Path(result['clip']).name} (PSNR at peak {sample_peak(result['video'].get('bit_depth', 8))})",
-             head, "-" * len(head)]
+    lines = [f"{Path(result['clip']).name} (PSNR at peak {sample_peak(result['video'].get('bit_depth', 8))}; "
+             f"{_random_access(opts)})", head, "-" * len(head)]
     for r in result["points"]:
         lines.append(f"{codec_label(r['codec'], opts):<20} {r['setting']:>5} {r['bpp']:>7.4f} {r['psnr_y']:>6.2f} "
                      f"{r['psnr_yuv']:>6.2f} {_fmt(r['ms_ssim_y'], '>7.4f')} {r['enc_seconds']:>7.1f} "

@@ -97,6 +97,13 @@ class TestChecks:
         with pytest.raises(InrInputError, match="unknown preset"):
             check_preset(ANCHORS["x264"], "glacial")
 
+    @pytest.mark.parametrize("name", list(ANCHORS))
+    def test_options_fix_the_key_frame_interval(self, name):
+        params = next(v for k, v in ANCHORS[name].options(30, 60, ANCHORS[name].preset, None).items()
+                      if k.endswith("-params"))
+        assert "keyint=60" in params.split(":")
+        assert "scenecut=0" in params.split(":") or "scd=0" in params.split(":")
+
     def test_svtav1_takes_420_only(self):
         assert unsupported_reason(ANCHORS["svt-av1"], "420") is None
         assert "420 chroma only" in unsupported_reason(ANCHORS["svt-av1"], "444")
@@ -105,7 +112,7 @@ class TestChecks:
 
 @pytest.mark.parametrize("name", list(ANCHORS))
 def test_round_trip_of_an_odd_sized_clip(name, tmp_path):
-    # 37x29 is padded to 38x30 for the encoder and cropped back; a keyframe every 2 frames.
+    # 37x29 is padded to 38x30 for the encoder and cropped back; a key frame every 2 frames (keyint 2).
     stream, y4m = tmp_path / f"a{ANCHORS[name].suffix}", tmp_path / "a.y4m"
     # SVT-AV1's default preset 0 takes seconds even here; 8 is enough to test the plumbing.
     enc = encode_anchor(ODD, stream, name, 20, 2, threads=1, preset="8" if name == "svt-av1" else None)
@@ -149,7 +156,7 @@ def test_444_source_keeps_its_pixel_format(tmp_path):
 def test_child_entry_point_prints_json_and_fails_in_one_line(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "inrcodec.bench.anchors", "encode", str(ODD), str(tmp_path / "a.h264"), "--codec", "x264",
-           "--qp", "30", "--gop", "6", "--threads", "1"]
+           "--qp", "30", "--keyint", "6", "--threads", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["keyframes"] == [0]
@@ -333,7 +340,7 @@ def test_deep_decode_refuses_another_depth_and_encoders_refuse_depths(tmp_path):
 def test_child_entry_point_takes_the_depth(tmp_path, capsys):
     src, stream, y4m = tmp_path / "src.y4m", tmp_path / "a.hevc", tmp_path / "a.y4m"
     write_deep_y4m(src, deep_clip(10, n=2), 10)
-    assert main(["encode", str(src), str(stream), "--codec", "x265", "--qp", "10", "--gop", "2",
+    assert main(["encode", str(src), str(stream), "--codec", "x265", "--qp", "10", "--keyint", "2",
                  "--preset", "ultrafast", "--threads", "1"]) == 0
     enc = json.loads(capsys.readouterr().out)
     assert (enc["pix_fmt"], enc["bit_depth"], enc["profile"]) == ("yuv420p10le", 10, "main10")

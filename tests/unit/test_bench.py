@@ -143,6 +143,29 @@ def test_encoder_options_pass_through_to_enc(tmp_path):
     assert "--model nirvana --patch-size 16 --mlp-width 48" in opts.command(["c.y4m"])
 
 
+class TestRandomAccess:
+    """An anchor gets the .inr file's random-access period: a key frame every GOP × GOM frames (issue 28)."""
+
+    @pytest.mark.parametrize("gop, gom", [(30, 2), (8, 1), (4, 5)])
+    def test_anchors_get_a_key_frame_every_gop_times_gom(self, gop, gom):
+        from inrcodec.bench.run import Point, anchor_encode_cmd
+        opts = BenchOptions.from_strings(gop=gop, gom=gom, threads=1)
+        assert opts.keyint == gop * gom
+        for name in ("x264", "x265", "svt-av1"):
+            cmd = anchor_encode_cmd(Path("in.y4m"), Path("a.bin"), Point(name, 30), opts)
+            assert cmd[cmd.index("--keyint") + 1] == str(gop * gom), name
+            assert "--gop" not in cmd
+
+    def test_reports_say_the_period(self):
+        opts = BenchOptions.from_strings(gop=30, gom=2)
+        rows = rows_for("x265", X265) + rows_for("inrcodec", X265, 2.0)
+        result = {"clip": "/c/carphone.y4m", "command": "inrcodec bench carphone.y4m",
+                  "video": {"width": 176, "height": 144, "n_frames": 60, "pix_fmt": "yuv420p"},
+                  "points": rows, "bd_rate": bd_table(rows), "skipped": {}}
+        for text in (format_report(result, opts), summary_markdown(result, opts)):
+            assert "a key frame every 60 frames for the anchors" in text
+
+
 def test_a_rerun_replaces_its_own_outputs():
     from inrcodec.bench.run import decode_cmd, encode_cmd
     assert "-y" in encode_cmd(Path("a"), Path("b"), 2, BenchOptions())
