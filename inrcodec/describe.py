@@ -116,12 +116,10 @@ def summary_line(h) -> str:
 
 
 def display_labels(d: DisplayInfo) -> dict:
-    """The disp chunk (spec/bitstream.md §5.7) by name: sample_aspect (num, den), rotation, field_order
-    ("progressive", "tff", "bff" as io.y4m names them), timing ("constant" or "retimed")."""
-    order = {FieldOrder.PROGRESSIVE: "progressive", FieldOrder.TOP_FIRST: "tff", FieldOrder.BOTTOM_FIRST: "bff"}
+    """The disp chunk (spec/bitstream.md §5.7) by name: sample_aspect (num, den), rotation, and the
+    FieldOrder and Timing labels of field_order and timing."""
     return {"sample_aspect": (d.sar_num, d.sar_den), "rotation": d.rotation,
-            "field_order": order[FieldOrder(d.field_order)],
-            "timing": "retimed" if d.timing == Timing.RETIMED else "constant"}
+            "field_order": FieldOrder.from_code(d.field_order).label, "timing": Timing.from_code(d.timing).label}
 
 
 def y4m_notes(d: DisplayInfo) -> list[str]:

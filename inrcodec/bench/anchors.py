@@ -43,6 +43,7 @@ from typing import Callable
 import av
 import numpy as np
 
+from ..container.spec import ChromaFormat
 from ..errors import InrError, InrInputError
 from ..io.video import plane_array, chroma_shape, open_video
 from ..io.y4m import Y4MWriter
@@ -52,8 +53,9 @@ SEI_USER_DATA_UNREGISTERED = 5
 # NAL unit types of an SEI: H.264 (5-bit type), HEVC prefix SEI (6-bit type).
 H264_NAL_SEI = 6
 HEVC_NAL_PREFIX_SEI = 39
+_420, _444 = ChromaFormat.YUV420, ChromaFormat.YUV444
 # PyAV pixel format of each chroma format the encoder reads, at 8 bits (see pix_fmt_of for more).
-PIX_FMT = {"420": "yuv420p", "444": "yuv444p"}
+PIX_FMT = {_420: "yuv420p", _444: "yuv444p"}
 # Bit depths of the frames the encoder reads: 8-bit ones are uint8 planes, the others uint16.
 BIT_DEPTHS = (8, 10, 12)
 _X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
@@ -97,11 +99,11 @@ class Anchor:
     allowed_presets: tuple[str, ...]
     qp_range: tuple[int, int]      # allowed QPs, inclusive
     default_qps: tuple[int, ...]   # bracket about 30..42 dB PSNR-YUV on carphone QCIF
-    chroma: tuple[str, ...] = ("420", "444")
+    chroma: tuple[ChromaFormat, ...] = (_420, _444)
     sei_nal_type: Callable[[bytes], int | None] | None = field(default=None, repr=False)
     bit_depths: tuple[int, ...] = (8,)
     # The encoder's profile option per (chroma, bit depth) above 8 bits; none named leaves it to the encoder.
-    profiles: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, hash=False, compare=False)
+    profiles: dict[tuple[ChromaFormat, int], str] = field(default_factory=dict, repr=False, hash=False, compare=False)
 
 
 def _h264_sei_payload_type(nal: bytes) -> int | None:
@@ -131,14 +133,14 @@ ANCHORS: dict[str, Anchor] = {a.name: a for a in (
     # QPs 22..42 (the JCT-VC set) give 31.6..42.7 dB (x264) and 31.8..43.3 dB (x265) on carphone QCIF.
     Anchor("x264", "x264", "libx264", "h264", "h264", ".h264", _x264_options, "veryslow", _X26X_PRESETS,
            (0, 51), (22, 27, 32, 37, 42), sei_nal_type=_h264_sei_payload_type, bit_depths=(8, 10),
-           profiles={("420", 10): "high10", ("444", 10): "high444"}),
+           profiles={(_420, 10): "high10", (_444, 10): "high444"}),
     Anchor("x265", "x265", "libx265", "hevc", "hevc", ".hevc", _x265_options, "veryslow", _X26X_PRESETS,
            (0, 51), (22, 27, 32, 37, 42), sei_nal_type=_hevc_sei_payload_type, bit_depths=(8, 10, 12),
-           profiles={("420", 10): "main10", ("420", 12): "main12", ("444", 10): "main444-10",
-                     ("444", 12): "main444-12"}),
+           profiles={(_420, 10): "main10", (_420, 12): "main12", (_444, 10): "main444-10",
+                     (_444, 12): "main444-12"}),
     # QPs 30..63 give about 32..42 dB; 63 is the coarsest SVT-AV1 allows.
     Anchor("svt-av1", "SVT-AV1", "libsvtav1", "libdav1d", "obu", ".obu", _svtav1_options, "0",
-           tuple(str(p) for p in range(14)), (1, 63), (30, 38, 46, 54, 63), chroma=("420",), bit_depths=(8, 10)),
+           tuple(str(p) for p in range(14)), (1, 63), (30, 38, 46, 54, 63), chroma=(_420,), bit_depths=(8, 10)),
 )}
 
 
@@ -179,14 +181,18 @@ def display_name(anchor: Anchor, preset: str | None = None) -> str:
     return f"{anchor.label} preset {preset}" if preset.isdigit() else f"{anchor.label} {preset}"
 
 
-def pix_fmt_of(chroma: str, bit_depth: int = 8) -> str:
+def _chroma_format(chroma: str | ChromaFormat) -> ChromaFormat:
+    """A chroma format given as a member or by its label ("420", as VideoInfo holds it)."""
+    return chroma if isinstance(chroma, ChromaFormat) else ChromaFormat.from_label(chroma)
+
+
+def pix_fmt_of(chroma: str | ChromaFormat, bit_depth: int = 8) -> str:
     """The pixel format of frames of this chroma format and depth, e.g. 'yuv420p' or 'yuv444p10le'.
 
     >>> pix_fmt_of("420", 10)
     'yuv420p10le'
     """
-    if chroma not in PIX_FMT:
-        raise InrInputError(f"unknown chroma format {chroma!r}; expected one of {', '.join(PIX_FMT)}")
+    chroma = _chroma_format(chroma)
     if bit_depth not in BIT_DEPTHS:
         raise InrInputError(f"unsupported bit depth {bit_depth!r}; expected one of {', '.join(map(str, BIT_DEPTHS))}")
     return PIX_FMT[chroma] if bit_depth == 8 else f"{PIX_FMT[chroma]}{bit_depth}le"
@@ -197,10 +203,12 @@ def _format_depth(pix_fmt: str) -> int:
     return av.VideoFormat(pix_fmt).components[0].bits
 
 
-def unsupported_reason(anchor: Anchor, chroma: str, bit_depth: int = 8) -> str | None:
+def unsupported_reason(anchor: Anchor, chroma: str | ChromaFormat, bit_depth: int = 8) -> str | None:
     """Why ``anchor`` cannot encode frames of this chroma format and bit depth, or None when it can."""
+    chroma = _chroma_format(chroma)
     if chroma not in anchor.chroma:
-        return f"{anchor.encoder} encodes {'/'.join(anchor.chroma)} chroma only, the source is {chroma}"
+        return (f"{anchor.encoder} encodes {'/'.join(c.label for c in anchor.chroma)} chroma only, "
+                f"the source is {chroma.label}")
     if bit_depth not in anchor.bit_depths:
         depths = "/".join(map(str, anchor.bit_depths))
         return f"{anchor.encoder} encodes {depths}-bit video only, the source is {bit_depth}-bit"
@@ -297,11 +305,11 @@ def encode_anchor(src, dst, name: str, qp: int, keyint: int, *, preset: str | No
     with open_video(src, max_frames=max_frames) as video:
         info = video.info
         depth = info.bit_depth
-        reason = unsupported_reason(anchor, info.chroma, depth)
+        reason = unsupported_reason(anchor, info.chroma_format, depth)
         if reason:
             raise InrInputError(reason)
-        pix_fmt = pix_fmt_of(info.chroma, depth)
-        profile = anchor.profiles.get((info.chroma, depth))
+        pix_fmt = pix_fmt_of(info.chroma_format, depth)
+        profile = anchor.profiles.get((info.chroma_format, depth))
         width, height = _even(info.width), _even(info.height)
         ctx = av.CodecContext.create(anchor.encoder, "w")
         ctx.width, ctx.height, ctx.pix_fmt = width, height, pix_fmt
@@ -368,7 +376,7 @@ def _decoded_planes(frame: av.VideoFrame, expected: str, bit_depth: int, decoder
 
 
 def decode_anchor(src, dst, name: str, width: int, height: int, *, fps: Fraction = Fraction(25),
-                  chroma: str = "420", color_range: str = "unknown", chroma_siting: str = "unknown",
+                  chroma: str = _420.label, color_range: str = "unknown", chroma_siting: str = "unknown",
                   threads: int | None = None, bit_depth: int | None = None) -> dict:
     """Decode an anchor's elementary stream to a y4m of ``width`` x ``height`` (coding padding cropped off).
 
@@ -378,8 +386,7 @@ def decode_anchor(src, dst, name: str, width: int, height: int, *, fps: Fraction
     ``seconds`` is the time spent in the decoder and in copying planes out, without y4m writing.
     """
     anchor = get_anchor(name)
-    if chroma not in PIX_FMT:
-        raise InrInputError(f"unknown chroma format {chroma!r}; expected one of {', '.join(PIX_FMT)}")
+    _chroma_format(chroma)  # an unknown one fails before the decoder starts
     ctx = av.CodecContext.create(anchor.decoder, "r")
     if threads is not None:
         ctx.thread_count = threads
@@ -429,7 +436,7 @@ def _parse_args(argv):
     dec.add_argument("--codec", required=True, choices=list(ANCHORS))
     dec.add_argument("--size", required=True, help="WxH of the source, e.g. 176x144")
     dec.add_argument("--fps", default="25/1")
-    dec.add_argument("--chroma", default="420", choices=list(PIX_FMT))
+    dec.add_argument("--chroma", default=_420.label, choices=ChromaFormat.labels())
     dec.add_argument("--range", dest="color_range", default="unknown")
     dec.add_argument("--siting", default="unknown")
     dec.add_argument("--bit-depth", type=int, default=None, choices=BIT_DEPTHS,

@@ -148,15 +148,25 @@ class ChromaSiting(_HeaderCode):
     TOP_LEFT = 3
 
 
-class FieldOrder(enum.IntEnum):
-    """disp field_order, §5.7."""
+class FieldOrder(_HeaderCode):
+    """disp field_order, §5.7; labelled as FFmpeg names field orders ("progressive", "tff", "bff")."""
 
     PROGRESSIVE = 0  # or unknown
-    TOP_FIRST = 1
-    BOTTOM_FIRST = 2
+    TFF = 1  # top field first
+    BFF = 2  # bottom field first
+
+    @property
+    def letter(self) -> str:
+        """The y4m I tag's letter, "p", "t" or "b" (FFmpeg's showinfo prints it upper-case)."""
+        return self.label[0]
+
+    @classmethod
+    def from_letter(cls, letter: str) -> "FieldOrder":
+        """The member of a y4m I tag or showinfo ``i:`` letter, either case; progressive for any other."""
+        return next((m for m in cls if m.letter == letter.lower()), cls.PROGRESSIVE)
 
 
-class Timing(enum.IntEnum):
+class Timing(_HeaderCode):
     """disp timing, §5.7."""
 
     CONSTANT = 0
@@ -165,7 +175,8 @@ class Timing(enum.IntEnum):
 
 DISP = b"disp"  # §5.7: the ancillary display chunk's type
 
-_WHAT = {"ChromaFormat": "chroma format", "ColorRange": "colour range", "ChromaSiting": "chroma siting"}
+_WHAT = {"ChromaFormat": "chroma format", "ColorRange": "colour range", "ChromaSiting": "chroma siting",
+         "FieldOrder": "field order", "Timing": "timing"}
 
 ALLOWED_BIT_DEPTHS = (8, 10, 12)  # §5.1: 10 and 12 from version 3 on; other values are reserved
 H273_UNSPECIFIED = 2  # §5.1: colour_primaries / transfer / matrix "unspecified" code point

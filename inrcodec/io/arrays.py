@@ -67,12 +67,12 @@ class ArraySource:
         if isinstance(frames, np.ndarray):
             arr = frames if max_frames is None else frames[:max_frames]
             if arr.ndim == 3:
-                self._kind, chroma = "gray", "420"
+                self._kind, chroma = "gray", ChromaFormat.YUV420
                 depth = _depth_of(arr.dtype, bit_depth)
             elif arr.ndim == 4 and arr.shape[-1] == 3:
                 if arr.dtype != np.uint8:
                     raise InrInputError(f"RGB frames must be uint8, got {arr.dtype}")
-                self._kind, chroma, depth, matrix, color_range = "rgb", "444", 8, 6, "limited"
+                self._kind, chroma, depth, matrix, color_range = "rgb", ChromaFormat.YUV444, 8, 6, "limited"
             else:
                 raise InrInputError(f"frames array must be [T, H, W] (luma) or [T, H, W, 3] (RGB), got shape "
                                     f"{arr.shape}; give (Y, U, V) planes as an iterable of tuples")
@@ -107,7 +107,7 @@ class ArraySource:
         if n == 0:
             raise InrInputError("no frames to encode")
         self.info = VideoInfo(width=width, height=height, n_frames=n, fps_num=fps_num, fps_den=fps_den,
-                              chroma=chroma, bit_depth=depth, color_range=color_range, matrix=matrix,
+                              chroma=chroma.label, bit_depth=depth, color_range=color_range, matrix=matrix,
                               source_pix_fmt=f"numpy {self._kind}")
         self._check_range()
 
@@ -121,7 +121,7 @@ class ArraySource:
     def __iter__(self) -> Iterator[Frame]:
         info = self.info
         dtype = np.uint8 if info.bit_depth == 8 else np.uint16
-        ch, cw = ChromaFormat.from_label(info.chroma).chroma_shape(info.width, info.height)
+        ch, cw = info.chroma_shape
         for frame in self._frames:
             if self._kind == "gray":
                 grey = np.full((ch, cw), 1 << (info.bit_depth - 1), dtype)
@@ -161,11 +161,11 @@ def _depth_of(dtype: np.dtype, bit_depth: int | None) -> int:
                         + ("" if bit_depth is None else f" with bit_depth={bit_depth}"))
 
 
-def _chroma_of(frame: Iterable[np.ndarray], width: int, height: int) -> str:
-    """'420' or '444' from the U and V planes' shape."""
+def _chroma_of(frame: Iterable[np.ndarray], width: int, height: int) -> ChromaFormat:
+    """4:2:0 or 4:4:4 from the U and V planes' shape."""
     u_shape = frame[1].shape
     for chroma in ChromaFormat:
         if u_shape == chroma.chroma_shape(width, height):
-            return chroma.label
+            return chroma
     raise InrInputError(f"U plane of {u_shape} fits neither 4:2:0 ({(height + 1) // 2}, {(width + 1) // 2}) "
                         f"nor 4:4:4 ({height}, {width}) for a {height}x{width} Y plane")

@@ -8,8 +8,8 @@ one place that turns a container on disk into that: a :class:`VideoInfo` and an 
 
 Pixel format policy:
 
-* Native, samples untouched: ``yuv420p`` and ``yuvj420p`` (``'420'``), ``yuv444p`` and
-  ``yuvj444p`` (``'444'``) at 8 bits (the ``j`` variants are full range); ``yuv420p10le``,
+* Native, samples untouched: ``yuv420p`` and ``yuvj420p`` (4:2:0), ``yuv444p`` and
+  ``yuvj444p`` (4:4:4) at 8 bits (the ``j`` variants are full range); ``yuv420p10le``,
   ``yuv420p10be``, ``yuv444p10le``, ``yuv444p10be`` at 10 bits and ``yuv420p12le``,
   ``yuv420p12be``, ``yuv444p12le``, ``yuv444p12be`` at 12 bits (big-endian planes are byte-swapped
   on reading, nothing else). A 10- or 12-bit sample above ``2**bit_depth - 1`` is refused.
@@ -51,7 +51,7 @@ import av
 import numpy as np
 
 from inrcodec.container.spec import (ALLOWED_BIT_DEPTHS, H273_UNSPECIFIED, MAX_DIMENSION, ChromaFormat, ChromaSiting,
-                                     ColorRange)
+                                     ColorRange, FieldOrder, Timing)
 from inrcodec.errors import InrDetail, InrInputError, InrNotice
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -59,17 +59,18 @@ Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 # Frame rate assumed when the container states none (frames per second).
 DEFAULT_FPS = (25, 1)
 
+_420, _444 = ChromaFormat.YUV420, ChromaFormat.YUV444
 # Formats read as they are: pix_fmt -> (chroma, bit depth). Byte order comes from av.VideoFormat.
 _NATIVE_FORMATS = {
-    "yuv420p": ("420", 8), "yuvj420p": ("420", 8), "yuv444p": ("444", 8), "yuvj444p": ("444", 8),
-    "yuv420p10le": ("420", 10), "yuv420p10be": ("420", 10), "yuv444p10le": ("444", 10), "yuv444p10be": ("444", 10),
-    "yuv420p12le": ("420", 12), "yuv420p12be": ("420", 12), "yuv444p12le": ("444", 12), "yuv444p12be": ("444", 12),
+    "yuv420p": (_420, 8), "yuvj420p": (_420, 8), "yuv444p": (_444, 8), "yuvj444p": (_444, 8),
+    "yuv420p10le": (_420, 10), "yuv420p10be": (_420, 10), "yuv444p10le": (_444, 10), "yuv444p10be": (_444, 10),
+    "yuv420p12le": (_420, 12), "yuv420p12be": (_420, 12), "yuv444p12le": (_444, 12), "yuv444p12be": (_444, 12),
 }
 # What other formats are converted to, by (chroma, bit depth); always little-endian.
 _TARGET_FORMAT = {
-    ("420", 8): "yuv420p", ("444", 8): "yuv444p",
-    ("420", 10): "yuv420p10le", ("444", 10): "yuv444p10le",
-    ("420", 12): "yuv420p12le", ("444", 12): "yuv444p12le",
+    (_420, 8): "yuv420p", (_444, 8): "yuv444p",
+    (_420, 10): "yuv420p10le", (_444, 10): "yuv444p10le",
+    (_420, 12): "yuv420p12le", (_444, 12): "yuv444p12le",
 }
 # YUV4MPEG2 colour-space tags and the chroma siting each one declares.
 _Y4M_SITING = {b"420jpeg": "center", b"420": "center", b"420mpeg2": "left", b"420paldv": "topleft"}
@@ -77,8 +78,6 @@ _Y4M_SITING = {b"420jpeg": "center", b"420": "center", b"420mpeg2": "left", b"42
 _SITING_NAMES = {"left": "left", "center": "center", "topleft": "topleft"}
 # Siting of 4:2:0 when the stream leaves it unspecified and FFmpeg's decoder does too.
 _CODEC_SITING = {"h264": "left", "hevc": "left", "mpeg2video": "left", "mpeg1video": "center", "mjpeg": "center"}
-# Field order letters of showinfo's i: and the names VideoInfo uses.
-_FIELD_ORDER = {"P": "progressive", "T": "tff", "B": "bff"}
 # Frame durations that differ by more than this fraction of the median make a rate variable.
 _VFR_TOLERANCE = 0.01
 # H.273 MatrixCoefficients 6 (BT.601 525) is what swscale uses for RGB -> YUV by default.
@@ -115,7 +114,7 @@ def _target_depth(fmt: av.VideoFormat) -> int:
 
 
 def chroma_shape(width: int, height: int, chroma: str) -> tuple[int, int]:
-    """(height, width) of each chroma plane: rounded up halves for '420', full size for '444'."""
+    """(height, width) of each chroma plane of a ``chroma`` label: rounded up halves for 4:2:0, full size for 4:4:4."""
     return ChromaFormat.from_label(chroma).chroma_shape(width, height)
 
 
@@ -128,7 +127,7 @@ class VideoInfo:
     n_frames: int
     fps_num: int
     fps_den: int
-    chroma: str = "420"
+    chroma: str = ChromaFormat.YUV420.label  # a ChromaFormat label; chroma_format is the member
     bit_depth: int = 8
     color_range: str = "unknown"
     color_primaries: int = H273_UNSPECIFIED
@@ -137,7 +136,7 @@ class VideoInfo:
     chroma_siting: str = "unknown"
     source_pix_fmt: str = "yuv420p"
     sample_aspect: tuple[int, int] = (0, 0)  # (0, 0): unknown
-    field_order: str = "progressive"  # or "tff", "bff" (top / bottom field first)
+    field_order: str = FieldOrder.PROGRESSIVE.label  # a FieldOrder label: "progressive", "tff" or "bff"
     rotation: int = 0  # degrees counterclockwise a player turns the picture by, 0..359
     is_retimed: bool = False  # the source's frame durations varied; frames are stored at fps
     dropped_streams: tuple[str, ...] = ()  # other streams of the source ("audio", "subtitle" ...)
@@ -148,9 +147,7 @@ class VideoInfo:
         sample_dtype(self.bit_depth)
         ColorRange.from_label(self.color_range)
         ChromaSiting.from_label(self.chroma_siting)
-        if self.field_order not in _FIELD_ORDER.values():
-            raise InrInputError(f"unknown field order {self.field_order!r}; expected one of "
-                                f"{', '.join(_FIELD_ORDER.values())}")
+        FieldOrder.from_label(self.field_order)
 
     @property
     def fps(self) -> Fraction:
@@ -158,14 +155,19 @@ class VideoInfo:
         return Fraction(self.fps_num, self.fps_den)
 
     @property
+    def chroma_format(self) -> ChromaFormat:
+        """The chroma format as the container's enumeration."""
+        return ChromaFormat.from_label(self.chroma)
+
+    @property
     def chroma_shape(self) -> tuple[int, int]:
         """(height, width) of the U and V planes."""
-        return chroma_shape(self.width, self.height, self.chroma)
+        return self.chroma_format.chroma_shape(self.width, self.height)
 
     def to_header_codes(self) -> dict[str, int]:
         """The small integer codes the container stores for chroma, colour range and siting."""
         return {
-            "chroma": int(ChromaFormat.from_label(self.chroma)),
+            "chroma": int(self.chroma_format),
             "color_range": int(ColorRange.from_label(self.color_range)),
             "chroma_siting": int(ChromaSiting.from_label(self.chroma_siting)),
         }
@@ -173,12 +175,10 @@ class VideoInfo:
     def display_info(self):
         """The container's disp chunk (spec/bitstream.md §5.7) for this source."""
         from inrcodec.container.chunks import DisplayInfo
-        from inrcodec.container.spec import FieldOrder, Timing
 
-        order = {"progressive": FieldOrder.PROGRESSIVE, "tff": FieldOrder.TOP_FIRST,
-                 "bff": FieldOrder.BOTTOM_FIRST}[self.field_order]
         return DisplayInfo(sar_num=self.sample_aspect[0], sar_den=self.sample_aspect[1], rotation=self.rotation,
-                           field_order=int(order), timing=int(Timing.RETIMED if self.is_retimed else Timing.CONSTANT))
+                           field_order=int(FieldOrder.from_label(self.field_order)),
+                           timing=int(Timing.RETIMED if self.is_retimed else Timing.CONSTANT))
 
 
 def plane_array(plane: av.video.plane.VideoPlane, dtype: np.dtype | type = np.uint8) -> np.ndarray:
@@ -361,7 +361,7 @@ class VideoSource:
         if self._conversion is not None:
             source = _chroma_of(info.source_pix_fmt)
             why = ""
-            if source is not None and source != info.chroma:
+            if source is not None and source != info.chroma_format.label:
                 why = f" ({source[0]}:{source[1]}:{source[2]} is not carried)"
             out.append(f"converting {info.source_pix_fmt} to {self._conversion['format']}{why}")
         if info.is_retimed:
@@ -407,7 +407,7 @@ class VideoSource:
             chroma, bit_depth = _NATIVE_FORMATS[pix_fmt]
             color_range = ctx_range
         elif fmt.is_rgb:
-            chroma, bit_depth = "444", _target_depth(fmt)
+            chroma, bit_depth = ChromaFormat.YUV444, _target_depth(fmt)
             color_range = "limited"
             matrix = _RGB_MATRIX
             conversion = {
@@ -420,7 +420,7 @@ class VideoSource:
             is_444 = len(fmt.components) >= 3 and fmt.chroma_width(width) == width and (
                 fmt.chroma_height(height) == height
             )
-            chroma = "444" if is_444 else "420"
+            chroma = ChromaFormat.YUV444 if is_444 else ChromaFormat.YUV420
             bit_depth = _target_depth(fmt)
             color_range = ctx_range
             # one range on both sides copies levels; gray is full range whatever it says (docs/decoder-notes.md)
@@ -439,7 +439,7 @@ class VideoSource:
         siting = "unknown"
         is_420_source = fmt.chroma_width(width) < width and fmt.chroma_height(height) < height and (
             2 * fmt.chroma_width(width) >= width)
-        if chroma == "420" and is_420_source:
+        if chroma is ChromaFormat.YUV420 and is_420_source:
             if container.format.name == "yuv4mpegpipe" and bit_depth == 8 and conversion is None:
                 siting = _y4m_siting(self.path)
             elif props.get("cl") in _SITING_NAMES:
@@ -456,7 +456,7 @@ class VideoSource:
             n_frames=n_frames,
             fps_num=fps_num,
             fps_den=fps_den,
-            chroma=chroma,
+            chroma=chroma.label,
             bit_depth=bit_depth,
             color_range=color_range,
             color_primaries=int(ctx.color_primaries),
@@ -465,7 +465,7 @@ class VideoSource:
             chroma_siting=siting,
             source_pix_fmt=pix_fmt,
             sample_aspect=sample_aspect,
-            field_order=_FIELD_ORDER.get(props.get("i", "P"), "progressive"),
+            field_order=FieldOrder.from_letter(props.get("i", "p")).label,
             rotation=rotation,
             is_retimed=is_retimed,
             dropped_streams=tuple(f"{kind} streams" if kind != "video" else "other video streams"

@@ -20,7 +20,7 @@ from typing import BinaryIO, Sequence
 
 import numpy as np
 
-from inrcodec.container.spec import ALLOWED_BIT_DEPTHS, MAX_DIMENSION, ChromaFormat, ChromaSiting, ColorRange
+from inrcodec.container.spec import ALLOWED_BIT_DEPTHS, MAX_DIMENSION, ChromaFormat, ChromaSiting, ColorRange, FieldOrder
 from inrcodec.outfile import OutputFile, open_output, wrap_stream
 
 FRAME_MAGIC = b"FRAME\n"
@@ -31,8 +31,6 @@ _TAG_420 = {
     "left": "C420mpeg2 XYSCSS=420MPEG2",
     "topleft": "C420paldv XYSCSS=420PALDV",
 }
-# The I tag's letter for each field order (FFmpeg writes p when the order is unknown).
-_INTERLACING = {"progressive": "p", "tff": "t", "bff": "b"}
 _RANGE_FIELD = {"unknown": "", "limited": " XCOLORRANGE=LIMITED", "full": " XCOLORRANGE=FULL"}
 
 
@@ -63,6 +61,7 @@ def y4m_header(
         raise ValueError(f"y4m frame rate {fps_num}:{fps_den} must be positive")
     if chroma not in ChromaFormat.labels():
         raise ValueError(f"y4m chroma {chroma!r} not one of {', '.join(ChromaFormat.labels())}")
+    chroma_format = ChromaFormat.from_label(chroma)
     if color_range not in ColorRange.labels():
         raise ValueError(f"y4m colour range {color_range!r} not one of {', '.join(ColorRange.labels())}")
     if chroma_siting not in ChromaSiting.labels():
@@ -71,8 +70,8 @@ def y4m_header(
         bit_depth not in ALLOWED_BIT_DEPTHS
     ):
         raise ValueError(f"y4m bit depth {bit_depth!r} not one of {', '.join(map(str, ALLOWED_BIT_DEPTHS))}")
-    if field_order not in _INTERLACING:
-        raise ValueError(f"y4m field order {field_order!r} not one of {', '.join(_INTERLACING)}")
+    if field_order not in FieldOrder.labels():
+        raise ValueError(f"y4m field order {field_order!r} not one of {', '.join(FieldOrder.labels())}")
     # FFmpeg reduces the rate (av_reduce) before printing it.
     rate = Fraction(fps_num, fps_den)
     if sample_aspect is None or sample_aspect[0] <= 0 or sample_aspect[1] <= 0:
@@ -82,12 +81,12 @@ def y4m_header(
     if bit_depth > 8:
         # FFmpeg writes one tag per format above 8 bits, whatever the siting.
         tag = f"C{chroma}p{bit_depth} XYSCSS={chroma}P{bit_depth}"
-    elif chroma == "420":
+    elif chroma_format is ChromaFormat.YUV420:
         tag = _TAG_420[chroma_siting]
     else:
         tag = "C444 XYSCSS=444"
     line = (
-        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} I{_INTERLACING[field_order]} A{aspect} "
+        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} I{FieldOrder.from_label(field_order).letter} A{aspect} "
         f"{tag}{_RANGE_FIELD[color_range]}\n"
     )
     return line.encode("ascii")
