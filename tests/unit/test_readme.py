@@ -23,3 +23,14 @@ def test_setup_command_pins_cpu_torch_and_runs_the_codec():
     setup, tests = _readme_commands()
     assert "torch==2.13.0" in setup and "inrcodec enc samples/" in setup and "inrcodec dec" in setup
     assert tests == "pytest"
+
+
+def test_readme_reads_in_a_newcomers_order():
+    """What it is, the two commands, Use, then where it stands; measurement tables live in docs/ (issue 27)."""
+    text = (ROOT / "README.md").read_text()
+    heads = [ln[3:] for ln in text.splitlines() if ln.startswith("## ")]
+    order = [next(i for i, h in enumerate(heads) if h.startswith(name))
+             for name in ("Set-up and first run", "Use", "Where it stands")]
+    assert order == sorted(order) and order[0] == 0
+    assert "|---" not in text.split("\n## Use\n", 1)[0], "no table before Use"
+    assert (ROOT / "docs" / "measurements.md").is_file() and "docs/measurements.md" in text
