@@ -20,11 +20,14 @@ import torch
 from ..coders import CODERS
 from ..decode.device import pick_device
 from ..container import spec
-from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader, layer_specs
+from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader
 from ..container.reader import ContainerReader
+from ..container.spec import ChromaFormat
 from ..container.writer import ContainerWriter, partial_path
+from ..costs import network_cost
 from ..errors import InrError, InrInputError, InrNotice, InrUnsupportedError
 from ..io.video import open_video
+from ..levels import layer_costs
 from ..metrics import SSIM_WINDOW, sample_peak
 from ..models import ARCHITECTURES
 from ..outfile import check_output
@@ -32,7 +35,7 @@ from .gom import GomJob, deterministic_cuda
 from .journal import GomEntry, Journal, fingerprint
 from .losses import build_loss, parse_loss
 from .options import EncodeOptions
-from .plan import EncodePlan, arch_class, build_plan, resolve
+from .plan import EncodePlan, Resolved, arch_class, build_plan, resolve
 from .presets import PRESET
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 from .stats import GopReport, QualityStats
@@ -72,8 +75,8 @@ class EncodeSummary:
         return asdict(self)
 
 
-def _validate(opts: EncodeOptions) -> None:
-    """Raise InrInputError on the first unusable option."""
+def _resolve_checked(opts: EncodeOptions) -> Resolved:
+    """``opts`` resolved (the encode's one ``resolve``); InrInputError on the first unusable option."""
     if opts.gop is not None and opts.gop <= 0:
         raise InrInputError(f"--gop must be >= 1 (got {opts.gop})")
     if opts.gom is not None and opts.gom <= 0:
@@ -117,10 +120,12 @@ def _validate(opts: EncodeOptions) -> None:
             takers = [n for n in ARCHITECTURES.names() if name in {o.name for o in ARCHITECTURES.get(n).OPTIONS}]
             flag = "--" + name.replace("_", "-")
             raise InrInputError(f"{flag} applies to --model {' or '.join(takers) or 'none'} only")
-    try:
-        cls(64, 64, "420", resolve(opts).arch_params)
+    res = resolve(opts)
+    try:  # by arithmetic: no network is built to check its arch_params
+        network_cost(ARCHITECTURES.id_of(opts.model), 64, 64, ChromaFormat.YUV420.label, res.arch_params)
     except ValueError as exc:
         raise InrInputError(f"--model {opts.model}: {exc}") from None
+    return res
 
 
 def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
@@ -128,7 +133,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
            overwrite: bool = False) -> EncodeSummary:
     """Encode ``src`` to ``dst`` (a file written atomically; an existing one replaced only with
     ``overwrite``) and return the summary."""
-    _validate(opts)
+    res = _resolve_checked(opts)
     # refused before any work: -, the source itself, an existing file without overwrite, a read-only one;
     # a device or pipe is written through, with no partial file or journal to resume from
     is_path = isinstance(src, (str, os.PathLike))
@@ -140,44 +145,42 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         deterministic_cuda()
     if opts.threads:
         torch.set_num_threads(opts.threads)
+    # how the GOMs run, fixed with the plan: after it, only the plan is read
+    workers = opts.workers or default_workers(device)
+    threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
+    ray, resume, iters_text = opts.ray, opts.resume and resumable, _iters_text(opts)
     with (open_video(src, max_frames=opts.frames) if is_path else src) as video:
         info = video.info
-        workers = opts.workers or default_workers(device)
-        threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
-        plan = build_plan(opts, info, device, workers)
-        header, layers = plan.header, plan.layers
+        plan = build_plan(opts, res, info, device, workers)
+        header, layers, n_layers = plan.header, plan.layers, plan.n_layers
         # this process's one copy (run_serial's GOMs reuse it); missing perceptual weights are refused here
         loss = build_loss(plan.loss, str(device))
         if plan.judge is not None:
             build_loss(plan.judge, str(device))
         loss.check_size([(info.height, info.width), info.chroma_shape])
-        arch_cls = ARCHITECTURES.by_id(header.arch_id)
-        macs = sum(arch_cls(info.width, info.height, info.chroma, ls.arch_params).macs_per_pixel()
-                   for ls in layer_specs(header, layers))
+        macs = sum(cost.macs_per_pixel for cost in layer_costs(header, layers))
         # standard input (a temporary copy) and numpy frames are fingerprinted by their content
         by_content = not is_path or os.fspath(src) == "-"
-        journal = Journal(dst, _fingerprint(video if by_content else src, plan, opts, threads)) if resumable else None
+        journal = Journal(dst, _fingerprint(video if by_content else src, plan, threads)) if resumable else None
         display = info.display_info()
-        entries, records = (_resume_point(journal, dst, header, layers, display) if opts.resume and resumable
-                            else ([], []))
+        entries, records = _resume_point(journal, dst, header, layers, display) if resume else ([], [])
         resumed = len(entries)
         if entries:
-            stats = _journal_state(journal, entries[-1], opts.layers)
+            stats = _journal_state(journal, entries[-1], n_layers)
             writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers,
                                             overwrite=overwrite, inputs=inputs)
         else:
-            stats = QualityStats(opts.layers)
+            stats = QualityStats(n_layers)
             writer = ContainerWriter(dst, header, layers=layers, display=display, resumable=resumable,
                                      overwrite=overwrite, inputs=inputs)
-        tracker = _Progress(progress, header, [i * opts.layers for i in plan.gop_iters], resumed,
-                            _preset_text(opts))
+        tracker = _Progress(progress, plan, resumed, iters_text)
         jobs = _jobs(iter(video), plan, skip=resumed)
         keep = False
         try:
             if journal is not None:
                 journal.start(entries)
-            if opts.ray is not None:
-                results = run_ray(jobs, None if opts.ray == "local" else opts.ray, workers, threads,
+            if ray is not None:
+                results = run_ray(jobs, None if ray == "local" else ray, workers, threads,
                                   1.0 if device.type == "cuda" else 0.0, tracker.update if progress else None)
             elif workers > 1:
                 results = run_pool(jobs, workers, threads, tracker.update if progress else None)
@@ -214,7 +217,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, bit_depth=info.bit_depth,
         seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=stats.reports, resumed_goms=resumed,
         **stats.summary(peak, info.n_frames, ssim=min(info.width, info.height) >= SSIM_WINDOW,
-                        deep=opts.perceptual_weights is not None),
+                        deep=plan.judge is not None),
     )
 
 
@@ -243,14 +246,15 @@ class _Progress:
     """One bar for the whole encode: iterations done over all GOPs (so the ETA covers the whole
     video), and what each GOM in flight is doing (one per worker)."""
 
-    def __init__(self, progress, header: SequenceHeader, gop_iters: list[int], resumed: int,
-                 preset_text: str = "") -> None:
+    def __init__(self, progress, plan: EncodePlan, resumed: int, iters_text: str = "") -> None:
         self.progress = progress
-        self.header = header
-        self.preset_text = preset_text
+        self.header = header = plan.header
+        self.iters_text = iters_text
         self._first: tuple[float, int] | None = None  # (time, iterations) at the first report
         self._estimated = False
-        self.gom_iters = [sum(gop_iters[g] for g in header.gops_of_gom(k)) for k in range(header.n_goms)]
+        # iterations of each GOM, every layer's
+        self.gom_iters = [sum(plan.gop_iters[g] * plan.n_layers for g in header.gops_of_gom(k))
+                          for k in range(header.n_goms)]
         self.total = sum(self.gom_iters)
         self.done_goms = resumed
         self.base = sum(self.gom_iters[:resumed])  # iterations of finished GOMs
@@ -281,7 +285,7 @@ class _Progress:
         self._estimated = True
         seconds = (now - t0) / measured * (self.total - d0)
         warnings.warn(InrNotice(f"about {_duration(seconds)} for {self.header.n_frames} frames at "
-                                f"{self.preset_text} (measured on the first {measured} of {self.total} iterations)"),
+                                f"{self.iters_text} (measured on the first {measured} of {self.total} iterations)"),
                       stacklevel=2)
 
     def finished(self, gom_index: int) -> None:
@@ -290,7 +294,7 @@ class _Progress:
         self.active.pop(gom_index, None)
 
 
-def _preset_text(opts: EncodeOptions) -> str:
+def _iters_text(opts: EncodeOptions) -> str:
     """How the iterations were chosen: "preset fast", with the explicit --iters / --p-iters."""
     given = [f"--{name} {value}" for name, value in (("iters", opts.iters), ("p-iters", opts.p_iters))
              if value is not None]
@@ -310,15 +314,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _fingerprint(src, plan: EncodePlan, opts: EncodeOptions, threads: int) -> str:
-    """Everything the output bytes depend on, hashed: a journal only resumes the same encode."""
+def _fingerprint(src, plan: EncodePlan, threads: int) -> str:
+    """Everything the output bytes depend on, hashed: a journal only resumes the same encode. The
+    plan holds every option that changes the bytes, resolved; the thread count is the one outside it."""
     if hasattr(src, "fingerprint"):  # an opened source: its content
         source = [src.fingerprint()]
     else:
         source = _file_fingerprint(src)
-    options = {k: v for k, v in asdict(opts).items() if k not in ("resume", "device", "threads", "workers", "ray")}
-    return fingerprint({"source": source, "plan": asdict(replace(plan, n_gpus=0)), "options": options,
-                        "threads": threads, "torch": torch.__version__})
+    return fingerprint({"source": source, "plan": asdict(replace(plan, n_gpus=0)), "threads": threads,
+                        "torch": torch.__version__})
 
 
 def _file_fingerprint(src) -> list:

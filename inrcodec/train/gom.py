@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..coders.blob import BLOB_CODECS, compress_best
-from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader
+from ..container.chunks import BlobChunk, ModelChunk
 from ..container.spec import ColorRange
 from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
 from .fit import FitConfig, fit_gop
@@ -42,35 +42,6 @@ class GomJob:
     plan: EncodePlan
     gom_index: int
     frames: list  # the GOM's frames, each (Y, U, V) planes (uint8, or uint16 above 8 bits)
-
-    @property
-    def header(self) -> SequenceHeader:
-        return self.plan.header
-
-    @property
-    def layers(self) -> LayerHeader | None:
-        return self.plan.layers
-
-    @property
-    def lam(self) -> float:
-        return self.plan.lams[0]
-
-    @property
-    def layer_lams(self) -> list[float]:
-        return list(self.plan.lams[1:])
-
-    @property
-    def iters(self) -> list[int]:
-        """Per GOP of the GOM."""
-        return self.plan.gom_iters(self.gom_index)
-
-    @property
-    def batch(self) -> int:
-        return self.plan.batch
-
-    @property
-    def device(self) -> str:
-        return self.plan.device_of(self.gom_index)
 
 
 @dataclass
@@ -112,19 +83,20 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
     """Fit and code every GOP of one GOM, closed loop (each P-model predicts from the decoded
     previous one of its layer); within a GOP, each residual layer fits what the layers before it
     left (gnerv §3.2). GOP after GOP, so memory holds one GOP's frames whatever the layer count."""
-    h = job.header
-    device = torch.device(job.device)
+    plan = job.plan
+    h = plan.header
+    device = torch.device(plan.device_of(job.gom_index))
     if device.type == "cuda":
         deterministic_cuda()
     layers = [_Layer(b.index, b.model, b.specs, b.seed, b.scale, lam)
-              for b, lam in zip(build_layers(h, job.layers, device), [job.lam, *job.layer_lams])]
+              for b, lam in zip(build_layers(h, plan.layers, device), plan.lams)]
     result = GomResult(job.gom_index, [], QualityStats(len(layers)))
     stats = result.stats
     color_range = ColorRange.from_code(h.color_range).label
     depth, peak = h.bit_depth, float(sample_peak(h.bit_depth))
-    loss = build_loss(job.plan.loss, str(device))
+    loss = build_loss(plan.loss, str(device))
     judge = loss if isinstance(loss, PerceptualLoss) else (
-        build_loss(job.plan.judge, str(device)) if job.plan.judge is not None else None)
+        build_loss(plan.judge, str(device)) if plan.judge is not None else None)
     first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
     prev_frames = None
     for j, g in enumerate(h.gops_of_gom(job.gom_index)):
@@ -173,7 +145,8 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
     """Fit and code layer ``layer``'s model of GOP ``g`` (the GOM's ``j``-th; a P-model interpolates
     by ``eps_code``); its chunks go to ``result``; returns its decoded float planes (a scaled
     residual for layers >= 1)."""
-    h = job.header
+    plan = job.plan
+    h = plan.header
     model, specs = layer.model, layer.specs
     n = target[0].shape[0]
     device = target[0].device
@@ -186,14 +159,14 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
         prev_decoded, steps0 = layer.prev
         kind = KIND_P
         ref = start = p_reference(layer.theta_init, prev_decoded, eps_code)
-    iters = job.iters[j]
+    iters = plan.gop_iters[g]
     cb = None
     if progress is not None:
         label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}" + (f" layer {layer.index}" if layer.index else "")
         cb = _fit_progress(progress, job.gom_index, label, iters)
     lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
-    cfg = FitConfig(iters=iters, lam=layer.lam, batch=job.batch, lr=lr,
-                    make_optimizer=make_optimizer(job.plan.optimizer),
+    cfg = FitConfig(iters=iters, lam=layer.lam, batch=plan.batch, lr=lr,
+                    make_optimizer=make_optimizer(plan.optimizer),
                     seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=loss)
     # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2), trained
     # through what the decoder shows: the layers below plus its planes / scale, against the source

@@ -36,9 +36,10 @@ class EncodePlan:
     n_gpus: int = 0  # > 1: GOM k runs on cuda:(k % n_gpus)
     optimizer: str = "soap"  # the weights' optimiser (train/optim.py, --optimizer)
 
-    def gom_iters(self, gom_index: int) -> list[int]:
-        """Iterations of each GOP of GOM ``gom_index``."""
-        return [self.gop_iters[g] for g in self.header.gops_of_gom(gom_index)]
+    @property
+    def n_layers(self) -> int:
+        """Networks per GOP: the base layer and the residual ones."""
+        return len(self.lams)
 
     def device_of(self, gom_index: int) -> str:
         """The device GOM ``gom_index`` trains on."""
@@ -66,7 +67,7 @@ class Resolved:
 
     arch_params: tuple[int, ...]  # of the base layer
     lam: float  # of the base layer
-    iters: int  # of an I-model, for a 30-frame GOP
+    iters: int  # of an I-model (--iters), for a 30-frame GOP
     p_iters: int  # of a P-model, for a 30-frame GOP
     residual: tuple[tuple[tuple[int, ...], float], ...]  # (arch_params, lambda) of each residual layer
 
@@ -74,25 +75,25 @@ class Resolved:
 def resolve(opts: EncodeOptions) -> Resolved:
     """``opts`` resolved; residual layers take their quality's ladder entry, unoverridden."""
     cls = arch_class(opts)
-    i_it, p_it = PRESET[opts.preset]
+    iters, p_iters = PRESET[opts.preset]
     return Resolved(cls.from_quality(opts.quality, **opts.arch),
                     opts.lam if opts.lam is not None else cls.LAMBDAS[opts.quality],
-                    opts.iters if opts.iters is not None else i_it,
-                    opts.p_iters if opts.p_iters is not None else p_it,
+                    opts.iters if opts.iters is not None else iters,
+                    opts.p_iters if opts.p_iters is not None else p_iters,
                     tuple((cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))))
 
 
-def gop_iterations(header: SequenceHeader, gop_index: int, i_iters: int, p_iters: int, scaled: bool) -> int:
+def gop_iterations(header: SequenceHeader, gop_index: int, iters: int, p_iters: int, scaled: bool) -> int:
     """Iterations for one GOP: the I or P count, scaled to a short GOP's length unless given explicitly."""
     n = header.gop_range(gop_index)[1]
-    iters = i_iters if gop_index % header.gom_size == 0 else p_iters
-    return max(50, round(iters * min(n, 30) / 30)) if scaled else iters
+    n_iters = iters if gop_index % header.gom_size == 0 else p_iters
+    return max(50, round(n_iters * min(n, 30) / 30)) if scaled else n_iters
 
 
-def make_plan(opts: EncodeOptions, header: SequenceHeader, loss: LossSpec, device: str, n_gpus: int) -> EncodePlan:
-    """The plan of an encode whose sequence header is ``header`` (its arch_params as ``resolve``
-    gives); the batch is ``opts.batch`` until the memory check lowers it (``with_batch``)."""
-    res = resolve(opts)
+def make_plan(opts: EncodeOptions, res: Resolved, header: SequenceHeader, loss: LossSpec, device: str,
+              n_gpus: int) -> EncodePlan:
+    """The plan of an encode of ``opts`` (``res``: them resolved) whose sequence header is ``header``;
+    the batch is ``opts.batch`` until the memory check lowers it (``build_plan``)."""
     layers = None if opts.layers == 1 else LayerHeader(tuple(
         LayerSpec(header.arch_id, tuple(a), opts.residual_scale, (opts.seed + k) % 2**64)
         for k, (a, _) in enumerate(res.residual, start=1)))
@@ -104,10 +105,10 @@ def make_plan(opts: EncodeOptions, header: SequenceHeader, loss: LossSpec, devic
                       opts.batch, device, n_gpus, opts.optimizer)
 
 
-def build_plan(opts: EncodeOptions, info, device: torch.device, workers: int) -> EncodePlan:
-    """The frozen plan of an encode of the video ``info`` describes: header, layers, lambdas,
-    iterations, loss, batch, device; refused if the decoder's level or this machine's memory
-    cannot take it."""
+def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, workers: int) -> EncodePlan:
+    """The frozen plan of an encode of the video ``info`` describes (``res``: ``opts`` resolved):
+    header, layers, lambdas, iterations, loss, batch, device; refused if the decoder's level or this
+    machine's memory cannot take it."""
     gop, gom = structure(opts, info.n_frames)
     codes = info.to_header_codes()
     header = SequenceHeader(
@@ -116,11 +117,11 @@ def build_plan(opts: EncodeOptions, info, device: torch.device, workers: int) ->
         bit_depth=info.bit_depth, color_range=codes["color_range"], color_primaries=info.color_primaries,
         transfer=info.transfer, matrix=info.matrix, chroma_siting=codes["chroma_siting"],
         gop_size=gop, gom_size=gom, arch_id=ARCHITECTURES.id_of(opts.model),
-        arch_params=resolve(opts).arch_params, coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
+        arch_params=res.arch_params, coder_id=CODERS.id_of(opts.coder), seed=opts.seed,
     )
     loss = LossSpec(opts.loss, opts.perceptual_weights, info.matrix, info.color_range, info.bit_depth)
     n_gpus = torch.cuda.device_count() if device.type == "cuda" and workers > 1 else 0
-    plan = make_plan(opts, header, loss, device.type, n_gpus)
+    plan = make_plan(opts, res, header, loss, device.type, n_gpus)
     try:  # a file the default decoder would refuse is not worth the encode
         check_limits(header, plan.layers)
     except InrUnsupportedError as err:

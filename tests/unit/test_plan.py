@@ -34,7 +34,7 @@ def test_resolve_takes_the_architectures_ladder_and_overrides():
 
 def test_plan_is_frozen_and_a_job_is_plan_index_frames():
     opts = EncodeOptions(quality=4, layers=2, iters=100, preset="fast", seed=7)
-    plan = make_plan(opts, header(), LossSpec(), "cpu", 0)
+    plan = make_plan(opts, resolve(opts), header(), LossSpec(), "cpu", 0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.batch = 1
     assert plan.lams == (GNeRV.LAMBDAS[4], GNeRV.LAMBDAS[6])
@@ -43,7 +43,8 @@ def test_plan_is_frozen_and_a_job_is_plan_index_frames():
     assert plan.gop_iters[:3] == (100, max(50, round(1000 * 4 / 30)), 100)
     job = GomJob(plan, 1, frames=[])
     assert [f.name for f in dataclasses.fields(job)] == ["plan", "gom_index", "frames"]
-    assert job.iters == [100, 133] and job.device == "cpu" and job.layer_lams == [GNeRV.LAMBDAS[6]]
+    assert [plan.gop_iters[g] for g in plan.header.gops_of_gom(1)] == [100, 133] and plan.device_of(1) == "cpu"
+    assert plan.n_layers == 2
     assert pickle.loads(pickle.dumps(job)).plan == plan
     assert dataclasses.replace(plan, n_gpus=2).device_of(3) == "cuda:1"
 
