@@ -214,7 +214,7 @@ def format_description(d: dict) -> str:
         lines.append(f"  {f['offset']:>4}  {f['name']:<16} {str(f['width']):>6}  {f['value']}{meaning}")
     disp = d["display"]
     if (disp["sample_aspect"], disp["rotation"], disp["field_order"], disp["timing"]) != (
-            "0:0", 0, "progressive", "constant"):
+            "0:0", 0, FieldOrder.PROGRESSIVE.label, Timing.CONSTANT.label):
         lines.append(f"display (disp): sample aspect {disp['sample_aspect']}, rotation {disp['rotation']}, "
                      f"field order {disp['field_order']}, timing {disp['timing']}")
     macs = "?" if d["macs_per_pixel"] is None else f"{d['macs_per_pixel']:.0f}"

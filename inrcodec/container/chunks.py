@@ -703,8 +703,9 @@ class DisplayInfo:
         if (self.sar_num == 0) != (self.sar_den == 0):
             raise InrFormatError(f"disp: sample aspect {self.sar_num}:{self.sar_den} (both 0, or both >= 1)")
         _check_field(_Field("rotation", 2, _between(0, 359), "0..359"), self.rotation, "disp: ")
-        _check_field(_Field("field_order", 1, lambda v: v in _FIELD_ORDERS, "0..2"), self.field_order, "disp: ")
-        _check_field(_Field("timing", 1, lambda v: v in _TIMINGS, "0..1"), self.timing, "disp: ")
+        _check_field(_Field("field_order", 1, lambda v: v in _FIELD_ORDERS, f"0..{len(_FIELD_ORDERS) - 1}"),
+                     self.field_order, "disp: ")
+        _check_field(_Field("timing", 1, lambda v: v in _TIMINGS, f"0..{len(_TIMINGS) - 1}"), self.timing, "disp: ")
 
     @property
     def is_default(self) -> bool:

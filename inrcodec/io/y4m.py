@@ -44,7 +44,7 @@ def y4m_header(
     chroma_siting: str = "unknown",
     sample_aspect: tuple[int, int] | None = None,
     bit_depth: int = 8,
-    field_order: str = "progressive",
+    field_order: str = FieldOrder.PROGRESSIVE.label,
 ) -> bytes:
     """The YUV4MPEG2 stream header line, newline included.
 
@@ -122,7 +122,7 @@ class Y4MWriter:
         overwrite: bool = False,
         inputs: Sequence = (),
         sample_aspect: tuple[int, int] | None = None,
-        field_order: str = "progressive",
+        field_order: str = FieldOrder.PROGRESSIVE.label,
     ) -> None:
         """``overwrite`` replaces an existing file; ``inputs``: paths the output must not be;
         ``sample_aspect`` and ``field_order`` go to the A and I tags."""
