@@ -20,7 +20,8 @@ from typing import BinaryIO, Sequence
 
 import numpy as np
 
-from inrcodec.container.spec import ALLOWED_BIT_DEPTHS, MAX_DIMENSION, ChromaFormat, ChromaSiting, ColorRange, FieldOrder
+from inrcodec.container.spec import (ALLOWED_BIT_DEPTHS, MAX_DIMENSION, ChromaFormat, ChromaSiting, ColorRange,
+                                     FieldOrder)
 from inrcodec.outfile import OutputFile, open_output, wrap_stream
 
 FRAME_MAGIC = b"FRAME\n"
@@ -85,8 +86,9 @@ def y4m_header(
         tag = _TAG_420[chroma_siting]
     else:
         tag = "C444 XYSCSS=444"
+    interlacing = FieldOrder.from_label(field_order).letter
     line = (
-        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} I{FieldOrder.from_label(field_order).letter} A{aspect} "
+        f"YUV4MPEG2 W{width} H{height} F{rate.numerator}:{rate.denominator} I{interlacing} A{aspect} "
         f"{tag}{_RANGE_FIELD[color_range]}\n"
     )
     return line.encode("ascii")
