@@ -20,7 +20,8 @@ from fractions import Fraction
 
 from .container import spec
 from .container.chunks import LayerHeader, LayerSpec, SequenceHeader, layer_specs
-from .costs import NETWORK_COSTS, NetworkCost, network_cost
+from .archs import ARCHITECTURES, NetworkCost
+from .costs import network_cost
 from .errors import InrFormatError, InrUnsupportedError
 
 
@@ -127,7 +128,7 @@ def exceeded(header: SequenceHeader, layers: LayerHeader | None = None, *, limit
     if header.width * header.height > lim.max_pixels:  # first: the networks' validity (their
         return [], violation(header, [], lim)  # parameter cap) depends on the frame size
     costs = layer_costs(header, layers, n_layers)
-    names = [NETWORK_COSTS.name_of(ls.arch_id) for ls in layer_specs(header, layers)[:len(costs)]]
+    names = [ARCHITECTURES.name_of(ls.arch_id) for ls in layer_specs(header, layers)[:len(costs)]]
     return costs, violation(header, costs, lim, names)
 
 

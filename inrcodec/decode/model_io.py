@@ -14,9 +14,9 @@ import numpy as np
 
 from ..coders.blob import decompress_blob
 from ..container.chunks import BlobChunk, LayerHeader, ModelChunk, SequenceHeader, layer_specs
+from ..archs import ARCHITECTURES, TensorSpec, output_offset
 from ..container.spec import ChromaFormat
 from ..errors import InrFormatError
-from ..tensors import TensorSpec, has_tensor_specs, tensor_specs
 from .init import init_arrays, p_reference
 from .weights import (BlobTag, BLOB_TAGS, KIND_I, QuantizedModel, attach_blob, blob_raw_size, decode_body,
                       dequantize)
@@ -36,6 +36,11 @@ class Layer:
     scale: float  # residual_scale (1 for the base layer): the layer adds its planes / scale
 
     @property
+    def output_offset(self) -> float:
+        """What every plane of this layer adds (0 for a residual layer)."""
+        return output_offset(self.index)
+
+    @property
     def has_blob(self) -> bool:
         """Whether the architecture has blob tensors, whose symbols travel in a residual BLOB."""
         return any(spec.blob for spec in self.specs)
@@ -46,40 +51,27 @@ class Layer:
         return init_arrays(self.specs, self.seed)
 
 
-def _torch_network(header: SequenceHeader, arch_id: int, arch_params: tuple[int, ...], residual: bool) -> Any:
-    """The torch network of one layer (imports torch and the architectures)."""
-    from ..models import ARCHITECTURES
-
-    chroma = ChromaFormat.from_code(header.chroma_format).label
-    model = ARCHITECTURES.by_id(arch_id)(header.width, header.height, chroma, arch_params)
-    if residual:
-        model.output_offset = 0.0  # a residual layer's planes are a scaled difference
-    return model
-
-
 def plan_layers(header: SequenceHeader, layers: LayerHeader | None, n_layers: int | None = None) -> list[Layer]:
     """The file's first ``n_layers`` layers (all when None) without their networks: what decoding the
-    weights needs, without torch for the built-in architectures (``inrcodec.tensors``); a plug-in
-    architecture's tensor list comes from its torch class."""
+    weights needs, from the architectures alone (no torch)."""
     chroma = ChromaFormat.from_code(header.chroma_format).label
     out = []
     for k, ls in enumerate(layer_specs(header, layers)[:n_layers]):
-        if has_tensor_specs(ls.arch_id):
-            specs = tensor_specs(ls.arch_id, header.width, header.height, chroma, ls.arch_params)
-        else:
-            specs = _torch_network(header, ls.arch_id, ls.arch_params, k > 0).tensor_specs()
+        specs = ARCHITECTURES.by_id(ls.arch_id).tensors(header.width, header.height, chroma, ls.arch_params)
         out.append(Layer(k, None, specs, ls.seed, float(ls.residual_scale)))
     return out
 
 
 def build_layers(header: SequenceHeader, layers: LayerHeader | None, device: Any,
                  n_layers: int | None = None) -> list[Layer]:
-    """The torch networks of the file's first ``n_layers`` layers (all when None), on ``device``."""
+    """The torch networks the encoder trains for the file's first ``n_layers`` layers (all when None), on ``device``."""
+    chroma = ChromaFormat.from_code(header.chroma_format).label
     out = []
     for plan, ls in zip(plan_layers(header, layers, n_layers), layer_specs(header, layers)):
-        model = _torch_network(header, ls.arch_id, ls.arch_params, plan.index > 0)
+        model = ARCHITECTURES.by_id(ls.arch_id).network_class()(header.width, header.height, chroma, ls.arch_params)
+        model.output_offset = plan.output_offset
         model.to(device)
-        out.append(replace(plan, model=model, specs=model.tensor_specs()))
+        out.append(replace(plan, model=model))
     return out
 
 

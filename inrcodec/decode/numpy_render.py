@@ -1,48 +1,9 @@
-"""A synthesis path that needs no torch: every architecture's forward pass in numpy (issue 21 §2).
+"""The numpy synthesis backend: runs an architecture's program (inrcodec.archs.program) with numpy alone.
 
-The decoder renders frames with the torch models of ``inrcodec.models``; this module computes the
-same planes from the same float32 weights (in wire order, as ``weights.dequantize`` /
-``model_io.model_weights`` produce them) with numpy alone, from the normative definitions of
-spec/models.md (§1b operations, §2 gnerv, §2b nirvana, §2c hinerv, §7 output, §8 layers). Nothing
-here, nor anything it imports, imports torch.
-
-Numerics. Where the spec fixes each binary32 rounding (time encodings, distribution shift, temporal
-interpolation, offsets, layers, output) this module computes exactly those values. Where it leaves
-rounding open (sums of products, instance-norm statistics, sin/cos/exp/erf, bilinear Up₂) it
-follows what the reference decoder (torch on CPU) does as closely as is cheap, so that most frames
-come out bit-exact and every sample stays within the ±1 of spec/conformance.md:
-
-- GELU is ATen's vectorised CPU kernel: erf by Abramowitz–Stegun 7.1.26 (absolute error ≤ 1.5e-7)
-  evaluated in binary32 with fused multiply-adds (emulated here in binary64: the product of two
-  binary32 values is exact there), the exponential correctly rounded;
-  GELU(x) = fl32(fl32(x·½) · fl32(1 + erf(fl32(x·fl32(1/√2))))). It matches that kernel on ~99 % of
-  inputs and within 2 ulp on all; torch's default GELU on x86 goes through oneDNN instead, whose
-  own erf approximation agrees with neither on about a third of inputs (1–2 ulp, more in the
-  negative tail, where GELU is tiny).
-- sin, cos, exp and powers are computed in binary64 and rounded once to binary32.
-- Up₂ is the spec's separable binary32 evaluation (columns, then rows). The reference's
-  channels-last kernel sums four products with the exact weights instead (partly fused); that form,
-  added left to right in binary32, is kept behind ``UP2_SEPARABLE = False``. Neither reproduces
-  the reference's roundings (each matches it on ~55–60 % of random samples, within 2 ulp); on the
-  golden streams the separable order gives 101 of 102 frames bit-exact, the four products 100.
-- Instance normalisation: statistics in binary64, then x·α + β in binary32 with α = fl32(1/√(σ²+ε)),
-  β = −fl32(fl32(μ)·α).
-- conv3×3 (channels-last throughout, frames batched, in cache-sized blocks of rows): frames at least
-  16 wide as three binary32 matrix products (BLAS, one per tap row, K = 3·I, on contiguous shifted
-  slices of a 3× copy of the padded input) summed in binary32; narrower ones as im2col and one
-  product. Bias and GELU are applied to each block while it is in cache. PixelShuffle is folded
-  into the column order of the conv's weights (GELU commutes with it).
-- The convolutions' GELU (``GELU_FMA = False``, the default) is the same formula in plain binary32
-  operations (one more rounding where ATen fuses), in place: a few times faster than the FMA
-  emulation of ``gelu`` and, on the golden streams, as many frames bit-exact (101 of 102).
-- Bilinear Up₂ with strided slices (the weights are ¼ and ¾): the same roundings as the indexed form.
-
-Speed (issue 21 §3, tools/bench_numpy_render.py). numpy's BLAS is the wheels' OpenBLAS, threaded
-by OPENBLAS_NUM_THREADS (read at import; no runtime knob without threadpoolctl), while numpy's
-elementwise work is single-threaded. ``CONV_THREADS = k`` runs each conv's blocks of rows (copies,
-products, bias, GELU) on k threads; set OPENBLAS_NUM_THREADS=1 with it, or the two oversubscribe
-the cores. On 2 cores that is 1.2–1.5× faster; gnerv at 720p then matches torch, the rest reach
-0.4–0.8 of it (more below 360p, where per-call overheads dominate).
+It is the torch-free reference, and ``onnx_graph`` runs its cheap per-frame parts too. Each
+operation follows spec/models.md §1b; where the spec leaves a rounding open it follows the torch
+reference as closely as is cheap (docs/decoder-notes.md, "The numpy backend's numerics"), so that
+samples stay within the ±1 of spec/conformance.md. Maps are channels-last, [N, h, w, C].
 """
 
 from __future__ import annotations
@@ -52,31 +13,21 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH
+from ..archs import ARCHITECTURES, Architecture, chroma_format, output_offset
+from ..archs.program import MAP_KINDS, PATCH_BATCH, Op, Program
+from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
+from ..container.spec import ChromaFormat
 from .batch import RENDER_BATCH
 
-__all__ = ["ARCHITECTURES", "NumpyNetwork", "RENDER_BATCH", "add_layer", "build", "forward", "gelu",
-           "render_layers", "tensor_shapes", "to_samples"]
+__all__ = ["NumpyNetwork", "NumpySynthesis", "add_layer", "build", "gelu", "render_layers", "to_samples"]
 
 F32 = np.float32
-OUTPUT_OFFSET = F32(0.5)  # spec/models.md §1b.8 (inrcodec.models.base.OUTPUT_OFFSET)
 # im2col buffers above this many float32 elements are built a block of rows at a time
 COLS_BUDGET = 1 << 19
 CONV_TAPS_MIN_WIDTH = 16  # narrower frames: im2col (the taps' padded width would waste too much)
 CONV_THREADS = 1  # threads over a conv's blocks of rows (each BLAS call then best single-threaded)
 _POOL = None
-GELU_FMA = False  # GELU with ATen's FMA roundings (emulated in binary64); False: plain binary32, faster
-UP2_SEPARABLE = True  # spec/models.md §1b.6's separable binary32 order; False: four products, torch-like
-
-ARCHITECTURES: dict[str, type["NumpyNetwork"]] = {}
-
-
-def _register(name: str):
-    def deco(cls):
-        cls.name = name
-        ARCHITECTURES[name] = cls
-        return cls
-    return deco
+GELU_FMA = False  # True: the convolutions' GELU with ATen's FMA roundings (emulated in binary64), slower
 
 
 # -- §1b shared operations (channels-last: maps are [N, h, w, C]) -----------------------------------
@@ -154,9 +105,8 @@ def _shuffle_order(c_out: int) -> np.ndarray:
 def _gelu_inplace(x: np.ndarray, scratch: list[np.ndarray]) -> np.ndarray:
     """GELU of the binary32 block ``x`` in place, the erf-based form of ``gelu`` evaluated in binary32.
 
-    ``GELU_FMA`` (default): the very roundings of ``gelu`` (ATen's kernel, FMAs emulated in binary64).
-    Otherwise the same Abramowitz–Stegun formula in plain binary32 operations (each FMA rounded twice,
-    within 1–2 ulp of it), a few times faster. ``scratch``: three flat binary32 buffers of ≥ x.size."""
+    By default the Abramowitz–Stegun formula in plain binary32 operations (each FMA rounded twice, within
+    1–2 ulp of ``gelu``), a few times faster; ``GELU_FMA``: the very roundings of ``gelu``. ``scratch``: three flat binary32 buffers of ≥ x.size."""
     if GELU_FMA:
         x[...] = gelu(x)
         return x
@@ -245,35 +195,34 @@ def _conv_block(blk, taps, xp, flat, out, wmat, bias, act, buf, scratch) -> None
     f0, f1, r0, r1 = blk
     n, hp, wp, c = xp.shape
     h, w, o = hp - 2, wp - 2, wmat.shape[1]
-    if True:
-        nb, rb = f1 - f0, r1 - r0
-        if not taps:
-            cols = buf[:nb * rb * w * 9 * c].reshape(nb, rb, w, 3, 3 * c)
-            for dy in range(3):
-                # the three taps of a row, (dx, channel), are 3·c consecutive values of the padded row
-                src = xp[f0:f1, r0 + dy:r1 + dy]
-                cols[:, :, :, dy, :] = as_strided(src, (nb, rb, w, 3 * c), src.strides[:2] + (c * 4, 4))
-            dst = out[f0:f1, r0:r1].reshape(-1, o)
-            np.matmul(cols.reshape(-1, 9 * c), wmat, out=dst)
-            dst += bias
-            if act:
-                _gelu_inplace(dst, scratch[1:])
-            return
-        start = (f0 * hp + r0) * wp  # padded pixel of the block's first output (its top-left tap)
-        m = (nb - 1) * hp * wp + rb * wp  # outputs on the padded grid
-        z = buf[:(m + 2 * wp) * 3 * c].reshape(m + 2 * wp, 3 * c)
-        np.copyto(z, as_strided(flat[start * c:], z.shape, (c * 4, 4)))
-        res = scratch[0][:m * o].reshape(m, o)
-        np.matmul(z[:m], wmat[:3 * c], out=res)
-        tmp = np.matmul(z[wp:wp + m], wmat[3 * c:6 * c])
-        res += tmp
-        np.matmul(z[2 * wp:2 * wp + m], wmat[6 * c:], out=tmp)
-        res += tmp
-        res += bias
+    nb, rb = f1 - f0, r1 - r0
+    if not taps:
+        cols = buf[:nb * rb * w * 9 * c].reshape(nb, rb, w, 3, 3 * c)
+        for dy in range(3):
+            # the three taps of a row, (dx, channel), are 3·c consecutive values of the padded row
+            src = xp[f0:f1, r0 + dy:r1 + dy]
+            cols[:, :, :, dy, :] = as_strided(src, (nb, rb, w, 3 * c), src.strides[:2] + (c * 4, 4))
+        dst = out[f0:f1, r0:r1].reshape(-1, o)
+        np.matmul(cols.reshape(-1, 9 * c), wmat, out=dst)
+        dst += bias
         if act:
-            _gelu_inplace(res, scratch[1:])
-        for i in range(nb):
-            out[f0 + i, r0:r1] = res[i * hp * wp:i * hp * wp + rb * wp].reshape(rb, wp, o)[:, :w]
+            _gelu_inplace(dst, scratch[1:])
+        return
+    start = (f0 * hp + r0) * wp  # padded pixel of the block's first output (its top-left tap)
+    m = (nb - 1) * hp * wp + rb * wp  # outputs on the padded grid
+    z = buf[:(m + 2 * wp) * 3 * c].reshape(m + 2 * wp, 3 * c)
+    np.copyto(z, as_strided(flat[start * c:], z.shape, (c * 4, 4)))
+    res = scratch[0][:m * o].reshape(m, o)
+    np.matmul(z[:m], wmat[:3 * c], out=res)
+    tmp = np.matmul(z[wp:wp + m], wmat[3 * c:6 * c])
+    res += tmp
+    np.matmul(z[2 * wp:2 * wp + m], wmat[6 * c:], out=tmp)
+    res += tmp
+    res += bias
+    if act:
+        _gelu_inplace(res, scratch[1:])
+    for i in range(nb):
+        out[f0 + i, r0:r1] = res[i * hp * wp:i * hp * wp + rb * wp].reshape(rb, wp, o)[:, :w]
 
 
 def _pixel_shuffle(y: np.ndarray) -> np.ndarray:
@@ -283,18 +232,9 @@ def _pixel_shuffle(y: np.ndarray) -> np.ndarray:
     return y.reshape(n, h, w, 2, 2, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, 2 * h, 2 * w, c)
 
 
-def _up2_axis(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """§1b.6 along one axis of n samples: (i0, i1, w) of each output index 0 … 2n−1."""
-    o = np.arange(2 * n)
-    s = np.maximum(0.0, (o + 0.5) / 2 - 0.5)
-    i0 = np.minimum(np.floor(s).astype(np.int64), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
-    return i0, i1, (s - i0).astype(F32)
-
-
 def _up2_sep(x: np.ndarray, axis: int) -> np.ndarray:
     """§1b.6 along ``axis`` (1: rows, 2: columns) by strided slices, fl32(fl32(x[i0]·(1−w)) + fl32(x[i1]·w))
-    with the weights of ``_up2_axis``: output 2i (i ≥ 1) is x[i−1]·¼ + x[i]·¾, output 2i+1 (i ≤ n−2)
+    (half-pixel centres, edges clamped): output 2i (i ≥ 1) is x[i−1]·¼ + x[i]·¾, output 2i+1 (i ≤ n−2)
     x[i]·¾ + x[i+1]·¼, output 0 x[0]·1 + x[min(1, n−1)]·0, output 2n−1 x[n−1]·¼ + x[n−1]·¾."""
     n = x.shape[axis]
     shape = list(x.shape)
@@ -325,21 +265,9 @@ def _up2_sep(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _up2(x: np.ndarray) -> np.ndarray:
-    """§1b.6 bilinear ×2 (half-pixel centres, edges clamped): [N, h, w, C] -> [N, 2h, 2w, C]."""
-    n, h, w, c = x.shape
-    r0, r1, wr = _up2_axis(h)
-    c0, c1, wc = _up2_axis(w)
-    if UP2_SEPARABLE:
-        return _up2_sep(_up2_sep(x, 2), 1)
-    # the reference's channels-last kernel: four products with the exact weights, added left to right
-    wr0, wr1 = (1 - wr.astype(np.float64)), wr.astype(np.float64)
-    wc0, wc1 = (1 - wc.astype(np.float64)), wc.astype(np.float64)
-    rows0, rows1 = x[:, r0], x[:, r1]
-    out = np.multiply(rows0[:, :, c0], (wr0[:, None] * wc0[None, :]).astype(F32)[:, :, None], dtype=F32)
-    out += np.multiply(rows0[:, :, c1], (wr0[:, None] * wc1[None, :]).astype(F32)[:, :, None], dtype=F32)
-    out += np.multiply(rows1[:, :, c0], (wr1[:, None] * wc0[None, :]).astype(F32)[:, :, None], dtype=F32)
-    out += np.multiply(rows1[:, :, c1], (wr1[:, None] * wc1[None, :]).astype(F32)[:, :, None], dtype=F32)
-    return out
+    """§1b.6 bilinear ×2 (half-pixel centres, edges clamped), separable in binary32 (columns, then rows):
+    [N, h, w, C] -> [N, 2h, 2w, C]."""
+    return _up2_sep(_up2_sep(x, 2), 1)
 
 
 def _instance_norm(x: np.ndarray) -> np.ndarray:
@@ -363,131 +291,6 @@ def _shift(x: np.ndarray, s: np.ndarray, m: np.ndarray) -> np.ndarray:
     return out
 
 
-# -- networks -------------------------------------------------------------------------------------
-
-class NumpyNetwork:
-    """One architecture's network without torch: ``load_arrays(weights)`` then ``net(t)``.
-
-    ``t``: float32 time positions [B] (§1b.1, i / gop_size); returns [Y, U, V] float32 planes, each
-    [B, h, w], before the decoder's rounding. ``output_offset`` 0 for a residual layer (§8)."""
-
-    name = ""
-
-    def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...],
-                 output_offset: float = 0.5) -> None:
-        # validation and the parameter cap, by arithmetic, as the torch classes do
-        self.cost = NETWORK_COSTS.get(self.name)(width, height, chroma, tuple(int(p) for p in arch_params))
-        self.width, self.height, self.chroma = width, height, chroma
-        self.arch_params = tuple(int(p) for p in arch_params)
-        self.k = 2 if chroma == "420" else 8
-        self.output_offset = F32(output_offset)
-        self._w: dict[str, np.ndarray] | None = None
-
-    def tensor_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(name, shape) of every coded tensor in wire order (the torch model's ``tensor_specs``)."""
-        raise NotImplementedError
-
-    def _heads_shapes(self, c: int) -> list[tuple[str, tuple[int, ...]]]:
-        return [("head_y.weight", (4, c, 3, 3)), ("head_y.bias", (4,)),
-                ("head_c.weight", (self.k, c, 3, 3)), ("head_c.bias", (self.k,))]
-
-    def load_arrays(self, arrays: list[np.ndarray]) -> None:
-        """Take the float32 weights in wire order (any shape with the right element count)."""
-        shapes = self.tensor_shapes()
-        if len(arrays) != len(shapes):
-            raise ValueError(f"expected {len(shapes)} tensors, got {len(arrays)}")
-        w = {}
-        for (name, shape), arr in zip(shapes, arrays):
-            a = np.asarray(arr, F32)
-            if a.size != math.prod(shape):
-                raise ValueError(f"{name}: {a.size} values, the network needs {math.prod(shape)}")
-            w[name] = a.reshape(shape)
-        self._w = w
-        self._prepare(w)
-        hw = np.concatenate([w["head_y.weight"], w["head_c.weight"]])
-        hb = np.concatenate([w["head_y.bias"], w["head_c.bias"]])
-        self._heads = _conv_matrix(hw, hb)
-
-    def _prepare(self, w: dict[str, np.ndarray]) -> None:
-        """Precompute what every call needs from the weights."""
-
-    def __call__(self, t: np.ndarray) -> list[np.ndarray]:
-        if self._w is None:
-            raise RuntimeError("load_arrays first")
-        t = np.asarray(t, F32).reshape(-1)
-        return self._planes(_conv3x3(self._trunk(t), *self._heads))
-
-    def _trunk(self, t: np.ndarray) -> np.ndarray:
-        """The last map x [B, h, w, Cn] the heads run on."""
-        raise NotImplementedError
-
-    def _planes(self, heads: np.ndarray) -> list[np.ndarray]:
-        """§1b.8: [B, h, w, 4 + k] head outputs -> cropped [Y, U, V] with the output offset."""
-        hh, ww = self.height, self.width
-        y = _pixel_shuffle(heads[..., :4])[..., 0][:, :hh, :ww]
-        c = heads[..., 4:]
-        if self.chroma == "420":
-            ch, cw = -(-hh // 2), -(-ww // 2)
-            u, v = c[:, :ch, :cw, 0], c[:, :ch, :cw, 1]
-        else:
-            # channels 0-3 (Cb) and 4-7 (Cr), each PixelShuffled: reorder to (dy, dx, plane)
-            c = _pixel_shuffle(c[..., _shuffle_order(2)])
-            u, v = c[:, :hh, :ww, 0], c[:, :hh, :ww, 1]
-        off = self.output_offset
-        return [np.add(p, off, dtype=F32) for p in (y, u, v)]
-
-
-@_register("gnerv")
-class Gnerv(NumpyNetwork):
-    """spec/models.md §2: arch_params = (up_mode, pe_levels, time_dim, C0, ..., Cn)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.up_mode, self.pe_levels, self.time_dim, *ch = self.arch_params
-        self.channels = ch
-        self.n_blocks = len(ch) - 1
-        grid = 2 ** (self.n_blocks + 1)
-        self.eh, self.ew = -(-self.height // grid), -(-self.width // grid)
-        # f_l = fl32(fl32(1.25^l) · fl32(π)) (§2 step 1)
-        c = np.array([1.25 ** l for l in range(self.pe_levels)], np.float64).astype(F32)
-        self.freqs = np.multiply(c, F32(math.pi), dtype=F32)
-
-    def tensor_shapes(self):
-        ch, e = self.channels, 4 if self.up_mode == 0 else 1
-        out = [("embedding", (1, ch[0], self.eh, self.ew)),
-               ("time_fc.weight", (self.time_dim, 2 * self.pe_levels)), ("time_fc.bias", (self.time_dim,))]
-        for j in range(self.n_blocks):
-            out += [(f"shift.{j}.weight", (2 * ch[j], self.time_dim)), (f"shift.{j}.bias", (2 * ch[j],)),
-                    (f"convs.{j}.weight", (e * ch[j + 1], ch[j], 3, 3)), (f"convs.{j}.bias", (e * ch[j + 1],))]
-        return out + self._heads_shapes(ch[-1])
-
-    def _prepare(self, w):
-        emb = np.ascontiguousarray(w["embedding"].transpose(0, 2, 3, 1))  # [1, eh, ew, C0]
-        self._emb = _instance_norm(emb) if self.eh * self.ew > 1 else emb  # the same for every frame
-        self._convs = []
-        for j in range(self.n_blocks):
-            order = _shuffle_order(self.channels[j + 1]) if self.up_mode == 0 else None
-            self._convs.append(_conv_matrix(w[f"convs.{j}.weight"], w[f"convs.{j}.bias"], order))
-
-    def _trunk(self, t):
-        w = self._w
-        ang = np.multiply(t[:, None], self.freqs[None, :], dtype=F32)
-        gamma = np.stack([_sin32(ang), _cos32(ang)], axis=-1).reshape(t.shape[0], -1)
-        z = gelu(_linear(gamma, w["time_fc.weight"], w["time_fc.bias"]))
-        x = self._emb
-        for j in range(self.n_blocks):
-            sm = _linear(z, w[f"shift.{j}.weight"], w[f"shift.{j}.bias"])
-            cj = self.channels[j]
-            if j > 0 and x.shape[1] * x.shape[2] > 1:
-                x = _instance_norm(x)
-            x = _shift(x, sm[:, :cj], sm[:, cj:])
-            if self.up_mode == 0:
-                x = _pixel_shuffle(_conv3x3(x, *self._convs[j], act=True))  # GELU commutes with the shuffle
-            else:
-                x = _conv3x3(_up2(x), *self._convs[j], act=True)
-        return x
-
-
 def _lerp(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     """§2c temporal interpolation of grid [N, ...] at t [B], every operation in binary32."""
     n = grid.shape[0]
@@ -502,153 +305,260 @@ def _lerp(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     return a
 
 
-@_register("hinerv")
-class Hinerv(NumpyNetwork):
-    """spec/models.md §2c: arch_params = (t0, levels, local_t, mod_t, C0, ..., Cn)."""
+# -- the interpreter --------------------------------------------------------------------------------
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.t0, self.levels, self.local_t, self.mod_t, *ch = self.arch_params
-        self.channels = ch
-        self.n_stages = len(ch) - 1
-        grid = 2 ** (self.n_stages + 1)
-        self.eh, self.ew = -(-self.height // grid), -(-self.width // grid)
-
-    def tensor_shapes(self):
-        ch = self.channels
-        out = [(f"grids.{l}", (self.t0 << l, ch[0], self.eh, self.ew)) for l in range(self.levels)]
-        for j in range(self.n_stages):
-            if self.local_t:
-                out.append((f"local.{j}", (self.local_t, ch[j], 2, 2)))
-            if self.mod_t:
-                out.append((f"mod.{j}", (self.mod_t, 2 * ch[j])))
-            out += [(f"convs.{j}.weight", (ch[j + 1], ch[j], 3, 3)), (f"convs.{j}.bias", (ch[j + 1],))]
-        return out + self._heads_shapes(ch[-1])
-
-    def _prepare(self, w):
-        self._grids = [np.ascontiguousarray(w[f"grids.{l}"].transpose(0, 2, 3, 1)) for l in range(self.levels)]
-        self._local = [np.ascontiguousarray(w[f"local.{j}"].transpose(0, 2, 3, 1))  # [lt, 2, 2, Cj]
-                       for j in range(self.n_stages)] if self.local_t else []
-        self._convs = [_conv_matrix(w[f"convs.{j}.weight"], w[f"convs.{j}.bias"]) for j in range(self.n_stages)]
-
-    def _trunk(self, t):
-        x = _lerp(self._grids[0], t)
-        for g in self._grids[1:]:
-            x = np.add(x, _lerp(g, t), dtype=F32)
-        for j in range(self.n_stages):
-            x = _up2(x)
-            cj = self.channels[j]
-            if self.local_t:
-                b, h2, w2, _ = x.shape
-                loc = _lerp(self._local[j], t)  # [B, 2, 2, Cj]
-                x = np.add(x.reshape(b, h2 // 2, 2, w2 // 2, 2, cj), loc[:, None, :, None, :, :],
-                           dtype=F32).reshape(b, h2, w2, cj)
-            if self.mod_t:
-                sm = _lerp(self._w[f"mod.{j}"], t)
-                x = _shift(x, sm[:, :cj], sm[:, cj:])
-            x = _conv3x3(x, *self._convs[j], act=True)
-        return x
+def _fourier(t: np.ndarray, base: float, levels: int) -> np.ndarray:
+    """§2 step 1: f_l = fl32(fl32(base^l)·fl32(π)), then sin and cos of fl32(t·f_l), interleaved."""
+    c = np.array([base ** level for level in range(levels)], np.float64).astype(F32)
+    freqs = np.multiply(c, F32(math.pi), dtype=F32)
+    ang = np.multiply(t[:, None], freqs[None, :], dtype=F32)
+    return np.stack([_sin32(ang), _cos32(ang)], axis=-1).reshape(t.shape[0], -1)
 
 
-@_register("nirvana")
-class Nirvana(NumpyNetwork):
-    """spec/models.md §2b: arch_params = (P, M, L, C0, ..., Cn); patches run independently."""
+def _sinusoid(t: np.ndarray, scale: float, base: float, dim: int) -> np.ndarray:
+    """§2b step 3: u = fl32(scale·t), d_i = fl32(base^fl32(2i/dim)), sin and cos of fl32(u/d_i) interleaved."""
+    i = np.arange(dim // 2, dtype=F32)
+    divisors = np.power(base, np.divide(F32(2) * i, F32(dim), dtype=F32).astype(np.float64)).astype(F32)
+    ang = np.divide(np.multiply(F32(scale), t, dtype=F32)[:, None], divisors[None, :], dtype=F32)
+    out = np.zeros((t.shape[0], dim), F32)
+    out[:, 0:2 * (dim // 2):2] = _sin32(ang)
+    out[:, 1:2 * (dim // 2):2] = _cos32(ang)
+    return out
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.patch, self.mlp_width, self.mlp_depth, *ch = self.arch_params
-        self.channels = ch
-        self.n_blocks = len(ch) - 1
-        self.h0 = self.patch // 2 ** (self.n_blocks + 1)
-        self.feature = ch[0] * self.h0 * self.h0
-        self.gh, self.gw = -(-self.height // self.patch), -(-self.width // self.patch)
-        # §2b step 1: centroids, binary32
-        ys = np.divide((np.arange(self.gh, dtype=F32) + F32(0.5)) * F32(self.patch), F32(self.height), dtype=F32)
-        xs = np.divide((np.arange(self.gw, dtype=F32) + F32(0.5)) * F32(self.patch), F32(self.width), dtype=F32)
-        ys, xs = ys * F32(2) - F32(1), xs * F32(2) - F32(1)
-        yy, xx = np.meshgrid(ys, xs, indexing="ij")
-        self.centroids = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(F32)
-        # §2b step 3: d_k = 10000^fl32(2k/F), rounded to binary32
-        kk = np.arange(self.feature // 2, dtype=F32)
-        e = np.divide(F32(2) * kk, F32(self.feature), dtype=F32)
-        self.divisors = np.power(10000.0, e.astype(np.float64)).astype(F32)
 
-    def tensor_shapes(self):
-        ch, m = self.channels, self.mlp_width
-        out = []
-        for j in range(self.mlp_depth):
-            out += [(f"mlp.{j}.weight", (m, 2 if j == 0 else m)), (f"mlp.{j}.bias", (m,))]
-        out += [("to_feature.weight", (self.feature, m)), ("to_feature.bias", (self.feature,))]
-        for j in range(self.n_blocks):
-            out += [(f"convs.{j}.weight", (4 * ch[j + 1], ch[j], 3, 3)), (f"convs.{j}.bias", (4 * ch[j + 1],))]
-        return out + self._heads_shapes(ch[-1])
+def _centroids(grid_h: int, grid_w: int, patch: int, height: int, width: int) -> np.ndarray:
+    """§2b step 1: patch centres (x, y) in [-1, 1], row-major, binary32."""
+    ys = np.divide((np.arange(grid_h, dtype=F32) + F32(0.5)) * F32(patch), F32(height), dtype=F32)
+    xs = np.divide((np.arange(grid_w, dtype=F32) + F32(0.5)) * F32(patch), F32(width), dtype=F32)
+    yy, xx = np.meshgrid(ys * F32(2) - F32(1), xs * F32(2) - F32(1), indexing="ij")
+    return np.stack([xx.ravel(), yy.ravel()], axis=1).astype(F32)
 
-    def _prepare(self, w):
-        s = self.centroids
-        for j in range(self.mlp_depth):
-            s = _sin32(np.multiply(F32(30.0), _linear(s, w[f"mlp.{j}.weight"], w[f"mlp.{j}.bias"]), dtype=F32))
-        self._s = _linear(s, w["to_feature.weight"], w["to_feature.bias"])  # [patches, F], frame-independent
-        self._convs = [_conv_matrix(w[f"convs.{j}.weight"], w[f"convs.{j}.bias"], _shuffle_order(self.channels[j + 1]))
-                       for j in range(self.n_blocks)]
 
-    def _embedding(self, t: np.ndarray) -> np.ndarray:
-        """nirvana eq. 1 at u = 32·t: [B, F]."""
-        u = np.multiply(F32(32.0), t, dtype=F32)
-        ang = np.divide(u[:, None], self.divisors[None, :], dtype=F32)
-        out = np.zeros((t.shape[0], self.feature), F32)
-        half = self.feature // 2
-        out[:, 0:2 * half:2] = _sin32(ang)
-        out[:, 1:2 * half:2] = _cos32(ang)
-        return out
+def _add_tiled(x: np.ndarray, loc: np.ndarray) -> np.ndarray:
+    """x [B, H, W, C] plus loc [B, 2, 2, C] repeated over every 2×2 cell."""
+    b, h, w, c = x.shape
+    return np.add(x.reshape(b, h // 2, 2, w // 2, 2, c), loc[:, None, :, None, :, :], dtype=F32).reshape(b, h, w, c)
+
+
+def _unpatch(x: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
+    """[B·P, h, w, K] -> [B, grid_h·h, grid_w·w, K], patch (r, c) at rows r·h …, columns c·w …."""
+    n, h, w, k = x.shape
+    b = n // (grid_h * grid_w)
+    return x.reshape(b, grid_h, grid_w, h, w, k).transpose(0, 1, 3, 2, 4, 5).reshape(b, grid_h * h, grid_w * w, k)
+
+
+def value_kinds(program: Program) -> dict[str, bool]:
+    """Whether each value of ``program`` is a map (True) or a vector."""
+    out = {"t": False}
+    for op in program.ops:
+        if op.kind in ("tensor", "lerp"):
+            out[op.out] = op.attrs["is_map"]
+        elif op.kind in ("add", "gelu"):
+            out[op.out] = out[op.args[0]]
+        else:
+            out[op.out] = op.kind in MAP_KINDS or op.kind in ("patches", "unpatch")
+    return out
+
+
+def constant_ops(program: Program) -> set[str]:
+    """Outputs of the ops that read only weights: computed once a GOP, not once a frame."""
+    const: set[str] = set()
+    for op in program.ops:
+        if all(a in const for a in op.args):
+            const.add(op.out)
+    return const
+
+
+class NumpyNetwork:
+    """One layer's network: ``load_arrays(weights)`` per GOP, then ``net(t)`` -> [Y, U, V] float32
+    planes [B, h, w] before the decoder's rounding. ``offset``: the layer's output offset (§8)."""
+
+    def __init__(self, arch: type[Architecture], width: int, height: int, chroma: str,
+                 arch_params: tuple[int, ...], offset: float) -> None:
+        self.arch, self.width, self.height = arch, width, height
+        self.chroma = chroma_format(chroma)
+        self.specs = arch.tensors(width, height, chroma, tuple(arch_params))  # validates
+        self.program = arch.program(width, height, chroma, tuple(arch_params))
+        self.output_offset = F32(offset)
+        self.is_map = value_kinds(self.program)
+        const = constant_ops(self.program)
+        self._const_ops = [op for op in self.program.ops if op.out in const]
+        self._frame_ops = [op for op in self.program.ops if op.out not in const]
+        self._w: dict[str, np.ndarray] | None = None
+        self._consts: dict[str, np.ndarray] = {}
+
+    def load_arrays(self, arrays: list[np.ndarray]) -> None:
+        """Take the float32 weights in wire order (any shape with the right element count)."""
+        if len(arrays) != len(self.specs):
+            raise ValueError(f"expected {len(self.specs)} tensors, got {len(arrays)}")
+        w = {}
+        for spec, arr in zip(self.specs, arrays):
+            a = np.asarray(arr, F32)
+            if a.size != spec.numel:
+                raise ValueError(f"{spec.name}: {a.size} values, the network needs {spec.numel}")
+            w[spec.name] = a.reshape(spec.shape)
+        self._w = w
+        self._prepared: dict[tuple, object] = {}
+        env: dict[str, np.ndarray] = {}
+        for op in self._const_ops:
+            env[op.out] = self.execute(op, env)
+        self._consts = env
 
     def __call__(self, t: np.ndarray) -> list[np.ndarray]:
         if self._w is None:
             raise RuntimeError("load_arrays first")
-        t = np.asarray(t, F32).reshape(-1)
-        b, n_p, half = t.shape[0], self._s.shape[0], self.patch // 2
-        feats = np.add(self._s[None, :, :], self._embedding(t)[:, None, :], dtype=F32).reshape(-1, self.feature)
-        c0, h0 = self.channels[0], self.h0
-        out = np.empty((b * n_p, half, half, 4 + self.k), F32)
-        for i in range(0, feats.shape[0], NIRVANA_PATCH_BATCH):  # bounded memory at any frame size
-            x = feats[i:i + NIRVANA_PATCH_BATCH].reshape(-1, c0, h0, h0).transpose(0, 2, 3, 1)
-            for wmat, bias in self._convs:
-                x = _pixel_shuffle(_conv3x3(x, wmat, bias, act=True))
-            out[i:i + NIRVANA_PATCH_BATCH] = _conv3x3(x, *self._heads)
-        # [B·patches, half, half, K] -> [B, gh·half, gw·half, K], patch (r, c) at rows r·half …
-        out = out.reshape(b, self.gh, self.gw, half, half, -1).transpose(0, 1, 3, 2, 4, 5)
-        return self._planes(out.reshape(b, self.gh * half, self.gw * half, -1))
+        env = dict(self._consts)
+        env["t"] = np.asarray(t, F32).reshape(-1)
+        self.run(self._frame_ops, env)
+        return self.planes(env[self.program.output])
+
+    def run(self, ops: list[Op], env: dict[str, np.ndarray]) -> None:
+        """Run ``ops`` in order into ``env``; the ops after ``patches`` up to ``unpatch`` a bounded
+        batch of patches at a time."""
+        i = 0
+        while i < len(ops):
+            op = ops[i]
+            env[op.out] = self.execute(op, env)
+            i += 1
+            if op.kind == "patches":
+                end = next(j for j in range(i, len(ops)) if ops[j].kind == "unpatch")
+                self.run_patches(ops[i:end], env, op.out, ops[end].args[0])
+                i = end
+
+    def run_patches(self, ops: list[Op], env: dict[str, np.ndarray], first: str, last: str) -> None:
+        """``ops`` from the value ``first`` to ``last``, PATCH_BATCH patches at a time."""
+        x = env[first]
+        out = None
+        for i in range(0, x.shape[0], PATCH_BATCH):
+            part = {**env, first: x[i:i + PATCH_BATCH]}
+            for op in ops:
+                part[op.out] = self.execute(op, part)
+            y = part[last]
+            if out is None:
+                out = np.empty((x.shape[0], *y.shape[1:]), F32)
+            out[i:i + PATCH_BATCH] = y
+        env[last] = out
+
+    def _conv(self, prefix: str, shuffle: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The conv's weights as ``_conv3x3`` takes them (PixelShuffle folded into the column order)."""
+        key = ("conv", prefix)
+        if key not in self._prepared:
+            if prefix == "heads":
+                w = np.concatenate([self._w["head_y.weight"], self._w["head_c.weight"]])
+                b = np.concatenate([self._w["head_y.bias"], self._w["head_c.bias"]])
+            else:
+                w, b = self._w[f"{prefix}.weight"], self._w[f"{prefix}.bias"]
+            self._prepared[key] = _conv_matrix(w, b, _shuffle_order(w.shape[0] // 4) if shuffle else None)
+        return self._prepared[key]
+
+    def _map_tensor(self, name: str) -> np.ndarray:
+        """A coded map [N, C, h, w] channels-last, [N, h, w, C]."""
+        key = ("map", name)
+        if key not in self._prepared:
+            self._prepared[key] = np.ascontiguousarray(self._w[name].transpose(0, 2, 3, 1))
+        return self._prepared[key]
+
+    def execute(self, op: Op, env: dict[str, np.ndarray]) -> np.ndarray:
+        """One operation of inrcodec.archs.program, channels-last."""
+        a, kind = op.attrs, op.kind
+        v = [env[x] for x in op.args]
+        if kind == "tensor":
+            return self._map_tensor(a["name"]) if a["is_map"] else self._w[a["name"]]
+        if kind == "fourier":
+            return _fourier(v[0], a["base"], a["levels"])
+        if kind == "sinusoid":
+            return _sinusoid(v[0], a["scale"], a["base"], a["dim"])
+        if kind == "centroids":
+            return _centroids(a["grid_h"], a["grid_w"], a["patch"], a["height"], a["width"])
+        if kind == "linear":
+            prefix = a["prefix"]
+            return _linear(v[0], self._w[f"{prefix}.weight"], self._w[f"{prefix}.bias"])
+        if kind == "gelu":
+            return gelu(v[0])
+        if kind == "sine":
+            return _sin32(np.multiply(F32(a["w0"]), v[0], dtype=F32))
+        if kind == "add":
+            return np.add(v[0], v[1], dtype=F32)
+        if kind == "lerp":
+            grid = a["grid"]
+            return _lerp(self._map_tensor(grid) if a["is_map"] else self._w[grid], v[0])
+        if kind == "instance_norm":
+            return _instance_norm(v[0])
+        if kind == "modulate":
+            c = v[0].shape[-1]
+            return _shift(v[0], v[1][:, :c], v[1][:, c:])
+        if kind == "up2":
+            return _up2(v[0])
+        if kind == "add_tiled":
+            return _add_tiled(v[0], v[1])
+        if kind == "conv3x3":
+            y = _conv3x3(v[0], *self._conv(a["prefix"], a["shuffle"]), act=a["gelu"])  # GELU commutes with the shuffle
+            return _pixel_shuffle(y) if a["shuffle"] else y
+        if kind == "heads":
+            return _conv3x3(v[0], *self._conv("heads", False))
+        if kind == "patches":
+            s, e = v
+            feats = np.add(s[None, :, :], e[:, None, :], dtype=F32).reshape(-1, s.shape[1])
+            return feats.reshape(-1, a["channels"], a["side"], a["side"]).transpose(0, 2, 3, 1)
+        if kind == "unpatch":
+            return _unpatch(v[0], a["grid_h"], a["grid_w"])
+        raise ValueError(f"the numpy backend has no operation {kind!r}")
+
+    def planes(self, heads: np.ndarray) -> list[np.ndarray]:
+        """§1b.8: [B, h, w, 4 + k] head outputs -> cropped [Y, U, V] with the output offset."""
+        hh, ww = self.height, self.width
+        y = _pixel_shuffle(heads[..., :4])[..., 0][:, :hh, :ww]
+        c = heads[..., 4:]
+        if self.chroma is ChromaFormat.YUV420:
+            ch, cw = -(-hh // 2), -(-ww // 2)
+            u, v = c[:, :ch, :cw, 0], c[:, :ch, :cw, 1]
+        else:
+            # channels 0-3 (Cb) and 4-7 (Cr), each PixelShuffled: reorder to (dy, dx, plane)
+            c = _pixel_shuffle(c[..., _shuffle_order(2)])
+            u, v = c[:, :hh, :ww, 0], c[:, :hh, :ww, 1]
+        return [np.add(p, self.output_offset, dtype=F32) for p in (y, u, v)]
 
 
 # -- entry points -----------------------------------------------------------------------------------
 
-def build(arch: str | int, width: int, height: int, chroma: str, arch_params: tuple[int, ...],
-          weights: list[np.ndarray] | None = None, output_offset: float = 0.5) -> NumpyNetwork:
-    """The numpy network of architecture ``arch`` (a name, or a wire id), with ``weights`` loaded if given.
-    ValueError for invalid arch_params (inrcodec.costs), InrInputError / InrUnsupportedError for an
-    unknown architecture."""
+def build(arch: str | int | type[Architecture], width: int, height: int, chroma: str, arch_params: tuple[int, ...],
+          weights: list[np.ndarray] | None = None, layer: int = 0) -> NumpyNetwork:
+    """The numpy network of architecture ``arch`` (a name, a wire id or the class) as layer ``layer``
+    of a file, with ``weights`` loaded if given. ValueError for invalid arch_params, InrInputError /
+    InrUnsupportedError for an unknown architecture."""
     if isinstance(arch, int):
-        name = NETWORK_COSTS.name_of(arch)
-    else:
-        NETWORK_COSTS.get(arch)  # InrInputError naming the known architectures
-        name = arch
-    if name not in ARCHITECTURES:
-        raise ValueError(f"architecture {name!r} has no numpy implementation")
-    net = ARCHITECTURES[name](width, height, chroma, tuple(arch_params), output_offset)
+        arch = ARCHITECTURES.by_id(arch)
+    elif isinstance(arch, str):
+        arch = ARCHITECTURES.get(arch)
+    net = NumpyNetwork(arch, width, height, chroma, tuple(arch_params), output_offset(layer))
     if weights is not None:
         net.load_arrays(weights)
     return net
 
 
-def tensor_shapes(arch: str, width: int, height: int, chroma: str, arch_params: tuple[int, ...]
-                  ) -> list[tuple[str, tuple[int, ...]]]:
-    """(name, shape) of the architecture's coded tensors in wire order."""
-    return build(arch, width, height, chroma, arch_params).tensor_shapes()
+class NumpySynthesis:
+    """The ``numpy`` backend: each layer's NumpyNetwork, summed and rounded (``render_layers``)."""
 
+    name = "numpy"
 
-def forward(arch: str, width: int, height: int, chroma: str, arch_params: tuple[int, ...],
-            weights: list[np.ndarray], t: np.ndarray, output_offset: float = 0.5) -> list[np.ndarray]:
-    """Planes [Y, U, V] (float32 [B, h, w], before rounding) of the frames at time positions ``t``."""
-    return build(arch, width, height, chroma, arch_params, weights, output_offset)(t)
+    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list) -> None:
+        chroma = ChromaFormat.from_code(header.chroma_format).label
+        self.nets = [(self.network(ARCHITECTURES.by_id(ls.arch_id), header.width, header.height, chroma,
+                                   ls.arch_params, plan.output_offset), plan.scale)
+                     for ls, plan in zip(layer_specs(header, layers), plans)]
+
+    def network(self, arch, width, height, chroma, arch_params, offset) -> NumpyNetwork:
+        """One layer's network."""
+        return NumpyNetwork(arch, width, height, chroma, arch_params, offset)
+
+    def load(self, weights: list[list[np.ndarray]]) -> None:
+        """Take each layer's float32 weights in wire order."""
+        for (net, _), w in zip(self.nets, weights):
+            net.load_arrays(w)
+
+    def render(self, t: np.ndarray, bit_depth: int) -> list[np.ndarray]:
+        """Y, U, V samples [T, h, w] of the frames at float32 time positions ``t`` (one network call)."""
+        return render_layers(self.nets, np.asarray(t, F32), bit_depth, len(t))
 
 
 def add_layer(planes: list[np.ndarray], residual: list[np.ndarray], scale: float) -> list[np.ndarray]:
@@ -674,8 +584,7 @@ def render_layers(layers: list[tuple[NumpyNetwork, float]], t_pos: np.ndarray, b
                   batch: int = RENDER_BATCH) -> list[np.ndarray]:
     """Y, U, V samples [T, h, w] of the frames at ``t_pos`` (render.render_layers without torch): the
     base layer's planes plus each residual layer's planes / its scale, in layer order, then the one
-    rounding; ``batch`` frames per network call. The residual layers' networks must have been built
-    with ``output_offset=0``."""
+    rounding; ``batch`` frames per network call."""
     t_pos = np.asarray(t_pos, F32).reshape(-1)
     outs: list[list[np.ndarray]] = [[], [], []]
     for i in range(0, t_pos.shape[0], batch):

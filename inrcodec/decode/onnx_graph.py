@@ -1,18 +1,16 @@
-"""The ``ort`` synthesis backend: each network's convolution stack as an ONNX graph run by ONNX Runtime.
+"""The ``ort`` synthesis backend: an architecture's map operations as one ONNX graph run by ONNX Runtime.
 
 ONNX Runtime's CPU kernels run these small convolutions faster than torch or numpy on a few cores
-(docs/decoder-notes.md, "Synthesis backends"). The graph is written here directly as protobuf bytes
-(the handful of ``onnx.proto`` messages it needs: ModelProto, GraphProto, NodeProto, AttributeProto,
-TensorProto, ValueInfoProto), so decoding needs the ``onnxruntime`` wheel but not the ``onnx``
-package. One graph, and one InferenceSession, serves a whole file: every weight is a graph input
-fed with the GOP's decoded values, so a new GOP costs no session.
+(docs/decoder-notes.md, "Synthesis backends"). The graph is translated from the architecture's
+program (inrcodec.archs.program) and written here directly as protobuf bytes (the handful of
+``onnx.proto`` messages it needs), so decoding needs the ``onnxruntime`` wheel but not ``onnx``. One
+graph, and one InferenceSession, serves a whole file: every weight is a graph input fed with the
+GOP's decoded values, so a new GOP costs no session.
 
-What is cheap and per frame or per GOP stays in numpy, computed by ``numpy_render``'s own
-definitions (time encodings and MLPs, the temporal grid interpolations, the instance norm of
-gnerv's constant embedding, nirvana's per-patch features, the heads' PixelShuffle, crop and offset,
-the layers' sum and the one rounding); the graph runs what costs: conv3×3, GELU, PixelShuffle
-(DepthToSpace, CRD order), bilinear ×2 (Resize, half-pixel), instance norm and the distribution shift.
-Samples stay within ±1 of the reference decoder (tests/unit/test_onnx_graph.py, the golden streams).
+The program's cheap operations (time encodings, MLPs, temporal interpolations, what reads only
+weights) and the heads' PixelShuffle, crop and offset stay with the numpy backend, which this one
+extends; the graph runs what costs, the operations on maps (``MAP_KINDS``). Samples stay within ±1
+of the reference decoder (tests/unit/test_onnx_graph.py, the golden streams).
 """
 
 from __future__ import annotations
@@ -22,13 +20,10 @@ import struct
 
 import numpy as np
 
+from ..archs import Architecture
+from ..archs.program import MAP_KINDS, PATCH_BATCH, Op
 from ..container.bitio import uvarint_bytes
-from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
-from ..container.spec import ChromaFormat
-from ..costs import NIRVANA_PATCH_BATCH
-from . import numpy_render as nr
-from .model_io import Layer
-from .synthesis import Synthesis, default_threads
+from .numpy_render import NumpyNetwork, NumpySynthesis
 
 F32 = np.float32
 OPSET = 17  # Erf, Resize (half_pixel), DepthToSpace (CRD), InstanceNormalization all exist at 17
@@ -160,7 +155,7 @@ class Graph:
                        coordinate_transformation_mode="half_pixel")
 
     def slice_channels(self, x: str, start: int, stop: int) -> str:
-        """Channels start..stop-1 of an NCHW map."""
+        """Channels (axis 1) start..stop-1."""
         return self.op("Slice", x, self.const(np.array([start], np.int64)), self.const(np.array([stop], np.int64)),
                        self.const(np.array([1], np.int64)))
 
@@ -170,195 +165,174 @@ class Graph:
                        self.const(np.zeros(channels, F32)), epsilon=1e-5)
 
 
-# -- the networks' graphs: weights as inputs, one session per file ------------------------------
 
 
-def _conv_inputs(g: Graph, prefix: str, o: int, i: int) -> tuple[str, str]:
-    return g.input(f"{prefix}.weight", (o, i, 3, 3)), g.input(f"{prefix}.bias", (o,))
+# -- the program's map operations as a graph --------------------------------------------------------
 
 
-def _heads(g: Graph, x: str, c: int, k: int, batch: str = "B") -> None:
-    """Both heads as one conv (luma's 4 output channels first), then §1b.8's PixelShuffles: outputs
-    ``y`` [B, 1, 2h, 2w] and ``c`` [B, 2, h, w] (4:2:0) or [B, 2, 2h, 2w] (4:4:4: channels 0-3 Cb,
-    4-7 Cr, each PixelShuffled), before the crop and the offset."""
-    w, b = _conv_inputs(g, "heads", 4 + k, c)
-    heads = g.conv3x3(x, w, b)
-    y = g.pixel_shuffle(g.slice_channels(heads, 0, 4))
-    chroma = g.slice_channels(heads, 4, 4 + k)
-    if k == 8:
-        chroma = g.pixel_shuffle(chroma)
-    g.output(y, (batch, 1, "Hy", "Wy"))
-    g.output(chroma, (batch, 2, "Hc", "Wc"))
+def _weight_inputs(op: Op) -> tuple[str, str] | None:
+    """The (weight, bias) graph inputs of a conv3x3 or heads op."""
+    if op.kind == "conv3x3":
+        return f"{op.attrs['prefix']}.weight", f"{op.attrs['prefix']}.bias"
+    if op.kind == "heads":
+        return "heads.weight", "heads.bias"
+    return None
 
 
-def gnerv_graph(net: "nr.Gnerv") -> bytes:
-    """Inputs x0 [1, C0, eh, ew] (the normalised embedding), per block scale_j = 1 + s and shift_j
-    [B, Cj, 1, 1], the convs' and heads' weights; output heads [B, 4 + k, H/2, W/2]."""
-    g = Graph("gnerv")
-    ch, e = net.channels, 4 if net.up_mode == 0 else 1
-    x = g.input("x0", (1, ch[0], net.eh, net.ew))
-    for j in range(net.n_blocks):
-        if j > 0:
-            x = g.instance_norm(x, ch[j])
-        x = g.op("Add", g.op("Mul", x, g.input(f"scale{j}", ("B", ch[j], 1, 1))), g.input(f"shift{j}", ("B", ch[j], 1, 1)))
-        w, b = _conv_inputs(g, f"convs.{j}", e * ch[j + 1], ch[j])
-        x = g.gelu(g.pixel_shuffle(g.conv3x3(x, w, b)) if net.up_mode == 0 else g.conv3x3(g.up2(x), w, b))
-    _heads(g, x, ch[-1], net.k)
+def graph_model(ops: list[Op], inputs: dict[str, tuple], weights: dict[str, tuple], outputs: list[str],
+                heads: str | None = None) -> bytes:
+    """The ONNX model of ``ops``: ``inputs`` (value -> NCHW or [N, n] shape, a str dimension symbolic)
+    and ``weights`` (name -> shape) in, ``outputs`` out channels-last (maps as numpy lays them out);
+    then, if ``heads`` names the heads' map, §1b.8's PixelShuffles of it: ``y`` [N, 1, 2h, 2w] and ``c``
+    [N, 2, h, w] (4:2:0) or [N, 2, 2h, 2w] (4:4:4), so that numpy only crops and adds the offset."""
+    g = Graph("inrcodec")
+    name: dict[str, str] = {}  # program value -> graph tensor
+    shape: dict[str, tuple] = {}  # each map's (C, h, w)
+    for value, dims in inputs.items():
+        name[value] = g.input(value, dims)
+        shape[value] = tuple(dims[1:])
+    for w, dims in weights.items():
+        g.input(w, dims)
+    for op in ops:
+        x, *rest = (name[a] for a in op.args)
+        c, h, w = shape[op.args[0]][:3] if len(shape[op.args[0]]) == 3 else (None, None, None)
+        if op.kind == "instance_norm":
+            out = g.instance_norm(x, c)
+        elif op.kind == "modulate":
+            s, m = (g.op("Reshape", g.slice_channels(rest[0], a, b), g.const(np.array([0, c, 1, 1], np.int64)))
+                    for a, b in ((0, c), (c, 2 * c)))
+            out = g.op("Add", g.op("Mul", x, g.op("Add", s, g.const(np.array(1.0, F32)))), m)
+        elif op.kind == "up2":
+            out, h, w = g.up2(x), 2 * h, 2 * w
+        elif op.kind == "add_tiled":
+            out = g.op("Add", x, g.op("Tile", rest[0], g.const(np.array([1, 1, h // 2, w // 2], np.int64))))
+        elif op.kind in ("conv3x3", "heads"):
+            wname, bname = _weight_inputs(op)
+            out, c = g.conv3x3(x, wname, bname), weights[wname][0]
+            if op.attrs.get("shuffle"):
+                out, c, h, w = g.pixel_shuffle(out), c // 4, 2 * h, 2 * w
+            if op.attrs.get("gelu"):
+                out = g.gelu(out)
+        elif op.kind == "add":
+            out = g.op("Add", x, rest[0])
+        elif op.kind == "gelu":
+            out = g.gelu(x)
+        else:
+            raise ValueError(f"the ort backend has no graph for operation {op.kind!r}")
+        name[op.out], shape[op.out] = out, (c, h, w)
+    for value in outputs:
+        c, h, w = shape[value]
+        out = g.op("Transpose", name[value], perm=[0, 2, 3, 1])
+        g.output(out, ("N", h, w, c))
+    if heads is not None:
+        k = shape[heads][0] - 4
+        g.output(g.pixel_shuffle(g.slice_channels(name[heads], 0, 4)), ("N", 1, "Hy", "Wy"))
+        chroma = g.slice_channels(name[heads], 4, 4 + k)
+        g.output(g.pixel_shuffle(chroma) if k == 8 else chroma, ("N", 2, "Hc", "Wc"))
     return g.model()
 
 
-def hinerv_graph(net: "nr.Hinerv") -> bytes:
-    """Inputs x0 [B, C0, eh, ew] (the summed grid levels), per stage the local grid [B, Cj, 2, 2] and
-    scale_j/shift_j [B, Cj, 1, 1] where the architecture has them, the weights; output heads."""
-    g = Graph("hinerv")
-    ch = net.channels
-    x = g.input("x0", ("B", ch[0], net.eh, net.ew))
-    h, w = net.eh, net.ew
-    for j in range(net.n_stages):
-        x = g.up2(x)
-        h, w = 2 * h, 2 * w
-        if net.local_t:
-            loc = g.input(f"local{j}", ("B", ch[j], 2, 2))
-            x = g.op("Add", x, g.op("Tile", loc, g.const(np.array([1, 1, h // 2, w // 2], np.int64))))
-        if net.mod_t:
-            x = g.op("Add", g.op("Mul", x, g.input(f"scale{j}", ("B", ch[j], 1, 1))),
-                     g.input(f"shift{j}", ("B", ch[j], 1, 1)))
-        cw, cb = _conv_inputs(g, f"convs.{j}", ch[j + 1], ch[j])
-        x = g.gelu(g.conv3x3(x, cw, cb))
-    _heads(g, x, ch[-1], net.k)
-    return g.model()
+class OrtNetwork(NumpyNetwork):
+    """One layer's network: the numpy backend for the cheap operations, an ONNX Runtime session for the maps."""
 
-
-def nirvana_graph(net: "nr.Nirvana") -> bytes:
-    """Input feats [N, C0, h0, h0] (patches' features, time embedding added), the weights; output
-    heads [N, 4 + k, P/2, P/2]."""
-    g = Graph("nirvana")
-    ch = net.channels
-    x = g.input("x0", ("N", ch[0], net.h0, net.h0))
-    for j in range(net.n_blocks):
-        w, b = _conv_inputs(g, f"convs.{j}", 4 * ch[j + 1], ch[j])
-        x = g.gelu(g.pixel_shuffle(g.conv3x3(x, w, b)))
-    _heads(g, x, ch[-1], net.k, "N")
-    return g.model()
-
-
-GRAPHS = {"gnerv": gnerv_graph, "hinerv": hinerv_graph, "nirvana": nirvana_graph}
-
-
-def supports(arch: str | None) -> bool:
-    """Whether the ort backend has a graph for architecture ``arch``."""
-    return arch in GRAPHS
-
-
-# -- running them --------------------------------------------------------------------------------
-
-
-def _col(v: np.ndarray) -> np.ndarray:
-    """[B, C] -> [B, C, 1, 1]."""
-    return np.ascontiguousarray(v, F32)[:, :, None, None]
-
-
-class OrtNetwork:
-    """One layer's network: ``numpy_render``'s for the cheap parts, an ONNX Runtime session for the rest."""
-
-    def __init__(self, net: "nr.NumpyNetwork", session_options) -> None:
-        import onnxruntime as ort
-
-        self.net = net
-        self.arch = net.name
-        self.session = ort.InferenceSession(GRAPHS[net.name](net), session_options, providers=["CPUExecutionProvider"])
+    def __init__(self, arch: type[Architecture], width: int, height: int, chroma: str, arch_params: tuple[int, ...],
+                 offset: float, session_options) -> None:
+        super().__init__(arch, width, height, chroma, arch_params, offset)
+        self._session_options = session_options
+        self.session = None
+        graph: set[str] = set()
+        for op in self._frame_ops:
+            if op.kind in MAP_KINDS or (op.kind in ("add", "gelu") and any(a in graph for a in op.args)):
+                graph.add(op.out)
+        self._graph = [op for op in self._frame_ops if op.out in graph]
+        self._pre = [op for op in self._frame_ops if op.out not in graph]
+        post: set[str] = set()
+        for op in self._pre:  # host operations on the graph's results run after it
+            if any(a in graph or a in post for a in op.args):
+                post.add(op.out)
+        self._post = [op for op in self._pre if op.out in post]
+        self._pre = [op for op in self._pre if op.out not in post]
+        made = {op.out for op in self._graph}
+        self._inputs = sorted({a for op in self._graph for a in op.args if a not in made})
+        self._outputs = sorted({a for op in self._post for a in op.args if a in made})
+        # the heads' map made by the graph: its PixelShuffles in the graph too (numpy's copies cost)
+        self._heads = self.program.output if self.program.output in made else None
+        self._chunked = {op.out for op in self._pre if op.kind == "patches"}
         self._weights: dict[str, np.ndarray] = {}
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
-        """Take the float32 weights in wire order."""
-        net = self.net
-        net.load_arrays(arrays)
-        w = net._w
+        """Take the float32 weights in wire order; the first GOP also builds the session."""
+        super().load_arrays(arrays)
+        w = self._w
         feed = {}
-        n_convs = net.n_stages if self.arch == "hinerv" else net.n_blocks
-        for j in range(n_convs):
-            feed[f"convs.{j}.weight"] = np.ascontiguousarray(w[f"convs.{j}.weight"])
-            feed[f"convs.{j}.bias"] = np.ascontiguousarray(w[f"convs.{j}.bias"])
-        feed["heads.weight"] = np.ascontiguousarray(np.concatenate([w["head_y.weight"], w["head_c.weight"]]))
-        feed["heads.bias"] = np.ascontiguousarray(np.concatenate([w["head_y.bias"], w["head_c.bias"]]))
-        if self.arch == "gnerv":
-            feed["x0"] = np.ascontiguousarray(net._emb.transpose(0, 3, 1, 2))
+        for op in self._graph:
+            names = _weight_inputs(op)
+            if names is None:
+                continue
+            if op.kind == "heads":
+                feed[names[0]] = np.concatenate([w["head_y.weight"], w["head_c.weight"]])
+                feed[names[1]] = np.concatenate([w["head_y.bias"], w["head_c.bias"]])
+            else:
+                feed[names[0]], feed[names[1]] = (np.ascontiguousarray(w[n]) for n in names)
         self._weights = feed
+        if self.session is None:
+            self.session = self._make_session()
 
-    def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """The graph's outputs y, c."""
-        return self.session.run(None, {**self._weights, **feed})
+    def _make_session(self):
+        import onnxruntime as ort
 
-    def _planes(self, y: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
-        """§1b.8: cropped [Y, U, V] [B, h, w] with the output offset, from [B, H, W] maps (one pass each)."""
-        net = self.net
-        ch, cw = (net.height, net.width) if net.k == 8 else (-(-net.height // 2), -(-net.width // 2))
-        off = net.output_offset
-        return [np.add(y[..., :net.height, :net.width], off, dtype=F32),
-                np.add(c[:, 0, :ch, :cw], off, dtype=F32), np.add(c[:, 1, :ch, :cw], off, dtype=F32)]
+        return ort.InferenceSession(self.graph(), self._session_options, providers=["CPUExecutionProvider"])
+
+    def graph(self) -> bytes:
+        """The serialized ONNX model of the map operations (weights loaded: the inputs' shapes come from them)."""
+        env = dict(self._consts)
+        env["t"] = np.zeros(1, F32)
+        for op in self._pre:  # one frame, for the inputs' shapes
+            env[op.out] = self.execute(op, env)
+        inputs = {}
+        for name in self._inputs:
+            dims = np.shape(self._nchw(name, env[name]))
+            inputs[name] = dims if name in self._consts else ("N", *dims[1:])
+        weights = {name: a.shape for name, a in self._weights.items()}
+        return graph_model(self._graph, inputs, weights, self._outputs, self._heads)
+
+    def _nchw(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A value as the graph takes it: maps channels-first."""
+        if self.is_map[name]:
+            return np.ascontiguousarray(value.transpose(0, 3, 1, 2))
+        return np.ascontiguousarray(value, F32)
 
     def __call__(self, t: np.ndarray) -> list[np.ndarray]:
         """Planes [Y, U, V] (float32 [B, h, w]) of the frames at time positions ``t``."""
-        net = self.net
-        t = np.asarray(t, F32).reshape(-1)
-        feed: dict[str, np.ndarray] = {}
-        if self.arch == "gnerv":
-            for j, (s, m) in enumerate(gnerv_shifts(net, t)):
-                feed[f"scale{j}"], feed[f"shift{j}"] = _col(np.add(F32(1.0), s, dtype=F32)), _col(m)
-        elif self.arch == "hinerv":
-            x = nr._lerp(net._grids[0], t)
-            for grid in net._grids[1:]:
-                x = np.add(x, nr._lerp(grid, t), dtype=F32)
-            feed["x0"] = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-            for j in range(net.n_stages):
-                cj = net.channels[j]
-                if net.local_t:
-                    feed[f"local{j}"] = np.ascontiguousarray(nr._lerp(net._local[j], t).transpose(0, 3, 1, 2))
-                if net.mod_t:
-                    sm = nr._lerp(net._w[f"mod.{j}"], t)
-                    feed[f"scale{j}"] = _col(np.add(F32(1.0), sm[:, :cj], dtype=F32))
-                    feed[f"shift{j}"] = _col(sm[:, cj:])
+        if self.session is None:
+            raise RuntimeError("load_arrays first")
+        env = dict(self._consts)
+        env["t"] = np.asarray(t, F32).reshape(-1)
+        for op in self._pre:
+            env[op.out] = self.execute(op, env)
+        feed = {name: self._nchw(name, env[name]) for name in self._inputs}
+        chunked = [n for n in self._inputs if n in self._chunked]
+        if chunked:  # patches: a bounded batch at a time
+            total = feed[chunked[0]].shape[0]
+            parts = [self.session.run(None, {**self._weights, **feed,
+                                                      **{n: feed[n][i:i + PATCH_BATCH] for n in chunked}})
+                     for i in range(0, total, PATCH_BATCH)]
+            results = [np.concatenate(r) for r in zip(*parts)]
         else:
-            return self._nirvana(t)
-        y, c = self._run(feed)
-        return self._planes(y[:, 0], c)
+            results = self.session.run(None, {**self._weights, **feed})
+        env.update(zip(self._outputs, results))
+        if self._heads is not None:
+            return self._crop(*results[len(self._outputs):])
+        for op in self._post:
+            env[op.out] = self.execute(op, env)
+        return self.planes(env[self.program.output])
 
-    def _nirvana(self, t: np.ndarray) -> list[np.ndarray]:
-        net = self.net
-        b, n_p, half = t.shape[0], net._s.shape[0], net.patch // 2
-        feats = np.add(net._s[None, :, :], net._embedding(t)[:, None, :], dtype=F32)
-        feats = feats.reshape(-1, net.channels[0], net.h0, net.h0)
-        p = net.patch
-        cp = p if net.k == 8 else half  # chroma patch side
-        y = np.empty((b * n_p, p, p), F32)
-        c = np.empty((b * n_p, 2, cp, cp), F32)
-        for i in range(0, feats.shape[0], NIRVANA_PATCH_BATCH):  # bounded memory at any frame size
-            y[i:i + NIRVANA_PATCH_BATCH], c[i:i + NIRVANA_PATCH_BATCH] = (
-                o.reshape(-1, *shape) for o, shape in zip(self._run({"x0": feats[i:i + NIRVANA_PATCH_BATCH]}),
-                                                          ((p, p), (2, cp, cp))))
-        # patch (r, q) of frame f to rows r·side …, columns q·side …: the offset added in the same pass
-        # as the rearrangement, then the crop (a view)
-        off = net.output_offset
-        y = np.add(y.reshape(b, net.gh, net.gw, p, p).transpose(0, 1, 3, 2, 4), off, dtype=F32)
-        c = np.add(c.reshape(b, net.gh, net.gw, 2, cp, cp).transpose(0, 3, 1, 4, 2, 5), off, dtype=F32)
-        y = y.reshape(b, net.gh * p, net.gw * p)
-        c = c.reshape(b, 2, net.gh * cp, net.gw * cp)
-        ch, cw = (net.height, net.width) if net.k == 8 else (-(-net.height // 2), -(-net.width // 2))
-        return [y[:, :net.height, :net.width], c[:, 0, :ch, :cw], c[:, 1, :ch, :cw]]
-
-
-def gnerv_shifts(net: "nr.Gnerv", t: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """gnerv's per-block (s, m) [B, Cj] of §2 steps 1-3: positional encoding, time MLP, shift layers."""
-    w = net._w
-    ang = np.multiply(t[:, None], net.freqs[None, :], dtype=F32)
-    gamma = np.stack([nr._sin32(ang), nr._cos32(ang)], axis=-1).reshape(t.shape[0], -1)
-    z = nr.gelu(nr._linear(gamma, w["time_fc.weight"], w["time_fc.bias"]))
-    out = []
-    for j in range(net.n_blocks):
-        sm = nr._linear(z, w[f"shift.{j}.weight"], w[f"shift.{j}.bias"])
-        cj = net.channels[j]
-        out.append((sm[:, :cj], sm[:, cj:]))
-    return out
+    def _crop(self, y: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
+        """§1b.8 from the graph's shuffled heads: cropped [Y, U, V] [B, h, w] with the output offset."""
+        ch, cw = self.chroma.chroma_shape(self.width, self.height)
+        off = self.output_offset
+        return [np.add(y[:, 0, :self.height, :self.width], off, dtype=F32),
+                np.add(c[:, 0, :ch, :cw], off, dtype=F32), np.add(c[:, 1, :ch, :cw], off, dtype=F32)]
 
 
 def session_options(threads: int):
@@ -374,24 +348,14 @@ def session_options(threads: int):
     return opts
 
 
-class OrtSynthesis(Synthesis):
-    """The ``ort`` backend: every layer's network as an OrtNetwork, summed and rounded as numpy_render does."""
+class OrtSynthesis(NumpySynthesis):
+    """The ``ort`` backend: every layer's network an OrtNetwork, summed and rounded as the numpy backend does."""
 
     name = "ort"
 
-    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list[Layer],
-                 threads: int | None = None) -> None:
-        opts = session_options(threads or default_threads())
-        chroma = ChromaFormat.from_code(header.chroma_format).label
-        self.nets = [(OrtNetwork(nr.build(ls.arch_id, header.width, header.height, chroma, ls.arch_params,
-                                          output_offset=0.5 if k == 0 else 0.0), opts), plan.scale)
-                     for k, (ls, plan) in enumerate(zip(layer_specs(header, layers), plans))]
+    def __init__(self, header, layers, plans, threads: int) -> None:
+        self._options = session_options(threads)
+        super().__init__(header, layers, plans)
 
-    def load(self, weights: list[list[np.ndarray]]) -> None:
-        """Take each layer's float32 weights in wire order."""
-        for (net, _), w in zip(self.nets, weights):
-            net.load_arrays(w)
-
-    def render(self, t: np.ndarray, bit_depth: int) -> list[np.ndarray]:
-        """Y, U, V samples of the frames at ``t`` (one call per layer)."""
-        return nr.render_layers(self.nets, np.asarray(t, F32), bit_depth, len(t))
+    def network(self, arch, width, height, chroma, arch_params, offset) -> OrtNetwork:
+        return OrtNetwork(arch, width, height, chroma, arch_params, offset, self._options)

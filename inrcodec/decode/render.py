@@ -1,4 +1,5 @@
-"""Frames <-> tensors, and running a network to D-bit planes (shared by encoder and decoder).
+"""Frames <-> tensors, running a network to D-bit planes (shared by encoder and decoder), and the torch
+synthesis backend.
 
 Networks see samples normalised to [0, 1] whatever the depth (sample / (2^D - 1)); the decoder's one
 rounding maps back to D bits (spec/models.md §7). Frames are uint8 arrays at 8 bits and uint16
@@ -7,11 +8,19 @@ arrays holding 0..2^D-1 at 10 and 12 bits (inrcodec.io.video).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from ..archs import ARCHITECTURES, Architecture, chroma_format
+from ..archs.program import PATCH_BATCH, Op
+from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
+from ..container.spec import ChromaFormat
 from ..metrics import sample_peak
 from ..models.base import InrModel
+from ..models.hinerv import temporal_lerp
 from .batch import ACTIVATION_BUDGET, RENDER_BATCH, render_batch  # noqa: F401  (torch-free; re-exported)
 
 
@@ -67,3 +76,142 @@ def render_layers(layers: list[tuple[InrModel, float]], t_pos: torch.Tensor, bit
         for p, plane in enumerate(planes):
             outs[p].append(to_samples(plane, bit_depth))
     return [np.concatenate(o) for o in outs]
+
+
+# -- the torch synthesis backend: an architecture's program run with torch ---------------------------
+
+class TorchNetwork:
+    """One layer's network for the decoder: the architecture's program (inrcodec.archs.program) run
+    with torch on ``device``; ``load_arrays(weights)`` per GOP, then ``net(t)`` -> [Y, U, V] planes."""
+
+    def __init__(self, arch: type[Architecture], width: int, height: int, chroma: str,
+                 arch_params: tuple[int, ...], offset: float, device: torch.device) -> None:
+        self.width, self.height, self.device = width, height, device
+        self.chroma = chroma_format(chroma)
+        self.specs = arch.tensors(width, height, chroma, tuple(arch_params))
+        self.program = arch.program(width, height, chroma, tuple(arch_params))
+        self.output_offset = offset
+        self._w: dict[str, torch.Tensor] = {}
+
+    def load_arrays(self, arrays: list[np.ndarray]) -> None:
+        """Take the float32 weights in wire order."""
+        if len(arrays) != len(self.specs):
+            raise ValueError(f"expected {len(self.specs)} tensors, got {len(arrays)}")
+        self._w = {s.name: torch.from_numpy(np.asarray(a, np.float32).reshape(s.shape)).to(self.device)
+                   for s, a in zip(self.specs, arrays)}
+        self._w["heads.weight"] = torch.cat([self._w["head_y.weight"], self._w["head_c.weight"]])
+        self._w["heads.bias"] = torch.cat([self._w["head_y.bias"], self._w["head_c.bias"]])
+
+    @torch.no_grad()
+    def __call__(self, t: torch.Tensor) -> list[torch.Tensor]:
+        env = {"t": t}
+        ops = self.program.ops
+        i = 0
+        while i < len(ops):
+            op = ops[i]
+            env[op.out] = self.execute(op, env)
+            i += 1
+            if op.kind == "patches":  # the ops up to unpatch, a bounded batch of patches at a time
+                end = next(j for j in range(i, len(ops)) if ops[j].kind == "unpatch")
+                parts = []
+                for k in range(0, env[op.out].shape[0], PATCH_BATCH):
+                    part = {**env, op.out: env[op.out][k:k + PATCH_BATCH]}
+                    for o in ops[i:end]:
+                        part[o.out] = self.execute(o, part)
+                    parts.append(part[ops[end].args[0]])
+                env[ops[end].args[0]] = torch.cat(parts)
+                i = end
+        return self.planes(env[self.program.output])
+
+    def execute(self, op: Op, env: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One operation of inrcodec.archs.program, NCHW."""
+        a, kind, w = op.attrs, op.kind, self._w
+        v = [env[x] for x in op.args]
+        if kind == "tensor":
+            x = w[a["name"]]
+            return x.contiguous(memory_format=torch.channels_last) if a["is_map"] else x
+        if kind == "fourier":
+            freqs = (a["base"] ** torch.arange(a["levels"], dtype=torch.float32, device=self.device)) * math.pi
+            ang = v[0][:, None] * freqs[None, :]
+            return torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1)
+        if kind == "sinusoid":
+            dim = a["dim"]
+            i = torch.arange(dim // 2, dtype=torch.float32, device=self.device)
+            ang = (a["scale"] * v[0])[:, None] / a["base"] ** (2 * i[None, :] / dim)
+            return F.pad(torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1), (0, dim - 2 * (dim // 2)))
+        if kind == "centroids":
+            gh, gw, p = a["grid_h"], a["grid_w"], a["patch"]
+            ys = (torch.arange(gh, dtype=torch.float32, device=self.device) + 0.5) * p / a["height"]
+            xs = (torch.arange(gw, dtype=torch.float32, device=self.device) + 0.5) * p / a["width"]
+            yy, xx = torch.meshgrid(2 * ys - 1, 2 * xs - 1, indexing="ij")
+            return torch.stack([xx.flatten(), yy.flatten()], dim=1)
+        if kind == "linear":
+            return F.linear(v[0], w[a["prefix"] + ".weight"], w[a["prefix"] + ".bias"])
+        if kind == "gelu":
+            return F.gelu(v[0])
+        if kind == "sine":
+            return torch.sin(a["w0"] * v[0])
+        if kind == "add":
+            return v[0] + v[1]
+        if kind == "lerp":
+            out = temporal_lerp(w[a["grid"]], v[0])
+            return out.contiguous(memory_format=torch.channels_last) if a["is_map"] else out
+        if kind == "instance_norm":
+            return F.instance_norm(v[0])
+        if kind == "modulate":
+            scale, shift = v[1].chunk(2, dim=1)
+            return v[0] * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
+        if kind == "up2":
+            return F.interpolate(v[0], scale_factor=2, mode="bilinear", align_corners=False)
+        if kind == "add_tiled":
+            h, wd = v[0].shape[-2] // 2, v[0].shape[-1] // 2
+            return v[0] + v[1].repeat(1, 1, h, wd)
+        if kind == "conv3x3":
+            x = F.conv2d(v[0], w[a["prefix"] + ".weight"], w[a["prefix"] + ".bias"], padding=1)
+            x = F.pixel_shuffle(x, 2) if a["shuffle"] else x
+            return F.gelu(x) if a["gelu"] else x
+        if kind == "heads":
+            return F.conv2d(v[0], w["heads.weight"], w["heads.bias"], padding=1)
+        if kind == "patches":
+            s, e = v
+            return (s[None] + e[:, None]).reshape(-1, a["channels"], a["side"], a["side"])
+        if kind == "unpatch":
+            n, k, h, wd = v[0].shape
+            gh, gw = a["grid_h"], a["grid_w"]
+            x = v[0].view(n // (gh * gw), gh, gw, k, h, wd).permute(0, 3, 1, 4, 2, 5)
+            return x.reshape(n // (gh * gw), k, gh * h, gw * wd)
+        raise ValueError(f"the torch backend has no operation {kind!r}")
+
+    def planes(self, heads: torch.Tensor) -> list[torch.Tensor]:
+        """§1b.8: [B, 4 + k, h, w] head outputs -> cropped [Y, U, V] with the output offset."""
+        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, : self.height, : self.width] + self.output_offset
+        c = heads[:, 4:]
+        if self.chroma is ChromaFormat.YUV420:
+            ch, cw = -(-self.height // 2), -(-self.width // 2)
+        else:
+            c = F.pixel_shuffle(c, 2)
+            ch, cw = self.height, self.width
+        return [y, c[:, 0, :ch, :cw] + self.output_offset, c[:, 1, :ch, :cw] + self.output_offset]
+
+
+class TorchSynthesis:
+    """The ``torch`` backend: each layer's TorchNetwork on ``device`` (the only one for CUDA)."""
+
+    name = "torch"
+
+    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list, device: str) -> None:
+        self.device = torch.device(device)
+        chroma = ChromaFormat.from_code(header.chroma_format).label
+        self.nets = [(TorchNetwork(ARCHITECTURES.by_id(ls.arch_id), header.width, header.height, chroma,
+                                   ls.arch_params, plan.output_offset, self.device), plan.scale)
+                     for ls, plan in zip(layer_specs(header, layers), plans)]
+
+    def load(self, weights: list[list[np.ndarray]]) -> None:
+        """Take each layer's float32 weights in wire order."""
+        for (net, _), w in zip(self.nets, weights):
+            net.load_arrays(w)
+
+    def render(self, t: np.ndarray, bit_depth: int) -> list[np.ndarray]:
+        """Y, U, V samples [T, h, w] of the frames at float32 time positions ``t`` (one network call)."""
+        t_pos = torch.from_numpy(np.asarray(t, np.float32)).to(self.device)
+        return render_layers(self.nets, t_pos, bit_depth, len(t))

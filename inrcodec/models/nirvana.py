@@ -1,16 +1,8 @@
-"""NIRVANA-style patch-wise network (NIRVANA §3, docs/bibliography.md), the second architecture (``--model nirvana``).
+"""nirvana's torch network, what the encoder trains (the architecture: inrcodec.archs.nirvana).
 
-The frame is cut into P x P patches (padded to the patch grid, cropped on output). A SIREN MLP maps
-a patch centroid (x_p, y_p), normalised to [-1, 1] by the frame size, to a feature s_p; s_p is
-replicated for every frame of the group (our GOP) and the sinusoidal embedding of the frame's
-position in the group is added (nirvana eq. 1); the sum is reshaped to C0 x h0 x h0 and goes through
-NeRV-style Conv-PixelShuffle blocks; heads as in ``gnerv`` give the luma patch (4 channels +
-PixelShuffle) and the chroma patch at its native resolution. No part of the network depends on the
-frame size, so any resolution is coded by the same architecture. Patches are run in batches of
-``PATCH_BATCH`` when no gradient is needed, so decoding memory does not grow with the resolution.
-
-arch_params = (patch, mlp_width, mlp_depth, C0, C1, ..., Cn): n up-sampling blocks take the
-trunk from h0 = patch / 2^(n+1) to patch / 2, where the heads run.
+The decoder runs the architecture's program instead; tests/unit/test_synthesis.py holds the two together.
+Patches run in batches of ``PATCH_BATCH`` when no gradient is needed, so memory does not grow with
+the resolution.
 """
 
 from __future__ import annotations
@@ -20,15 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..costs import NETWORK_COSTS, NIRVANA_PATCH_BATCH, nirvana_cost
-from ..tensors import SIREN_W0, nirvana_tensors
-from .base import ARCHITECTURES, ArchOption, InrModel, TensorSpec
-
-PE_BASE = 10000.0
-# The codec gives a network t = i / gop_size; the embedding reads u = TIME_SCALE * t, so frames of a
-# group of up to 32 keep at least one unit apart (the paper's g is the frame index in the group).
-TIME_SCALE = 32.0
-PATCH_BATCH = NIRVANA_PATCH_BATCH
+from ..archs.nirvana import PE_BASE, SIREN_W0, TIME_SCALE, Nirvana as NirvanaArch
+from ..archs.program import PATCH_BATCH
+from .base import InrModel
 
 
 def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
@@ -40,45 +26,18 @@ def group_embedding(g: torch.Tensor, dim: int) -> torch.Tensor:
     return F.pad(out, (0, dim - out.shape[1]))
 
 
-@ARCHITECTURES.register("nirvana", wire_id=NETWORK_COSTS.id_of("nirvana"))
 class Nirvana(InrModel):
     """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
 
-    # a first, untuned ladder: 32x32 patches as in the paper, MLP and trunk widened with quality
-    QUALITY = {
-        1: (32, 32, 2, 8, 12, 8),
-        2: (32, 48, 2, 8, 16, 12),
-        3: (32, 48, 3, 12, 16, 12),
-        4: (32, 64, 3, 16, 16, 12),
-        5: (32, 64, 3, 16, 20, 16),
-        6: (32, 96, 3, 16, 24, 16),
-        7: (32, 128, 3, 20, 28, 20),
-        8: (32, 128, 4, 24, 32, 24),
-        9: (32, 192, 4, 32, 40, 28),
-    }
-    OPTIONS = (
-        ArchOption("patch_size", "int", "patch side, 8..128, a power of two", "32"),
-        ArchOption("mlp_width", "int", "SIREN MLP width"),
-        ArchOption("mlp_depth", "int", "SIREN MLP layers"),
-        ArchOption("channels", "ints", "override the trunk channels C0,C1,..., e.g. 16,16,12"),
-    )
-
-    @classmethod
-    def apply_options(cls, arch_params: tuple[int, ...], patch_size=None, mlp_width=None, mlp_depth=None,
-                      channels=None) -> tuple[int, ...]:
-        """Each option replaces its field of (patch, mlp_width, mlp_depth, C0, ..., Cn)."""
-        head = tuple(v if v is not None else a for v, a in zip((patch_size, mlp_width, mlp_depth), arch_params[:3]))
-        return head + (tuple(channels) if channels is not None else arch_params[3:])
+    arch = NirvanaArch
 
     # SIREN layers (w0 = 30) need a rate far below gnerv's, falling with the MLP's width (docs/encoder-notes.md)
     BASE_LEARNING_RATE = 1.5e-3
     BASE_WIDTH = 64
 
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
-        # validation and the parameter cap, by arithmetic, before anything is allocated
-        cost = nirvana_cost(width, height, chroma, tuple(arch_params))
+        NirvanaArch.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
         super().__init__(width, height, chroma)
-        self._cost = cost
         self.patch, self.mlp_width, self.mlp_depth, *channels = (int(p) for p in arch_params)
         self.channels = channels
         self.n_blocks = len(channels) - 1
@@ -99,16 +58,6 @@ class Nirvana(InrModel):
 
     def arch_params(self) -> tuple[int, ...]:
         return (self.patch, self.mlp_width, self.mlp_depth, *self.channels)
-
-    def tensor_specs(self) -> list[TensorSpec]:
-        """The coded tensors in wire order: ``inrcodec.tensors.nirvana_tensors`` (what a decoder without torch reads)."""
-        return nirvana_tensors(self.width, self.height, self.chroma, self.arch_params())
-
-    def macs_per_pixel(self) -> float:
-        """Per luma pixel: the MLP once per patch and group (amortised over the GOP's frames is not
-        assumed: it is counted per frame), the conv blocks and heads per frame; the figure of
-        ``inrcodec.costs.nirvana_cost``."""
-        return self._cost.macs_per_pixel
 
     def centroids(self, device: torch.device) -> torch.Tensor:
         """[grid_h * grid_w, 2] patch centres (x, y) in [-1, 1] of the frame, row-major."""

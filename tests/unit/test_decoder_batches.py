@@ -49,14 +49,13 @@ def _whole_gops(data: bytes) -> list[tuple[np.ndarray, ...]]:
     out = []
     with InrFile(data, DecodeOptions(backend="torch")) as f:
         h = f.header
-        layers = f._synth.layers
+        nets = f._synth.nets
         for m in range(h.n_goms):
             for g, _qms, weights in f.decode_gom(m):
-                for layer, w in zip(layers, weights):
-                    layer.model.load_arrays(w)
+                for (net, _), w in zip(nets, weights):
+                    net.load_arrays(w)
                 _, n = h.gop_range(g)
-                planes = render_layers([(layer.model, layer.scale) for layer in layers],
-                                       torch.arange(n, dtype=torch.float32) / h.gop_size, h.bit_depth)
+                planes = render_layers(nets, torch.arange(n, dtype=torch.float32) / h.gop_size, h.bit_depth)
                 out += [tuple(p[i] for p in planes) for i in range(n)]
     return out
 
@@ -112,11 +111,11 @@ def test_render_batch_is_four_within_the_level_and_shrinks_above_it():
 def test_a_network_above_the_level_activation_renders_smaller_batches(monkeypatch):
     """With max_activation raised, the decoder keeps a batch under the level's budget."""
     import inrcodec.decode.batch as batch
-    from inrcodec.costs import gnerv_cost
+    from inrcodec.archs import ARCHITECTURES
 
     header = _header(1, (1, 4, 8, 6, 8, 4), 7, 7)
     data = synthetic_file(header, None, np.random.default_rng(2))
-    activation = gnerv_cost(header.width, header.height, "420", header.arch_params).activation
+    activation = ARCHITECTURES.get("gnerv").cost(header.width, header.height, "420", header.arch_params).activation
     monkeypatch.setattr(batch, "ACTIVATION_BUDGET", 2 * activation)  # as if the level allowed 1/2 frame
     with InrFile(data, DecodeOptions(limits=Limits(max_activation=activation))) as f:
         assert f._batch == 2

@@ -8,6 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
+from inrcodec.archs import ARCHITECTURES
 from inrcodec.decode import numpy_render as nr
 from inrcodec.decode import onnx_graph as og
 
@@ -28,11 +29,13 @@ CASES = [
 
 def _random_weights(arch, width, height, chroma, params, rng) -> list[np.ndarray]:
     """Each tensor uniform within its init bound (biases and zero-initialised grids ±0.1)."""
-    from inrcodec.costs import NETWORK_COSTS
-    from inrcodec.tensors import tensor_specs
-
     return [rng.uniform(-(s.init_bound or 0.1), s.init_bound or 0.1, s.shape).astype(np.float32)
-            for s in tensor_specs(NETWORK_COSTS.id_of(arch), width, height, chroma, params)]
+            for s in ARCHITECTURES.get(arch).tensors(width, height, chroma, params)]
+
+
+def ort_network(arch, width, height, chroma, params, layer=0) -> og.OrtNetwork:
+    return og.OrtNetwork(ARCHITECTURES.get(arch), width, height, chroma, params, 0.5 if layer == 0 else 0.0,
+                         og.session_options(1))
 
 
 class TestProtobuf:
@@ -42,11 +45,13 @@ class TestProtobuf:
 
     def test_the_onnx_package_reads_the_model(self):
         onnx = pytest.importorskip("onnx")  # not a dependency: a check where it happens to be installed
-        net = nr.build("gnerv", 37, 29, "420", (0, 8, 12, 6, 8, 6))
-        model = onnx.load_from_string(og.gnerv_graph(net))
+        params = (0, 8, 12, 6, 8, 6)
+        net = ort_network("gnerv", 37, 29, "420", params)
+        net.load_arrays(_random_weights("gnerv", 37, 29, "420", params, np.random.default_rng(1)))
+        model = onnx.load_from_string(net.graph())
         onnx.checker.check_model(model)
         assert model.opset_import[0].version == og.OPSET
-        assert [i.name for i in model.graph.input][:1] == ["x0"]
+        assert "convs.0.weight" in [i.name for i in model.graph.input]
 
 
 @pytest.mark.parametrize("chroma", ["420", "444"])
@@ -57,9 +62,9 @@ def test_planes_match_numpy_render(arch, params, chroma, size):
     rng = np.random.default_rng(zlib.crc32(repr((arch, params, chroma, size)).encode()))
     weights = _random_weights(arch, width, height, chroma, params, rng)
     t = np.divide(np.arange(6, dtype=np.float32), np.float32(7), dtype=np.float32)
-    for offset in (0.5, 0.0):
-        ref = nr.build(arch, width, height, chroma, params, weights, offset)(t)
-        net = og.OrtNetwork(nr.build(arch, width, height, chroma, params, output_offset=offset), og.session_options(1))
+    for layer in (0, 1):
+        ref = nr.build(arch, width, height, chroma, params, weights, layer)(t)
+        net = ort_network(arch, width, height, chroma, params, layer)
         net.load_arrays(weights)
         for got, want in zip(net(t), ref):
             assert got.dtype == np.float32 and got.shape == want.shape
@@ -69,12 +74,13 @@ def test_planes_match_numpy_render(arch, params, chroma, size):
 def test_one_session_serves_every_gop():
     """New weights, same session: the planes follow the weights loaded last."""
     arch, params = "gnerv", (1, 16, 16, 8, 12, 8, 6)
-    net = og.OrtNetwork(nr.build(arch, 24, 20, "420", params), og.session_options(1))
-    session = net.session
+    net = ort_network(arch, 24, 20, "420", params)
+    session = None
     t = np.array([0.0, 0.5], np.float32)
     for seed in (1, 2):
         weights = _random_weights(arch, 24, 20, "420", params, np.random.default_rng(seed))
         net.load_arrays(weights)
+        session = session or net.session
         for got, want in zip(net(t), nr.build(arch, 24, 20, "420", params, weights)(t)):
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
     assert net.session is session

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from inrcodec.costs import NETWORK_COSTS
-from inrcodec.tensors import TENSOR_SPECS, has_tensor_specs, tensor_specs
+from inrcodec.tensors import tensor_specs
 
 CASES = [("gnerv", 176, 144, "420", (1, 16, 16, 24, 32, 20, 14)),
          ("gnerv", 33, 17, "444", (0, 8, 12, 6, 8, 6)),
@@ -40,10 +40,11 @@ class TestTensorSpecs:
         for q, params in cls.QUALITY.items():
             assert tensor_specs(cls.wire_id, 176, 144, "420", params) == cls(176, 144, "420", params).tensor_specs(), q
 
-    def test_every_costed_architecture_has_its_tensors(self):
-        assert TENSOR_SPECS.names() == NETWORK_COSTS.names()
-        assert all(has_tensor_specs(NETWORK_COSTS.id_of(n)) for n in NETWORK_COSTS.names())
-        assert not has_tensor_specs(250)
+    def test_an_unknown_wire_id_is_unsupported(self):
+        from inrcodec.errors import InrUnsupportedError
+
+        with pytest.raises(InrUnsupportedError):
+            tensor_specs(250, 176, 144, "420", (1, 2))
 
     def test_invalid_arch_params_rejected(self):
         with pytest.raises(ValueError):
