@@ -73,24 +73,30 @@ def _pick(rng: random.Random, edges: tuple[int, ...], lo: int, hi: int) -> int:
 
 
 def extreme_arch(rng: random.Random, small: bool = False) -> tuple[int, tuple[int, ...]]:
-    """(arch_id, arch_params): gnerv or nirvana (spec/models.md §2, §2b) with every parameter
-    anywhere in its allowed range (``small``: channels up to 16, MLPs up to 64 wide), now and then
-    an unknown architecture or a parameter out of range."""
+    """(arch_id, arch_params): gnerv, nirvana or hinerv (spec/models.md §2, §2b, §2c) with every
+    parameter anywhere in its allowed range (``small``: channels up to 16, MLPs up to 64 wide, grids
+    up to 8 time nodes), now and then an unknown architecture or a parameter out of range."""
     top = 16 if small else 1024
     channel_edges = tuple(c for c in _CHANNELS if c <= top)
     roll = rng.random()
-    if roll < 0.45:
+    if roll < 0.3:
         channels = tuple(_pick(rng, channel_edges, 1, top) for _ in range(rng.randint(2, 8)))
         params = (rng.randint(0, 1), _pick(rng, (1, 64), 1, 64), _pick(rng, (1, top), 1, top), *channels)
         arch_id = 1
-    elif roll < 0.9:
+    elif roll < 0.6:
         channels = tuple(_pick(rng, channel_edges, 1, top) for _ in range(rng.randint(2, 6)))
         patch = rng.choice([p for p in (8, 16, 32, 64, 128) if p >= 2 ** len(channels)] or [128])
         width = 64 if small else 2048
         params = (patch, _pick(rng, (1, width), 1, width), _pick(rng, (1, 16), 1, 16), *channels)
         arch_id = 2
+    elif roll < 0.9:
+        channels = tuple(_pick(rng, channel_edges, 1, top) for _ in range(rng.randint(2, 8)))
+        nodes = 8 if small else 256
+        params = (_pick(rng, (1, nodes), 1, nodes), rng.randint(1, 4), _pick(rng, (0, 1, nodes), 0, nodes),
+                  _pick(rng, (0, 1, nodes), 0, nodes), *channels)
+        arch_id = 3
     else:
-        arch_id = rng.choice((0, 1, 2, 3, 255))
+        arch_id = rng.choice((0, 1, 2, 3, 4, 255))
         params = tuple(rng.choice((0, 1, 2, 9, 1025, 2**64 - 1)) for _ in range(rng.randint(0, 9)))
     return arch_id, params
 
