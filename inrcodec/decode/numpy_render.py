@@ -385,6 +385,7 @@ class NumpyNetwork:
         self._const_ops = [op for op in self.program.ops if op.out in const]
         self._frame_ops = [op for op in self.program.ops if op.out not in const]
         self._w: dict[str, np.ndarray] | None = None
+        self._prepared: dict[tuple, object] = {}  # the weights as the kernels take them, made on first use
         self._consts: dict[str, np.ndarray] = {}
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
@@ -398,7 +399,7 @@ class NumpyNetwork:
                 raise ValueError(f"{spec.name}: {a.size} values, the network needs {spec.numel}")
             w[spec.name] = a.reshape(spec.shape)
         self._w = w
-        self._prepared: dict[tuple, object] = {}
+        self._prepared = {}
         env: dict[str, np.ndarray] = {}
         for op in self._const_ops:
             env[op.out] = self.execute(op, env)
