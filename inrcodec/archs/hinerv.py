@@ -53,7 +53,8 @@ class Hinerv(Architecture):
         9: (1, 2, 0, 16, 20, 64, 52, 32),
     }
     OPTIONS = (ArchOption("channels", "ints", "override the network channels C0,C1,..., e.g. 16,24,20,14"),
-               ArchOption("grid_t", "ints", "override the grids' time nodes: t0,levels[,local_t[,mod_t]], e.g. 1,2,0,16"))
+               ArchOption("grid_t", "ints",
+                          "override the grids' time nodes: t0,levels[,local_t[,mod_t]], e.g. 1,2,0,16"))
     network = "inrcodec.models.hinerv:HiNeRV"
 
     @classmethod

@@ -106,7 +106,8 @@ def _gelu_inplace(x: np.ndarray, scratch: list[np.ndarray]) -> np.ndarray:
     """GELU of the binary32 block ``x`` in place, the erf-based form of ``gelu`` evaluated in binary32.
 
     By default the Abramowitz–Stegun formula in plain binary32 operations (each FMA rounded twice, within
-    1–2 ulp of ``gelu``), a few times faster; ``GELU_FMA``: the very roundings of ``gelu``. ``scratch``: three flat binary32 buffers of ≥ x.size."""
+    1–2 ulp of ``gelu``), a few times faster; ``GELU_FMA``: the very roundings of ``gelu``.
+    ``scratch``: three flat binary32 buffers of ≥ x.size."""
     if GELU_FMA:
         x[...] = gelu(x)
         return x

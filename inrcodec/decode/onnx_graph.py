@@ -314,7 +314,8 @@ class OrtNetwork(NumpyNetwork):
         chunked = [n for n in self._inputs if n in self._chunked]
         if chunked:  # patches: a bounded batch at a time
             total = feed[chunked[0]].shape[0]
-            parts = [self.session.run(None, {**self._weights, **feed, **{n: feed[n][i:i + PATCH_BATCH] for n in chunked}})
+            parts = [self.session.run(None, {**self._weights, **feed,
+                                             **{n: feed[n][i:i + PATCH_BATCH] for n in chunked}})
                      for i in range(0, total, PATCH_BATCH)]
             results = [np.concatenate(r) for r in zip(*parts)]
         else:

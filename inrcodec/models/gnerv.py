@@ -30,13 +30,12 @@ class GNeRV(InrModel):
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
         Gnerv.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
         super().__init__(width, height, chroma)
-        self.up_mode, self.pe_levels, self.time_dim, *channels = (int(p) for p in arch_params)
-        self.channels = channels
+        p = Gnerv.parse(arch_params)
+        self.up_mode, self.pe_levels, self.time_dim, self.expand = p.up_mode, p.pe_levels, p.time_dim, p.expand
+        self.channels = channels = list(p.channels)
         self.n_blocks = len(channels) - 1
         self.grid = 2 ** (self.n_blocks + 1)
-        self.emb_h = -(-height // self.grid)
-        self.emb_w = -(-width // self.grid)
-        self.expand = 4 if self.up_mode == 0 else 1  # conv output channels per block output channel
+        self.emb_h, self.emb_w = p.embedding_size(width, height)
         self.embedding = nn.Parameter(torch.zeros(1, channels[0], self.emb_h, self.emb_w))
         self.time_fc = nn.Linear(2 * self.pe_levels, self.time_dim)
         self.shift = nn.ModuleList(nn.Linear(self.time_dim, 2 * c) for c in channels[:-1])

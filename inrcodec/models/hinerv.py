@@ -34,12 +34,11 @@ class HiNeRV(InrModel):
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
         Hinerv.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
         super().__init__(width, height, chroma)
-        self.t0, self.levels, self.local_t, self.mod_t, *channels = (int(p) for p in arch_params)
-        self.channels = channels
+        p = Hinerv.parse(arch_params)
+        self.t0, self.levels, self.local_t, self.mod_t = p.t0, p.levels, p.local_t, p.mod_t
+        self.channels = channels = list(p.channels)
         self.n_stages = len(channels) - 1
-        scale = 2 ** (self.n_stages + 1)
-        self.grid_h = -(-height // scale)
-        self.grid_w = -(-width // scale)
+        self.grid_h, self.grid_w = p.grid_size(width, height)
         self.grids = nn.ParameterList(
             nn.Parameter(torch.zeros(self.t0 << level, channels[0], self.grid_h, self.grid_w))
             for level in range(self.levels))

@@ -7,7 +7,6 @@ the resolution.
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -38,13 +37,12 @@ class Nirvana(InrModel):
     def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
         NirvanaArch.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
         super().__init__(width, height, chroma)
-        self.patch, self.mlp_width, self.mlp_depth, *channels = (int(p) for p in arch_params)
-        self.channels = channels
+        p = NirvanaArch.parse(arch_params)
+        self.patch, self.mlp_width, self.mlp_depth = p.patch, p.mlp_width, p.mlp_depth
+        self.h0, self.feature = p.h0, p.feature
+        self.channels = channels = list(p.channels)
         self.n_blocks = len(channels) - 1
-        self.h0 = self.patch // 2 ** (self.n_blocks + 1)
-        self.feature = channels[0] * self.h0 * self.h0
-        self.grid_h = -(-height // self.patch)
-        self.grid_w = -(-width // self.patch)
+        self.grid_h, self.grid_w = p.grid(width, height)
         widths = [2] + [self.mlp_width] * self.mlp_depth
         self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.to_feature = nn.Linear(self.mlp_width, self.feature)
