@@ -9,13 +9,13 @@ and the table gives its PSNR-YUV at the baseline's rate (interpolated on its own
 log-rate), which is how "dB at equal rate" is meant. Example, carphone GOP 0 at q4:
 
     python tools/recipe_sweep.py ../shared/data/carphone_qcif_60f.y4m --quality 4 --iters 3000 \\
-        --lams 200,450 --variants baseline,float=0.3,clip=1.0
+        --lams 200,450 --variants baseline,ste=0.4,opt=adam
 
-``opt=soap`` trains the weights with SOAP (per-tensor, pytorch-optimizer, measurement only).
-``refine=s``, ``refine=g`` or ``refine=sg`` add the post-training step search and/or greedy ±1 integer
-refinement by rate + λ·distortion (``inrcodec.train.refine``) after the fit.
+``opt=soap`` or ``opt=adan`` trains the weights with that optimiser (per-tensor, pytorch-optimizer).
 A variant may also change the network: ``model=hinerv`` (its --quality ladder) or ``arch=2:2:2:16:24:20:14``
-(arch_params, colon-separated), alone or with the knobs (``model=hinerv+float=0.3``).
+(arch_params, colon-separated), alone or with the knobs (``model=hinerv+lr=0.005``). The float
+phase, gradient clipping, soft rounding, per-channel steps and post-training refinement it once
+measured left the code; their results are in docs/encoder-notes.md.
 """
 
 from __future__ import annotations
@@ -37,11 +37,8 @@ from inrcodec.metrics import psnr_yuv_from_sse, sample_peak
 from inrcodec.models import ARCHITECTURES
 from inrcodec.train import optim
 from inrcodec.train.fit import FitConfig, fit_gop
-from inrcodec.train.refine import refine_integers
 
-KNOBS = {"float": ("float_fraction", float), "clip": ("clip_norm", float), "ste": ("ste_fraction", float),
-         "lr": ("lr", float), "batch": ("batch", int), "warmup": ("rate_warmup", float),
-         "soft": ("soft_round", lambda v: tuple(float(x) for x in v.split(":")))}
+KNOBS = {"ste": ("ste_fraction", float), "lr": ("lr", float), "batch": ("batch", int)}
 
 
 def parse_variant(text: str) -> dict:
@@ -53,9 +50,6 @@ def parse_variant(text: str) -> dict:
         key, _, value = part.partition("=")
         if key == "opt":  # the weights' optimiser: soap or adan (pytorch-optimizer, measurement only)
             out["make_optimizer"] = make_optimizer(value)
-            continue
-        if key == "refine":  # after training: step search (s) and/or greedy ±1 (g), train/refine.py
-            out["refine"] = value
             continue
         if key in ("model", "arch"):  # another architecture, or other arch_params (colon-separated)
             out[key] = value if key == "model" else tuple(int(v) for v in value.split(":"))
@@ -78,7 +72,6 @@ def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides
     """Fit, code and decode one I-model; bytes, bpp and PSNR-YUV of its decoded frames."""
     overrides = dict(overrides)
     cls = ARCHITECTURES.get(overrides.pop("model", model_name))
-    refine = overrides.pop("refine", "")
     h, w = frames[0][0].shape
     model = cls(w, h, "420", overrides.pop("arch", None) or cls.from_quality(quality))
     specs = model.tensor_specs()
@@ -89,12 +82,6 @@ def run(frames, model_name: str, quality: int, lam: float, iters: int, overrides
     cfg = FitConfig(iters=iters, lam=lam, **{"lr": model.learning_rate, "batch": 2, "seed": seed, **overrides})
     t0 = time.perf_counter()
     fit = fit_gop(model, target, t_pos, start, None, None, cfg)
-    if refine:
-        rep = refine_integers(model, fit.qmodel, fit.continuous, target, t_pos, lam,
-                              step_search="s" in refine, greedy_rounds=12 if "g" in refine else 0)
-        print(f"  refine: bits {rep.start[0]:.0f} -> {rep.after_steps[0]:.0f} -> {rep.after_greedy[0]:.0f}, "
-              f"cost {rep.start[2]:.0f} -> {rep.after_steps[2]:.0f} -> {rep.after_greedy[2]:.0f} "
-              f"({rep.steps_changed} steps, {rep.moves} moves)", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - t0
     n_bytes, psnr, _ = code_and_measure(model, fit.qmodel, None, frames, t_pos)
     return {"bytes": n_bytes, "bpp": 8 * n_bytes / (n * h * w), "psnr": psnr,
@@ -141,7 +128,7 @@ def main() -> None:
     ap.add_argument("--gop", type=int, default=30, help="frames of the GOP fitted (the clip's first)")
     ap.add_argument("--iters", type=int, default=3000)
     ap.add_argument("--lams", default="200,450", help="comma-separated lambdas (two or more)")
-    ap.add_argument("--variants", default="baseline,float=0.3,clip=1.0")
+    ap.add_argument("--variants", default="baseline,opt=adam")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()

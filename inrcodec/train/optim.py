@@ -1,11 +1,8 @@
 """The weights' optimiser, by name (``--optimizer``): Adam on the flat weight vector, or SOAP.
 
-SOAP (Vyas et al. 2024, "SOAP: Improving and Stabilizing Shampoo using Adam") runs Adam in the
-eigenbasis of Shampoo's per-dimension preconditioners, so it needs each tensor in its own shape:
-``fit_gop`` hands it shaped views of the flat vector (``FitConfig.make_optimizer``). On carphone
-GOP 0 (gnerv q4, 3000 iterations) it gave +1.2 to +1.4 dB at equal rate over Adam for ~1.3× the
-time per iteration (docs/encoder-notes.md). The implementation is pytorch-optimizer's, a
-maintained package with tests, rather than one of ours.
+SOAP (Vyas et al. 2024) preconditions each tensor in its own shape, so ``fit_gop`` hands it shaped
+views of the flat vector; why it is the default: docs/encoder-notes.md. The implementation is
+pytorch-optimizer's, a maintained package with tests.
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ import torch
 
 from ..errors import InrInputError
 from .presets import OPTIMIZERS
+
 SOAP_BETAS = (0.9, 0.95)
 
 

@@ -14,11 +14,12 @@ SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "carphon
 
 def test_variants_name_fit_config_fields():
     assert tool.parse_variant("baseline") == {}
-    assert tool.parse_variant("float=0.3+clip=1") == {"float_fraction": 0.3, "clip_norm": 1.0}
-    assert tool.parse_variant("soft=0.3:0.1") == {"soft_round": (0.3, 0.1)}
+    assert tool.parse_variant("ste=0.3+lr=0.01") == {"ste_fraction": 0.3, "lr": 0.01}
     assert tool.parse_variant("model=hinerv+arch=1:2:0:16:8:8") == {"model": "hinerv", "arch": (1, 2, 0, 16, 8, 8)}
     with pytest.raises(KeyError):
         tool.parse_variant("nonsense=1")
+    with pytest.raises(KeyError):  # a measured experiment that left the code (docs/encoder-notes.md)
+        tool.parse_variant("float=0.3")
 
 
 def test_psnr_at_a_rate_interpolates_in_log_rate():
@@ -33,7 +34,7 @@ def test_a_run_codes_and_decodes_real_bytes():
 
     with open_video(SAMPLE) as video:
         frames = list(video)
-    r = tool.run(frames, "gnerv", 1, 100.0, 30, {"float_fraction": 0.3, "clip_norm": 1.0}, seed=1)
+    r = tool.run(frames, "gnerv", 1, 100.0, 30, {"ste_fraction": 0.3, "batch": 1}, seed=1)
     assert r["bytes"] > 100 and r["bpp"] == pytest.approx(8 * r["bytes"] / (8 * 48 * 32))
     assert 10 < r["psnr"] < 60
     other = tool.run(frames, "gnerv", 1, 100.0, 30, {"model": "hinerv", "arch": (1, 2, 0, 4, 6, 8, 6)}, seed=1)
