@@ -12,6 +12,7 @@ use is to refuse, in one line, an encode that could not fit instead of dying in 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import resource
 from dataclasses import dataclass
@@ -85,9 +86,10 @@ def training_bytes_per_pixel(arch_id: int, arch_params: tuple[int, ...], chroma:
 
 def estimate(header: SequenceHeader, layers: LayerHeader | None, batch: int, workers: int) -> MemoryEstimate:
     """The memory an encode of ``header`` with training batches of ``batch`` frames needs."""
-    chroma = ChromaFormat.from_code(header.chroma_format).label
+    chroma_format = ChromaFormat.from_code(header.chroma_format)
+    chroma = chroma_format.label
     luma = header.width * header.height
-    chroma_samples = 2 * (luma if chroma == "444" else -(-header.width // 2) * -(-header.height // 2))
+    chroma_samples = 2 * math.prod(chroma_format.chroma_shape(header.width, header.height))
     samples = luma + chroma_samples
     sample_bytes = 1 if header.bit_depth == 8 else 2
     gop = header.gop_size
