@@ -20,7 +20,7 @@ convention:
   sum to 1.0001). When a plane is too small for 5 scales (a scale needs 11x11 samples), only the
   scales that fit are used and their weights are renormalised to sum to 1. Negative
   contrast-structure terms are clipped to 0 so that the fractional powers stay real.
-* ``bd_rate`` / ``bd_psnr``: Bjøntegaard deltas as JVET computes them: each curve is interpolated
+* ``bd_rate_result`` / ``bd_psnr_result``: Bjøntegaard deltas as JVET computes them: each curve is interpolated
   by a monotone piecewise cubic (PCHIP, Fritsch–Carlson), natural log of the rate against quality
   (or quality against log rate), and integrated exactly over the interval both curves cover; never
   extrapolated. Two points per curve give a straight line; four or more is the usual practice.
@@ -431,15 +431,6 @@ def bd_rate_result(anchor, test) -> BDResult:
     return BDResult(value, "%", low, high, reason)
 
 
-def bd_rate(anchor, test) -> float | None:
-    """Bjøntegaard delta rate in percent, or None when the quality ranges do not overlap.
-
-    >>> round(bd_rate([(1, 30), (2, 40)], [(1, 30), (2, 40)]), 6)
-    0.0
-    """
-    return bd_rate_result(anchor, test).value
-
-
 def bd_psnr_result(anchor, test) -> BDResult:
     """Bjøntegaard delta quality in dB at equal rate (positive: test is better), with the reason when undefined.
 
@@ -452,7 +443,3 @@ def bd_psnr_result(anchor, test) -> BDResult:
     mean_diff, low, high, reason = _bd_average(curves[0], curves[1], "log rate")
     return BDResult(mean_diff, "dB", low, high, reason)
 
-
-def bd_psnr(anchor, test) -> float | None:
-    """Bjøntegaard delta quality in dB at equal rate, or None when the rate ranges do not overlap."""
-    return bd_psnr_result(anchor, test).value
