@@ -51,3 +51,22 @@ def test_plan_is_frozen_and_a_job_is_plan_index_frames():
 
 def test_the_loss_is_built_once_per_process():
     assert build_loss(LossSpec("l1")) is build_loss(LossSpec("l1"))
+
+
+def test_an_encode_resolves_its_options_once(tmp_path, monkeypatch):
+    import numpy as np
+
+    from inrcodec.api import encode
+    from inrcodec.train import encoder, plan as plan_module
+
+    calls = []
+    monkeypatch.setattr(encoder, "resolve", lambda opts: calls.append(opts) or resolve(opts))
+    monkeypatch.setattr(plan_module, "resolve", lambda opts: pytest.fail("the options were resolved again"))
+    y = np.zeros((2, 32, 48), np.uint8)
+    uv = np.full((2, 16, 24), 128, np.uint8)
+    summary = encode(zip(y, uv, uv), tmp_path / "a.inr", quality=1, channels=(8, 8, 8), iters=2, p_iters=2,
+                     threads=1)
+    assert len(calls) == 1 and summary.n_frames == 2
+    # counted by arithmetic (costs), as the network the file holds has it
+    params = resolve(calls[0]).arch_params
+    assert summary.macs_per_pixel == pytest.approx(GNeRV(48, 32, "420", params).macs_per_pixel())
