@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from inrcodec.container.spec import ChromaFormat  # noqa: E402
 from inrcodec.io.video import open_video  # noqa: E402
 from inrcodec.io.y4m import Y4MWriter  # noqa: E402
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with open_video(args.source, max_frames=args.frames) as src:
         info = src.info
-        if info.bit_depth != 8 or info.chroma != "420":
+        if info.bit_depth != 8 or info.chroma_format is not ChromaFormat.YUV420:
             parser.error(f"{args.source} is {info.bit_depth}-bit {info.chroma}; expected 8-bit 4:2:0")
         side = BOX[args.depth]
         if args.mode == "upconvert":
