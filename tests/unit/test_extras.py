@@ -110,5 +110,5 @@ def test_the_torch_backend_says_what_to_install():
     run = _run(PRELUDE + "main(sys.argv[1:])", "dec", stream, "-o", os.devnull, "--backend", "torch")
     assert run.returncode == 7
     assert run.stderr.strip().splitlines() == [
-        'inrcodec: error: --backend torch (needed for --device cuda and plug-in architectures) needs torch: '
+        'inrcodec: error: --backend torch (needed for --device cuda) needs torch: '
         'pip install "inrcodec[encode]"']
