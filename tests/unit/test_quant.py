@@ -44,25 +44,6 @@ class TestQuantizers:
         assert x.grad.tolist() == [1.0, 1.0, 1.0]
 
 
-    def test_soft_round_goes_from_identity_to_rounding_and_keeps_integers(self):
-        from inrcodec.quant.quantizer import soft_round
-
-        x = torch.tensor([-1.3, -0.5, 0.2, 0.4, 0.7, 2.0])
-        assert torch.allclose(soft_round(x, 1e-3), x, atol=1e-3)  # alpha -> 0: the identity
-        assert torch.allclose(soft_round(x, 60.0), torch.tensor([-1.0, -0.5, 0.0, 0.0, 1.0, 2.0]), atol=1e-4)
-        for alpha in (0.5, 3.0, 10.0):  # integers and half-integers are fixed points
-            assert torch.allclose(soft_round(torch.tensor([-2.0, 0.0, 3.0, 0.5]), alpha),
-                                  torch.tensor([-2.0, 0.0, 3.0, 0.5]), atol=1e-6)
-
-    def test_soft_noise_is_differentiable_and_stays_within_one_step(self):
-        from inrcodec.quant.quantizer import quantize_soft_noise
-
-        x = torch.linspace(-3, 3, 101, requires_grad=True)
-        y = quantize_soft_noise(x, 5.0)
-        y.sum().backward()
-        assert torch.all(x.grad > 0) and float((y - x).abs().max()) <= 1.0
-
-
 class TestRateEstimate:
     @pytest.mark.parametrize("scale", [0.3, 1.5, 6.0])
     def test_estimate_matches_the_coded_table_within_5_percent(self, scale):
