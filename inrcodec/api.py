@@ -38,7 +38,8 @@ def encode(src, dst: str | os.PathLike, progress=None, *, overwrite: bool = Fals
     >>> s.n_frames, s.width, s.height
     (2, 48, 32)
     """
-    from .train.encoder import EncodeOptions, encode as _encode  # training code: never on the decode path
+    from .train.encoder import encode as _encode  # training code: never on the decode path
+    from .train.options import EncodeOptions
 
     opts = EncodeOptions.build(**options)
     if not isinstance(src, (str, os.PathLike)):

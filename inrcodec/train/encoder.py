@@ -40,7 +40,7 @@ from .presets import PRESET
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 from .stats import GopReport, QualityStats
 
-__all__ = ["EncodeOptions", "EncodeSummary", "encode", "pick_device"]
+__all__ = ["EncodeSummary", "encode"]
 
 
 @dataclass
