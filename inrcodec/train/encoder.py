@@ -13,7 +13,7 @@ import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -31,7 +31,7 @@ from ..levels import layer_costs
 from ..metrics import SSIM_WINDOW, sample_peak
 from ..models import ARCHITECTURES
 from ..outfile import check_output
-from .gom import GomJob, deterministic_cuda
+from .gom import GomJob, GomResult, deterministic_cuda
 from .journal import GomEntry, Journal, fingerprint
 from .losses import build_loss, parse_loss
 from .options import EncodeOptions
@@ -145,10 +145,11 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         deterministic_cuda()
     if opts.threads:
         torch.set_num_threads(opts.threads)
-    # how the GOMs run, fixed with the plan: after it, only the plan is read
+    # how the GOMs run, fixed before the plan: after it, only the plan is read
     workers = opts.workers or default_workers(device)
     threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
-    ray, resume, iters_text = opts.ray, opts.resume and resumable, _iters_text(opts)
+    runner = _Runner(workers, threads, opts.ray, 1.0 if device.type == "cuda" else 0.0)
+    resume, iters_text = opts.resume and resumable, _iters_text(opts)
     with (open_video(src, max_frames=opts.frames) if is_path else src) as video:
         info = video.info
         plan = build_plan(opts, res, info, device, workers)
@@ -179,14 +180,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         try:
             if journal is not None:
                 journal.start(entries)
-            if ray is not None:
-                results = run_ray(jobs, None if ray == "local" else ray, workers, threads,
-                                  1.0 if device.type == "cuda" else 0.0, tracker.update if progress else None)
-            elif workers > 1:
-                results = run_pool(jobs, workers, threads, tracker.update if progress else None)
-            else:
-                results = run_serial(jobs, tracker.update if progress else None)
-            for result in results:
+            for result in runner.results(jobs, tracker.update if progress else None):
                 for chunk in result.chunks:
                     if isinstance(chunk, BlobChunk):
                         writer.write_blob(chunk)
@@ -219,6 +213,25 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         **stats.summary(peak, info.n_frames, ssim=min(info.width, info.height) >= SSIM_WINDOW,
                         deep=plan.judge is not None),
     )
+
+
+@dataclass(frozen=True)
+class _Runner:
+    """Where the GOMs run; of all this, only the thread count changes the bytes."""
+
+    workers: int  # GOMs in flight at once
+    threads: int  # torch threads per worker
+    ray: str | None  # a Ray cluster's address, "local" to start one, None for local processes
+    gpus_per_task: float  # what a Ray task asks for
+
+    def results(self, jobs, progress) -> Iterator[GomResult]:
+        """The GomResults of ``jobs``, in GOM order."""
+        if self.ray is not None:
+            address = None if self.ray == "local" else self.ray
+            return run_ray(jobs, address, self.workers, self.threads, self.gpus_per_task, progress)
+        if self.workers > 1:
+            return run_pool(jobs, self.workers, self.threads, progress)
+        return run_serial(jobs, progress)
 
 
 def _journal_state(journal: Journal, entry: GomEntry, n_layers: int) -> QualityStats:
