@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -276,8 +277,6 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
 
 def _decode_options(command):
     """The decoder's settings, limits included, as options handed to ``command`` as one DecodeOptions."""
-    import functools
-
     @functools.wraps(command)
     def with_options(*, salvage, device, backend, threads, layers, **kwargs):
         from .decode.options import DecodeOptions
