@@ -373,8 +373,9 @@ def info_cmd(src, as_json, salvage, **limits) -> None:
 @click.option("--codecs", default=None, help="subset of inrcodec,x264,x265,svt-av1 (default: all)")
 @click.option("--qualities", default=None, help="inrcodec qualities, comma-separated [default: 2,4,6,8]")
 @click.option("--preset", default=None, help="inrcodec preset (fast, medium, slow) [default: medium]")
-@click.option("--gop", type=int, default=None, help="frames per GOP, and the anchors' keyframe interval [default: 30]")
-@click.option("--gom", type=int, default=None, help="GOPs per group of models [default: 2]")
+@click.option("--gop", type=int, default=None, help="frames per GOP [default: 30]")
+@click.option("--gom", type=int, default=None,
+              help="GOPs per group of models; the anchors get a key frame every GOP x GOM frames [default: 2]")
 @click.option("--iters", type=int, default=None, help="inrcodec I-model iterations (default: the preset's)")
 @click.option("--p-iters", type=int, default=None, help="inrcodec P-model iterations (default: the preset's)")
 @click.option("--qps-x264", default=None, help="x264 QPs [default: 22,27,32,37,42]")
