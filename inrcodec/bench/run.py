@@ -452,8 +452,8 @@ def plot_rd(result: dict, opts: BenchOptions, dst: Path) -> None:
                       else " (BD-rate n/a: " + bd["reason"].split(":")[0] + ")")
         ax.plot([r["bpp"] for r in rows], [r["psnr_yuv"] for r in rows], marker="o", label=label)
     video = result["video"]
-    ax.set_title(f"{Path(result['clip']).name}: {video['width']}x{video['height']}, {video['n_frames']} frames, "
-                 f"GOP {opts.gop}, GOM {opts.gom}, key frames every {opts.keyint}")
+    ax.set_title(f"{Path(result['clip']).name}: {video['width']}x{video['height']}, {video['n_frames']} frames,\n"
+                 f"GOP {opts.gop}, GOM {opts.gom}, key frames every {opts.keyint}", fontsize="medium")
     ax.set_xlabel("bits per pixel")
     ax.set_ylabel(f"PSNR-YUV 6:1:1 (dB, peak {sample_peak(video.get('bit_depth', 8))})")
     ax.grid(True, alpha=0.3)
