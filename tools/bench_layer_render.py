@@ -30,8 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from inrcodec.archs.gnerv import PE_BASE  # noqa: E402
 from inrcodec.decode.render import RENDER_BATCH, add_layer, render_layers, to_samples  # noqa: E402
-from inrcodec.models.gnerv import GNeRV, positional_encoding  # noqa: E402
+from inrcodec.models import ARCHITECTURES, InrModel  # noqa: E402
+from inrcodec.models.ops import fourier  # noqa: E402
+
+GNeRV = ARCHITECTURES.get("gnerv")
 
 
 def threaded(layers, t_pos: torch.Tensor, pool: ThreadPoolExecutor) -> list:
@@ -50,7 +54,7 @@ def threaded(layers, t_pos: torch.Tensor, pool: ThreadPoolExecutor) -> list:
     return outs
 
 
-def random_gnerv(width: int, height: int, quality: int, seed: int) -> GNeRV:
+def random_gnerv(width: int, height: int, quality: int, seed: int) -> InrModel:
     """A q-``quality`` gnerv network with N(0, 0.1) weights."""
     torch.manual_seed(seed)
     model = GNeRV(width, height, "420", GNeRV.QUALITY[quality]).eval()
@@ -63,7 +67,7 @@ def random_gnerv(width: int, height: int, quality: int, seed: int) -> GNeRV:
 class Grouped:
     """K same-architecture gnerv networks run as one: grouped convolutions, batched linears."""
 
-    def __init__(self, models: list[GNeRV]) -> None:
+    def __init__(self, models: list[InrModel]) -> None:
         m = models[0]
         self.k, self.pe_levels, self.up_mode, self.n_blocks = len(models), m.pe_levels, m.up_mode, m.n_blocks
         stack = torch.stack
@@ -80,7 +84,7 @@ class Grouped:
     def __call__(self, t: torch.Tensor) -> torch.Tensor:
         """Stacked head outputs [B, K * (4 + 2), h, w] (the planes step is the same as one layer's)."""
         b = t.shape[0]
-        z = F.gelu(torch.einsum("bi,koi->kbo", positional_encoding(t, self.pe_levels), self.time_w)
+        z = F.gelu(torch.einsum("bi,koi->kbo", fourier(t, PE_BASE, self.pe_levels), self.time_w)
                    + self.time_b[:, None])
         x = self.embedding.expand(b, -1, -1, -1).contiguous(memory_format=torch.channels_last)
         for j in range(self.n_blocks):
@@ -123,7 +127,7 @@ def main() -> None:
     t_pos = torch.arange(args.frames, dtype=torch.float32) / args.frames
     per_frame = 1.0 / args.frames
 
-    def alone(model: GNeRV):
+    def alone(model: InrModel):
         return lambda: render_layers([(model, 1.0)], t_pos)
 
     rows = []

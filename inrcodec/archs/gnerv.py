@@ -3,11 +3,12 @@
 A learned embedding shared by the GOP's frames goes through up-sampling blocks; time enters only by
 distribution shift (instance-normalise, then scale and shift per channel by a small MLP of a
 positional encoding of t). Luma and chroma heads run at half resolution, so the whole trunk does,
-which keeps the decoder near a thousand MACs per pixel. The torch network: inrcodec.models.gnerv.
+which keeps the decoder near a thousand MACs per pixel.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from . import ARCHITECTURES
@@ -41,6 +42,61 @@ class GnervParams:
         return -(-height // grid), -(-width // grid)
 
 
+@functools.cache
+def gnerv_network() -> type:
+    """The torch network the encoder trains; defined on first use, so that a player without torch
+    imports this module. The decoder runs ``Gnerv.build``'s program; tests/unit/test_synthesis.py
+    holds the two together."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from ..models.base import InrModel
+    from ..models.ops import fourier
+
+    class GnervNetwork(InrModel):
+        """Embedding -> per block (instance norm, time shift, up-sampling conv, GELU) -> heads."""
+
+        def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+            Gnerv.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
+            super().__init__(width, height, chroma)
+            p = Gnerv.parse(arch_params)
+            self.up_mode, self.pe_levels, self.time_dim, self.expand = p.up_mode, p.pe_levels, p.time_dim, p.expand
+            self.channels = channels = list(p.channels)
+            self.n_blocks = len(channels) - 1
+            self.grid = 2 ** (self.n_blocks + 1)
+            self.emb_h, self.emb_w = p.embedding_size(width, height)
+            self.embedding = nn.Parameter(torch.zeros(1, channels[0], self.emb_h, self.emb_w))
+            self.time_fc = nn.Linear(2 * self.pe_levels, self.time_dim)
+            self.shift = nn.ModuleList(nn.Linear(self.time_dim, 2 * c) for c in channels[:-1])
+            self.convs = nn.ModuleList(
+                nn.Conv2d(cin, self.expand * cout, 3, padding=1) for cin, cout in zip(channels[:-1], channels[1:])
+            )
+            self.make_heads(channels[-1])
+
+        def arch_params(self) -> tuple[int, ...]:
+            """(up_mode, pe_levels, time_dim, C0, ..., Cn)."""
+            return (self.up_mode, self.pe_levels, self.time_dim, *self.channels)
+
+        def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
+            """Planes [Y, U, V] for time positions ``t`` in [0, 1), each [B, h, w], cropped."""
+            b = t.shape[0]
+            z = F.gelu(self.time_fc(fourier(t, PE_BASE, self.pe_levels)))
+            # channels-last: oneDNN's small-channel convolutions train faster on it (docs/encoder-notes.md)
+            x = self.embedding.expand(b, -1, -1, -1).contiguous(memory_format=torch.channels_last)
+            for shift, conv in zip(self.shift, self.convs):
+                scale, bias = shift(z).chunk(2, dim=1)
+                x = F.instance_norm(x) if x.shape[-1] * x.shape[-2] > 1 else x
+                x = x * (1 + scale[:, :, None, None]) + bias[:, :, None, None]
+                if self.up_mode == 0:
+                    x = F.gelu(F.pixel_shuffle(conv(x), 2))
+                else:
+                    x = F.gelu(conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)))
+            return self.planes(self.heads(x))
+
+    return GnervNetwork
+
+
 @ARCHITECTURES.register("gnerv", wire_id=1)
 class Gnerv(Architecture):
     """Embedding -> per block (instance norm, time shift, up-sampling conv, GELU) -> heads."""
@@ -58,7 +114,7 @@ class Gnerv(Architecture):
     }
     OPTIONS = (ArchOption("channels", "ints", "override the network channels C0,C1,..., e.g. 16,24,16,12"),
                ArchOption("up_mode", "int", "up-sampling blocks: 0 conv + PixelShuffle, 1 bilinear + conv", "1"))
-    network = "inrcodec.models.gnerv:GNeRV"
+    network = gnerv_network
 
     @classmethod
     def apply_options(cls, arch_params, channels=None, up_mode=None):

@@ -5,11 +5,12 @@ HiNeRV moves it into grids read by interpolation. A temporal multi-resolution gr
 maps at the trunk's lowest resolution, t0·2^l time nodes at level l, interpolated in time and summed)
 is the input; each bilinear ×2 stage adds a small local grid (a learned code for the position in the
 2×2 cell, with its own time nodes), is scaled and shifted by a temporal grid (``mod_t`` nodes), then
-convolved. Time enters only through grids; no normalisation. The torch network: inrcodec.models.hinerv.
+convolved. Time enters only through grids; no normalisation.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from . import ARCHITECTURES
@@ -35,6 +36,64 @@ class HinervParams:
         return -(-height // grid), -(-width // grid)
 
 
+@functools.cache
+def hinerv_network() -> type:
+    """The torch network the encoder trains; defined on first use, so that a player without torch
+    imports this module. The decoder runs ``Hinerv.build``'s program; tests/unit/test_synthesis.py
+    holds the two together."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from ..models.base import InrModel
+    from ..models.ops import temporal_lerp
+
+    class HinervNetwork(InrModel):
+        """Temporal grid -> (bilinear x2, + local grid, x (1 + scale) + shift, conv3x3, GELU) per stage -> heads."""
+
+        def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+            Hinerv.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
+            super().__init__(width, height, chroma)
+            p = Hinerv.parse(arch_params)
+            self.t0, self.levels, self.local_t, self.mod_t = p.t0, p.levels, p.local_t, p.mod_t
+            self.channels = channels = list(p.channels)
+            self.n_stages = len(channels) - 1
+            self.grid_h, self.grid_w = p.grid_size(width, height)
+            self.grids = nn.ParameterList(
+                nn.Parameter(torch.zeros(self.t0 << level, channels[0], self.grid_h, self.grid_w))
+                for level in range(self.levels))
+            self.local = nn.ParameterList(
+                nn.Parameter(torch.zeros(self.local_t, c, 2, 2)) for c in (channels[:-1] if self.local_t else []))
+            self.mod = nn.ParameterList(
+                nn.Parameter(torch.zeros(self.mod_t, 2 * c)) for c in (channels[:-1] if self.mod_t else []))
+            self.convs = nn.ModuleList(
+                nn.Conv2d(cin, cout, 3, padding=1) for cin, cout in zip(channels[:-1], channels[1:]))
+            self.make_heads(channels[-1])
+
+        def arch_params(self) -> tuple[int, ...]:
+            """(t0, levels, local_t, mod_t, C0, ..., Cn)."""
+            return (self.t0, self.levels, self.local_t, self.mod_t, *self.channels)
+
+        def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
+            """Planes [Y, U, V] for time positions ``t`` in [0, 1), each [B, h, w], cropped."""
+            x = temporal_lerp(self.grids[0], t)
+            for grid in self.grids[1:]:
+                x = x + temporal_lerp(grid, t)
+            x = x.contiguous(memory_format=torch.channels_last)
+            for j, conv in enumerate(self.convs):
+                x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+                if self.local_t:
+                    h, w = x.shape[-2] // 2, x.shape[-1] // 2
+                    x = x + temporal_lerp(self.local[j], t).repeat(1, 1, h, w)
+                if self.mod_t:
+                    scale, shift = temporal_lerp(self.mod[j], t).chunk(2, dim=1)
+                    x = x * (1 + scale[:, :, None, None]) + shift[:, :, None, None]
+                x = F.gelu(conv(x))
+            return self.planes(self.heads(x))
+
+    return HinervNetwork
+
+
 @ARCHITECTURES.register("hinerv", wire_id=3)
 class Hinerv(Architecture):
     """Temporal grid -> (bilinear ×2, + local grid, x (1 + scale) + shift, conv3x3, GELU) per stage -> heads."""
@@ -55,7 +114,7 @@ class Hinerv(Architecture):
     OPTIONS = (ArchOption("channels", "ints", "override the network channels C0,C1,..., e.g. 16,24,20,14"),
                ArchOption("grid_t", "ints",
                           "override the grids' time nodes: t0,levels[,local_t[,mod_t]], e.g. 1,2,0,16"))
-    network = "inrcodec.models.hinerv:HiNeRV"
+    network = hinerv_network
 
     @classmethod
     def apply_options(cls, arch_params, channels=None, grid_t=None):

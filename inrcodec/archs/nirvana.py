@@ -4,11 +4,12 @@ The frame is cut into P×P patches (padded to the patch grid, cropped on output)
 patch centroid, normalised to [-1, 1] by the frame size, to a feature; each frame adds the
 sinusoidal embedding of its position in the GOP (nirvana eq. 1); the sum, reshaped to C0×h0×h0,
 goes through Conv-PixelShuffle blocks and the heads give the patch's planes. Nothing depends on the
-frame size, so any resolution is coded by the same network. The torch network: inrcodec.models.nirvana.
+frame size, so any resolution is coded by the same network.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -48,6 +49,87 @@ class NirvanaParams:
         return -(-height // self.patch), -(-width // self.patch)
 
 
+@functools.cache
+def nirvana_network() -> type:
+    """The torch network the encoder trains; defined on first use, so that a player without torch
+    imports this module. The decoder runs ``Nirvana.build``'s program; tests/unit/test_synthesis.py
+    holds the two together. Patches run in batches of ``PATCH_BATCH`` when no gradient is needed, so
+    memory does not grow with the resolution."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from ..models.base import InrModel
+    from ..models.ops import sinusoid
+
+    class NirvanaNetwork(InrModel):
+        """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
+
+        # SIREN layers (w0 = 30) need a rate far below gnerv's, falling with the MLP's width (docs/encoder-notes.md)
+        BASE_LEARNING_RATE = 1.5e-3
+        BASE_WIDTH = 64
+
+        def __init__(self, width: int, height: int, chroma: str, arch_params: tuple[int, ...]) -> None:
+            Nirvana.cost(width, height, chroma, tuple(arch_params))  # validation and the cap before any allocation
+            super().__init__(width, height, chroma)
+            p = Nirvana.parse(arch_params)
+            self.patch, self.mlp_width, self.mlp_depth = p.patch, p.mlp_width, p.mlp_depth
+            self.h0, self.feature = p.h0, p.feature
+            self.channels = channels = list(p.channels)
+            self.n_blocks = len(channels) - 1
+            self.grid_h, self.grid_w = p.grid(width, height)
+            widths = [2] + [self.mlp_width] * self.mlp_depth
+            self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+            self.to_feature = nn.Linear(self.mlp_width, self.feature)
+            self.convs = nn.ModuleList(nn.Conv2d(a, 4 * b, 3, padding=1) for a, b in zip(channels[:-1], channels[1:]))
+            self.make_heads(channels[-1])
+
+        @property
+        def learning_rate(self) -> float:
+            """1.5e-3 up to a 64-wide MLP, then inversely proportional to the width."""
+            return self.BASE_LEARNING_RATE * min(1.0, self.BASE_WIDTH / self.mlp_width)
+
+        def arch_params(self) -> tuple[int, ...]:
+            return (self.patch, self.mlp_width, self.mlp_depth, *self.channels)
+
+        def centroids(self, device: torch.device) -> torch.Tensor:
+            """[grid_h * grid_w, 2] patch centres (x, y) in [-1, 1] of the frame, row-major."""
+            ys = (torch.arange(self.grid_h, dtype=torch.float32, device=device) + 0.5) * self.patch / self.height
+            xs = (torch.arange(self.grid_w, dtype=torch.float32, device=device) + 0.5) * self.patch / self.width
+            yy, xx = torch.meshgrid(2 * ys - 1, 2 * xs - 1, indexing="ij")
+            return torch.stack([xx.flatten(), yy.flatten()], dim=1)
+
+        def _patches(self, feats: torch.Tensor) -> torch.Tensor:
+            """[N, feature] -> [N, 4 + k, patch/2, patch/2] head outputs."""
+            x = feats.view(-1, self.channels[0], self.h0, self.h0)
+            for conv in self.convs:
+                x = F.gelu(F.pixel_shuffle(conv(x), 2))
+            return self.heads(x)
+
+        def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
+            """Planes [Y, U, V] of the frames at time positions ``t`` (frame / gop_size), each [B, h, w]."""
+            b = t.shape[0]
+            s = self.centroids(t.device)
+            for lin in self.mlp:
+                s = torch.sin(SIREN_W0 * lin(s))
+            s = self.to_feature(s)  # [P, feature]
+            e = sinusoid(TIME_SCALE * t, PE_BASE, self.feature)
+            feats = (s[None, :, :] + e[:, None, :]).reshape(-1, self.feature)
+            if torch.is_grad_enabled():
+                out = self._patches(feats)
+            else:  # bounded memory at any resolution
+                out = torch.cat([self._patches(feats[i:i + PATCH_BATCH])
+                                 for i in range(0, feats.shape[0], PATCH_BATCH)])
+            half = self.patch // 2
+            k = out.shape[1]
+            # [B*P, k, half, half] -> [B, k, grid_h*half, grid_w*half]
+            out = out.view(b, self.grid_h, self.grid_w, k, half, half).permute(0, 3, 1, 4, 2, 5)
+            out = out.reshape(b, k, self.grid_h * half, self.grid_w * half)
+            return self.planes(out)
+
+    return NirvanaNetwork
+
+
 @ARCHITECTURES.register("nirvana", wire_id=2)
 class Nirvana(Architecture):
     """Patch centroid -> SIREN MLP -> + frame-in-group embedding -> conv blocks -> patch planes."""
@@ -70,7 +152,7 @@ class Nirvana(Architecture):
         ArchOption("mlp_depth", "int", "SIREN MLP layers"),
         ArchOption("channels", "ints", "override the trunk channels C0,C1,..., e.g. 16,16,12"),
     )
-    network = "inrcodec.models.nirvana:Nirvana"
+    network = nirvana_network
 
     @classmethod
     def apply_options(cls, arch_params, patch_size=None, mlp_width=None, mlp_depth=None, channels=None):

@@ -20,7 +20,7 @@ from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from ..metrics import sample_peak
 from ..models.base import InrModel
-from ..models.hinerv import temporal_lerp
+from ..models.ops import temporal_lerp
 from .batch import ACTIVATION_BUDGET, RENDER_BATCH, render_batch  # noqa: F401  (torch-free; re-exported)
 
 

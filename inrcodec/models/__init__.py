@@ -1,4 +1,6 @@
-"""The torch networks the encoder trains, one per architecture of ``inrcodec.archs`` (which has the rest)."""
+"""What the torch networks the encoder trains share: ``InrModel``, the program's time operations (``ops``) and
+``ARCHITECTURES``, each architecture's network by name or wire id; an architecture's own network is in its
+module of ``inrcodec.archs``."""
 
 from ..archs import ARCHITECTURES as _ARCHS
 from .base import ArchOption, InrModel, TensorSpec
@@ -35,8 +37,6 @@ class _Networks:
 
 
 ARCHITECTURES = _Networks()
-for _name in _ARCHS.names():  # stamp the built-in networks now: their settings are read as class attributes
-    ARCHITECTURES.get(_name)
 
 
 def arch_options() -> dict[str, tuple[ArchOption, list[str]]]:

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from inrcodec.cli import main
-from inrcodec.models.gnerv import GNeRV
-from inrcodec.models.nirvana import Nirvana
+from inrcodec.archs.gnerv import Gnerv
+from inrcodec.archs.nirvana import Nirvana
 from inrcodec.fuzz.synthetic import synthetic_file
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
 from inrcodec.errors import InrFormatError, InrUnsupportedError
@@ -95,7 +95,7 @@ def assert_refused_cheaply(path, error: str, match: str) -> None:
 
 def test_a_200000_frame_gop_gives_its_first_frame_after_one_batch(tmp_path):
     """Was: the whole GOP rendered before the first frame (past 240 s at 3.5 GB and rising)."""
-    h = header(64, 48, 1, GNeRV.QUALITY[1], n_frames=200_000)
+    h = header(64, 48, 1, Gnerv.QUALITY[1], n_frames=200_000)
     path = write(tmp_path, "long_gop.inr", synthetic_file(h, rng=np.random.default_rng(0)))
     assert path.stat().st_size < 10_000
     cost = measure(path, "first")
@@ -166,7 +166,7 @@ class TestCommandLine:
         assert not (tmp_path / "out.y4m").exists()
 
     def test_info_on_a_file_within_the_level(self, tmp_path):
-        path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, GNeRV.QUALITY[1], n_frames=2)))
+        path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, Gnerv.QUALITY[1], n_frames=2)))
         result = CliRunner().invoke(main, ["info", str(path)], catch_exceptions=False)
         assert "within decoder limits" in result.stdout
 
@@ -176,7 +176,7 @@ def test_api_open_takes_limits(tmp_path):
     from inrcodec.decode.options import DecodeOptions
     from inrcodec.levels import Limits
 
-    path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, GNeRV.QUALITY[1], n_frames=2)))
+    path = write(tmp_path, "ok.inr", synthetic_file(header(48, 32, 1, Gnerv.QUALITY[1], n_frames=2)))
     with pytest.raises(InrUnsupportedError, match=r"frame 48x32 has 1536 samples, above the limit 1000"):
         open_inr(path, limits=Limits(max_pixels=1000))
     with pytest.raises(InrUnsupportedError, match="max-pixels"):

@@ -12,7 +12,7 @@ import torch
 
 from inrcodec.train import memory
 from inrcodec.train.journal import journal_path
-from inrcodec.models.gnerv import GNeRV
+from inrcodec.archs.gnerv import Gnerv
 from inrcodec.container.chunks import SequenceHeader
 from inrcodec.errors import InrInputError
 
@@ -41,7 +41,7 @@ def test_bad_numbers_are_refused_before_any_work(tmp_path, option, value, messag
 def _header(side: int, quality: int = 5, gop: int = 30, gom: int = 2) -> SequenceHeader:
     return SequenceHeader(width=side, height=side, n_frames=gop * gom, fps_num=25, fps_den=1, chroma_format=0,
                           bit_depth=8, color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0,
-                          gop_size=gop, gom_size=gom, arch_id=1, arch_params=GNeRV.QUALITY[quality], coder_id=1, seed=1)
+                          gop_size=gop, gom_size=gom, arch_id=1, arch_params=Gnerv.QUALITY[quality], coder_id=1, seed=1)
 
 
 def test_estimate_grows_with_the_picture_and_the_batch():

@@ -60,8 +60,8 @@ def test_seek_decodes_one_gom_and_matches_full_decode(odd):
 
 
 def test_patch_batches_give_the_same_frames_as_one_pass(monkeypatch):
-    import inrcodec.models.nirvana as nirvana
-    model = nirvana.Nirvana(200, 100, "420", (16, 16, 2, 8, 8, 8))
+    import inrcodec.archs.nirvana as nirvana
+    model = ARCHITECTURES.get("nirvana")(200, 100, "420", (16, 16, 2, 8, 8, 8))
     t = torch.tensor([0.0, 0.5])
     with torch.no_grad():
         whole = model(t)

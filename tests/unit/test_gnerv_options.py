@@ -11,11 +11,12 @@ from click.testing import CliRunner
 
 from inrcodec.cli import main
 from inrcodec.errors import InrInputError
-from inrcodec.models.gnerv import GNeRV
+from inrcodec.models import ARCHITECTURES
 from inrcodec.train.options import EncodeOptions
 from inrcodec.train.plan import resolve
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "carphone_48x32_8f.y4m")
+GNeRV = ARCHITECTURES.get("gnerv")  # the torch network, stamped with the architecture's ladder and options
 
 
 def test_up_mode_replaces_the_first_arch_param_only():

@@ -11,7 +11,7 @@ import torch
 
 from inrcodec.decode.init import init_arrays
 from inrcodec.models import ARCHITECTURES
-from inrcodec.models.hinerv import HiNeRV, temporal_lerp
+from inrcodec.models.ops import temporal_lerp
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -58,7 +58,7 @@ def _shuffle(x: np.ndarray) -> np.ndarray:
     return x.reshape(c4 // 4, 2, 2, h, w).transpose(0, 3, 1, 4, 2).reshape(c4 // 4, 2 * h, 2 * w)
 
 
-def spec_forward(model: HiNeRV, t: float) -> list[np.ndarray]:
+def spec_forward(model, t: float) -> list[np.ndarray]:
     """spec/models.md §2c, steps 1-3, in float64 on the model's weights."""
     p = {k: v.detach().double().numpy() for k, v in model.named_parameters()}
     x = sum(_lerp(p[f"grids.{level}"], t) for level in range(model.levels))
@@ -81,7 +81,7 @@ def spec_forward(model: HiNeRV, t: float) -> list[np.ndarray]:
     return [y, c[0, :ch, :cw] + 0.5, c[1, :ch, :cw] + 0.5]
 
 
-def _random_model(w, h, chroma, params, seed=3) -> HiNeRV:
+def _random_model(w, h, chroma, params, seed=3):
     model = ARCHITECTURES.get("hinerv")(w, h, chroma, params)
     rng = np.random.default_rng(seed)
     model.load_arrays([rng.uniform(-0.6, 0.6, s.shape).astype(np.float32) for s in model.tensor_specs()])

@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from inrcodec.models.gnerv import GNeRV
-from inrcodec.models.nirvana import Nirvana
+from inrcodec.archs.gnerv import Gnerv
+from inrcodec.archs.nirvana import Nirvana
 from inrcodec.container.chunks import LayerHeader, LayerSpec, SequenceHeader
 from inrcodec.errors import InrFormatError, InrUnsupportedError
 from inrcodec.levels import LEVEL, Limits, check_limits, exceeded, option_name
 
-Q1, Q9 = GNeRV.QUALITY[1], GNeRV.QUALITY[9]
+Q1, Q9 = Gnerv.QUALITY[1], Gnerv.QUALITY[9]
 
 
 def header(width=176, height=144, arch_id=1, arch_params=Q1, chroma_format=0) -> SequenceHeader:
@@ -68,8 +68,8 @@ class TestTheLevelAdmits:
     @pytest.mark.parametrize("chroma", [0, 1])
     @pytest.mark.parametrize("w,h", SIZES)
     def test_every_quality_preset_of_both_architectures(self, w, h, chroma):
-        for q in GNeRV.QUALITY:
-            check_limits(header(w, h, 1, GNeRV.QUALITY[q], chroma))
+        for q in Gnerv.QUALITY:
+            check_limits(header(w, h, 1, Gnerv.QUALITY[q], chroma))
             check_limits(header(w, h, 2, Nirvana.QUALITY[q], chroma))
 
     @pytest.mark.parametrize("w,h", [(1, 1), (176, 144), (960, 540)])

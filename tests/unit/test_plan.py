@@ -12,11 +12,12 @@ from inrcodec.train.losses import LossSpec, build_loss
 from inrcodec.train.options import EncodeOptions
 from inrcodec.train.plan import make_plan, resolve
 from inrcodec.container.chunks import SequenceHeader
-from inrcodec.models.gnerv import GNeRV
-from inrcodec.models.nirvana import Nirvana
+from inrcodec.archs.gnerv import Gnerv
+from inrcodec.archs.nirvana import Nirvana
+from inrcodec.models import ARCHITECTURES
 
 
-def header(n_frames: int = 20, gop: int = 4, gom: int = 2, arch_params=GNeRV.QUALITY[4]) -> SequenceHeader:
+def header(n_frames: int = 20, gop: int = 4, gom: int = 2, arch_params=Gnerv.QUALITY[4]) -> SequenceHeader:
     return SequenceHeader(width=48, height=32, n_frames=n_frames, fps_num=25, fps_den=1, chroma_format=0,
                           bit_depth=8, color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0,
                           gop_size=gop, gom_size=gom, arch_id=1, arch_params=arch_params, coder_id=1, seed=7)
@@ -29,7 +30,7 @@ def test_resolve_takes_the_architectures_ladder_and_overrides():
     # residual layers: the ladder two steps up, without the base layer's overrides
     r = resolve(EncodeOptions(quality=4, layers=3, arch={"channels": (8, 8, 8)}, lam=5.0))
     assert r.arch_params == (1, 16, 16, 8, 8, 8) and r.lam == 5.0
-    assert r.residual == ((GNeRV.QUALITY[6], 700.0), (GNeRV.QUALITY[8], 1500.0))
+    assert r.residual == ((Gnerv.QUALITY[6], 700.0), (Gnerv.QUALITY[8], 1500.0))
 
 
 def test_plan_is_frozen_and_a_job_is_plan_index_frames():
@@ -37,7 +38,7 @@ def test_plan_is_frozen_and_a_job_is_plan_index_frames():
     plan = make_plan(opts, resolve(opts), header(), LossSpec(), "cpu", 0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.batch = 1
-    assert plan.lams == (GNeRV.LAMBDAS[4], GNeRV.LAMBDAS[6])
+    assert plan.lams == (Gnerv.LAMBDAS[4], Gnerv.LAMBDAS[6])
     assert plan.layers.residual[0].seed == 8 and plan.layers.residual[0].residual_scale == opts.residual_scale
     # GOP 0 and 2 open a GOM (--iters given: not scaled), the others are P (the preset's, scaled to 4 frames)
     assert plan.gop_iters[:3] == (100, max(50, round(1000 * 4 / 30)), 100)
@@ -69,4 +70,4 @@ def test_an_encode_resolves_its_options_once(tmp_path, monkeypatch):
     assert len(calls) == 1 and summary.n_frames == 2
     # counted by arithmetic (costs), as the network the file holds has it
     params = resolve(calls[0]).arch_params
-    assert summary.macs_per_pixel == pytest.approx(GNeRV(48, 32, "420", params).macs_per_pixel())
+    assert summary.macs_per_pixel == pytest.approx(ARCHITECTURES.get("gnerv")(48, 32, "420", params).macs_per_pixel())

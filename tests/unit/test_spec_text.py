@@ -35,9 +35,7 @@ from inrcodec.decode.model_io import build_layers
 from inrcodec.decode.weights import decode_body
 from inrcodec.errors import InrFormatError
 from inrcodec.models import ARCHITECTURES
-from inrcodec.models.gnerv import positional_encoding
-from inrcodec.models.hinerv import temporal_lerp
-from inrcodec.models.nirvana import group_embedding
+from inrcodec.models.ops import fourier, sinusoid, temporal_lerp
 from inrcodec.quant.tables import laplace_table
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -260,7 +258,7 @@ def test_gnerv_positional_encoding_angles():
         f = c[:levels] * f32(math.pi)
         a = torch.from_numpy(t.numpy()[:, None] * f[None, :])
         want = torch.stack([a.sin(), a.cos()], dim=-1).flatten(1)
-        assert torch.equal(positional_encoding(t, levels), want), levels
+        assert torch.equal(fourier(t, 1.25, levels), want), levels
 
 
 def test_nirvana_centroids_and_embedding_angles():
@@ -279,7 +277,7 @@ def test_nirvana_centroids_and_embedding_angles():
         a = torch.from_numpy(u[:, None] / d[None, :])
         tau = torch.stack([a.sin(), a.cos()], dim=-1).flatten(1)
         tau = F.pad(tau, (0, dim - tau.shape[1]))
-        assert torch.equal(group_embedding(torch.from_numpy(u), dim), tau)
+        assert torch.equal(sinusoid(torch.from_numpy(u), 10000.0, dim), tau)
 
 
 def test_hinerv_lerp_is_the_spec_formula():
