@@ -8,8 +8,6 @@ arrays holding 0..2^D-1 at 10 and 12 bits (inrcodec.io.video).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,7 +18,7 @@ from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from ..metrics import sample_peak
 from ..models.base import InrModel
-from ..models.ops import temporal_lerp
+from ..models.ops import fourier, sinusoid, temporal_lerp
 from .batch import ACTIVATION_BUDGET, RENDER_BATCH, render_batch  # noqa: F401  (torch-free; re-exported)
 
 
@@ -131,14 +129,9 @@ class TorchNetwork:
             x = w[a["name"]]
             return x.contiguous(memory_format=torch.channels_last) if a["is_map"] else x
         if kind == "fourier":
-            freqs = (a["base"] ** torch.arange(a["levels"], dtype=torch.float32, device=self.device)) * math.pi
-            ang = v[0][:, None] * freqs[None, :]
-            return torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1)
+            return fourier(v[0], a["base"], a["levels"])
         if kind == "sinusoid":
-            dim = a["dim"]
-            i = torch.arange(dim // 2, dtype=torch.float32, device=self.device)
-            ang = (a["scale"] * v[0])[:, None] / a["base"] ** (2 * i[None, :] / dim)
-            return F.pad(torch.stack([ang.sin(), ang.cos()], dim=-1).flatten(1), (0, dim - 2 * (dim // 2)))
+            return sinusoid(a["scale"] * v[0], a["base"], a["dim"])
         if kind == "centroids":
             gh, gw, p = a["grid_h"], a["grid_w"], a["patch"]
             ys = (torch.arange(gh, dtype=torch.float32, device=self.device) + 0.5) * p / a["height"]
