@@ -64,25 +64,16 @@ def make_file(arch: str, quality: int, width: int, height: int, n_frames: int, g
     """A valid file of random weights: ``n_frames`` frames in GOPs of ``gop``, GOMs of two GOPs."""
     import numpy as np
 
+    from inrcodec.archs import ARCHITECTURES
     from inrcodec.container.chunks import SequenceHeader
-    from inrcodec.costs import NETWORK_COSTS
     from inrcodec.fuzz.synthetic import synthetic_file
 
-    params = QUALITY[arch][quality]
+    params = ARCHITECTURES.get(arch).QUALITY[quality]  # the encoder's ladder, torch-free
     header = SequenceHeader(width=width, height=height, n_frames=n_frames, fps_num=25, fps_den=1, chroma_format=0,
                             bit_depth=8, color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0,
-                            gop_size=gop, gom_size=2, arch_id=NETWORK_COSTS.id_of(arch), arch_params=params,
+                            gop_size=gop, gom_size=2, arch_id=ARCHITECTURES.id_of(arch), arch_params=params,
                             coder_id=1, seed=1)
     Path(path).write_bytes(synthetic_file(header, None, np.random.default_rng(quality)))
-
-
-# the encoder's quality ladders (inrcodec.models.*.QUALITY), copied so that the tool runs without torch;
-# tests/unit/test_bench_decode.py keeps them equal
-QUALITY = {
-    "gnerv": {2: (1, 16, 16, 16, 24, 20, 12), 4: (1, 16, 16, 24, 32, 20, 14), 6: (1, 16, 16, 24, 40, 28, 16)},
-    "hinerv": {2: (1, 2, 0, 16, 6, 24, 20, 12), 4: (1, 2, 0, 16, 8, 32, 24, 16), 6: (1, 2, 0, 16, 12, 40, 32, 20)},
-    "nirvana": {2: (32, 48, 2, 8, 16, 12), 4: (32, 64, 3, 16, 16, 12), 6: (32, 96, 3, 16, 24, 16)},
-}
 
 
 def measure(path: str, backend: str, threads: int, n_frames: int, repeat: int) -> dict:

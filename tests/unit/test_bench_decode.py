@@ -1,4 +1,4 @@
-"""tools/bench_decode.py: its copy of the quality ladders, and one small run end to end."""
+"""tools/bench_decode.py: its files carry the encoder's quality ladder, and one small run end to end."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import pytest
 import bench_decode as tool  # tools/, on the path through pyproject.toml
 
 
-def test_quality_ladders_are_the_encoders():
-    pytest.importorskip("torch")
-    from inrcodec.models import ARCHITECTURES
+def test_files_carry_the_architectures_quality_ladder(tmp_path):
+    from inrcodec.archs import ARCHITECTURES
+    from inrcodec.container.reader import ContainerReader
 
-    for arch, ladder in tool.QUALITY.items():
-        for q, params in ladder.items():
-            assert ARCHITECTURES.get(arch).QUALITY[q] == params, (arch, q)
+    for arch in ("gnerv", "hinerv", "nirvana"):
+        path = str(tmp_path / f"{arch}.inr")
+        tool.make_file(arch, 2, 40, 24, 2, 2, path)
+        with ContainerReader(path) as reader:
+            header = reader.header
+        assert (header.arch_id, header.arch_params) == (ARCHITECTURES.id_of(arch), ARCHITECTURES.get(arch).QUALITY[2])
 
 
 @pytest.mark.slow
