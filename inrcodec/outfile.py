@@ -244,6 +244,8 @@ def _plan(path, overwrite: bool, inputs: Iterable, allow_stdout: bool) -> tuple[
     try:
         st = os.stat(name)
     except FileNotFoundError:
+        if name.endswith(("/", os.sep)):  # realpath would drop the slash and make a file of the folder's name
+            raise InrIOError(f"cannot write {name}: no such folder (name a file, not a folder)") from None
         return "file", None  # nothing there, or a dangling symlink: its target is created
     except OSError as err:
         raise io_error(name, err) from None
