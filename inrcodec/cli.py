@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import click
 
+from .decode.options import MAX_THREADS
 from .train.options import BENCH_PASS_THROUGH
 from .errors import InrDetail, InrError, InrInputError, InrIOError, InrNotice
 from .metrics import sample_peak
@@ -293,8 +294,9 @@ def _decode_options(command):
         click.option("--backend", default="auto", show_default=True, envvar="INRCODEC_BACKEND", show_envvar=True,
                      type=click.Choice(["auto", "ort", "numpy", "torch"]),
                      help="what runs the networks: auto takes ort (onnxruntime), else numpy; torch for --device cuda"),
-        click.option("--threads", type=click.IntRange(min=1), default=None,
-                     help="CPU threads of the ort backend [default: the cores this process may use]"),
+        click.option("--threads", type=click.IntRange(1, MAX_THREADS), default=None,
+                     help=f"CPU threads of the ort backend, 1..{MAX_THREADS} "
+                          "[default: the cores this process may use]"),
         click.option("--layers", type=int, default=None,
                      help="decode only the first K progressive layers [default: all]"),
     )):
@@ -384,7 +386,8 @@ def info_cmd(src, as_json, salvage, **limits) -> None:
 @click.option("--av1-preset", default=None, help="SVT-AV1 preset 0..13 [default: 0]")
 @click.option("--frames", type=int, default=None, help="use only the first K frames")
 @_field_options(names=BENCH_PASS_THROUGH, defaults=False)
-@click.option("--threads", type=int, default=None, help="CPU threads of every encode and decode process")
+@click.option("--threads", type=int, default=None,
+              help=f"CPU threads of every encode and decode process, 1..{MAX_THREADS}")
 @click.option("--device", default=None, help="inrcodec encoder device: auto, cpu, cuda [default: cpu]")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="results go to OUT/<clip name>/ [default: out/benchmark]")

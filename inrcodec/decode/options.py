@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..levels import Limits
 
+# 1..256: the most CPU threads any command (dec, enc, bench) takes. Fixed rather than taken from this
+# machine's cores, so that a command (enc's --threads is part of its bytes and of --resume's check)
+# accepted on one machine is accepted on every other; above the cores, threads only oversubscribe
+# (64 ort threads on 2 cores: 0.6 -> 2.9 s) and thousands hang or crash onnxruntime (issue 32).
+MAX_THREADS = 256
+
 
 @dataclass(frozen=True)
 class DecodeOptions:

@@ -234,6 +234,39 @@ def is_pattern(path: str) -> bool:
     return re.search(r"%0?\d*d", os.path.basename(path)) is not None
 
 
+def _pattern_regex(pattern: str) -> re.Pattern:
+    """The file names an image-sequence pattern's basename matches; group 1 of each is the number
+    (``%d``, ``%0Nd`` at least N digits, ``%Nd`` space-padded, ``%%`` a percent sign)."""
+    parts, number = [], False
+    for token in re.split(r"(%%|%0?\d*d)", pattern):
+        if token == "%%":
+            parts.append("%")
+        elif re.fullmatch(r"%0?\d*d", token):
+            digits = re.fullmatch(r"%0(\d+)d", token)
+            body = rf"\d{{{int(digits.group(1))},}}" if digits else r" *\d+"
+            parts.append(body if number else f"({body})")
+            number = True
+        else:
+            parts.append(re.escape(token))
+    return re.compile("".join(parts))
+
+
+def pattern_files(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """The files an image-sequence pattern can read, as (number, path) sorted by number: every file
+    beside it whose name the pattern matches ([] for a path that is not a pattern)."""
+    path = os.fspath(path)
+    if not is_pattern(path):
+        return []
+    folder, base = os.path.split(path)
+    regex = _pattern_regex(base)
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return []
+    found = [(int(m.group(1)), os.path.join(folder, n)) for n in names if (m := regex.fullmatch(n))]
+    return sorted(found)
+
+
 def _open_container(path: str, name: str | None = None) -> av.container.InputContainer:
     """Open ``path`` with PyAV, turning every failure into a one-line InrInputError (``name``: how to call it)."""
     name = name or path

@@ -19,6 +19,7 @@ import torch
 
 from ..coders import CODERS
 from ..decode.device import pick_device
+from ..decode.options import MAX_THREADS
 from ..container import spec
 from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader
 from ..container.reader import ContainerReader
@@ -26,7 +27,7 @@ from ..container.spec import ChromaFormat
 from ..container.writer import ContainerWriter, partial_path
 from ..costs import network_cost
 from ..errors import InrError, InrInputError, InrNotice, InrUnsupportedError
-from ..io.video import open_video
+from ..io.video import open_video, pattern_files
 from ..levels import layer_costs
 from ..metrics import SSIM_WINDOW, sample_peak
 from ..models import ARCHITECTURES
@@ -91,8 +92,8 @@ def _resolve_checked(opts: EncodeOptions) -> Resolved:
         raise InrInputError(f"--frames must be >= 1 (got {opts.frames})")
     if opts.workers is not None and opts.workers <= 0:
         raise InrInputError(f"--workers must be >= 1 (got {opts.workers})")
-    if opts.threads is not None and opts.threads <= 0:
-        raise InrInputError(f"--threads must be >= 1 (got {opts.threads})")
+    if opts.threads is not None and not 1 <= opts.threads <= MAX_THREADS:
+        raise InrInputError(f"--threads must be 1..{MAX_THREADS} (got {opts.threads})")
     if opts.seed < 0 or opts.seed >= 2**64:
         raise InrInputError("--seed must be in 0..2**64-1")
     if opts.lam is not None and not (math.isfinite(opts.lam) and opts.lam > 0):
@@ -138,6 +139,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     # a device or pipe is written through, with no partial file or journal to resume from
     is_path = isinstance(src, (str, os.PathLike))
     inputs = (src,) if is_path and os.fspath(src) != "-" else ()
+    # an image sequence's pattern names no file: each file it may read is an input (issue 32)
+    inputs += tuple(p for _, p in pattern_files(src)) if is_path else ()
     resumable = check_output(dst, overwrite=overwrite, inputs=inputs, allow_stdout=False)
     t_start = time.perf_counter()
     device = pick_device(opts.device)

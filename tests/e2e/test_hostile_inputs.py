@@ -1,0 +1,106 @@
+"""Hostile inputs, second round (issue 32): options and outputs the CLI must refuse in one line,
+inputs it must not overwrite, sources it must not cut short without a word."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from inrcodec.cli import main
+from inrcodec.decode.options import MAX_THREADS
+
+from .conftest import REPO
+
+SMALL = os.path.join(REPO, "tests", "conformance", "MULTIGOM_A", "stream.inr")  # 32x24, 12 frames
+FAST_ARGS = ["--quality", "1", "--channels", "8,8,8", "--iters", "2", "--p-iters", "1", "--device", "cpu",
+             "--threads", "1", "--quiet"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def assert_one_line_error(result, code, *needles):
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("inrcodec: error: "), result.stderr
+    for needle in needles:
+        assert str(needle) in lines[0], lines[0]
+
+
+def write_sequence(folder, n, size=(24, 32), skip=()):
+    """``n`` binary PPM frames f_001.ppm .. (numbers in ``skip`` left out); the pattern."""
+    folder.mkdir(exist_ok=True)
+    for i in range(1, n + 1):
+        if i in skip:
+            continue
+        pixels = np.random.default_rng(i).integers(0, 256, (*size, 3), dtype=np.uint8)
+        (folder / f"f_{i:03d}.ppm").write_bytes(b"P6\n%d %d\n255\n" % (size[1], size[0]) + pixels.tobytes())
+    return str(folder / "f_%03d.ppm")
+
+
+# item 4: --threads has an upper bound on every command that takes it
+@pytest.mark.parametrize("threads", [MAX_THREADS + 1, 2**31])
+def test_dec_refuses_threads_above_the_cap(tmp_path, threads):
+    result = run("dec", SMALL, "-o", tmp_path / "a.y4m", "--quiet", "--threads", threads)
+    assert result.exit_code == 2  # a click usage error, as --threads 0
+    assert f"1<=x<={MAX_THREADS}" in result.stderr
+    assert not (tmp_path / "a.y4m").exists()
+
+
+def test_dec_takes_threads_at_the_cap(tmp_path):
+    assert run("dec", SMALL, "-o", tmp_path / "a.y4m", "--quiet", "--threads", 4, "--frames", 1).exit_code == 0
+
+
+def test_enc_refuses_threads_above_the_cap(tmp_path):
+    src = write_sequence(tmp_path / "seq", 2)
+    result = run("enc", src, "-o", tmp_path / "a.inr", "--threads", 2**31, "--quiet")
+    assert_one_line_error(result, 7, f"--threads must be 1..{MAX_THREADS}", 2**31)
+
+
+def test_bench_refuses_threads_above_the_cap(tmp_path):
+    src = write_sequence(tmp_path / "seq", 2)
+    result = run("bench", src, "--threads", 1000, "--out", tmp_path / "b", "--quiet")
+    assert_one_line_error(result, 7, f"--threads must be 1..{MAX_THREADS}", 1000)
+
+
+def test_the_python_decoder_refuses_threads_above_the_cap():
+    import inrcodec
+    from inrcodec.errors import InrInputError
+
+    with pytest.raises(InrInputError, match=f"1..{MAX_THREADS}"):
+        inrcodec.open(SMALL, threads=MAX_THREADS + 1)
+
+
+# item 7: an image sequence's files are inputs
+def test_enc_refuses_to_overwrite_a_file_of_its_image_sequence(tmp_path):
+    src = write_sequence(tmp_path / "seq", 3)
+    frame = tmp_path / "seq" / "f_002.ppm"
+    before = frame.read_bytes()
+    result = run("enc", src, "-o", frame, "-y", *FAST_ARGS)
+    assert_one_line_error(result, 7, "is the input", "refusing to overwrite it")
+    assert frame.read_bytes() == before
+
+
+def test_pattern_files_match_what_the_pattern_names(tmp_path):
+    from inrcodec.io.video import pattern_files
+
+    for name in ("f_001.ppm", "f_0002.ppm", "f_01.ppm", "g_001.ppm", "f_001.ppm.bak"):
+        (tmp_path / name).write_bytes(b"")
+    assert pattern_files(str(tmp_path / "f_%03d.ppm")) == [(1, str(tmp_path / "f_001.ppm")),
+                                                            (2, str(tmp_path / "f_0002.ppm"))]
+    assert [n for n, _ in pattern_files(str(tmp_path / "f_%d.ppm"))] == [1, 1, 2]
+    assert pattern_files(str(tmp_path / "f_001.ppm")) == []
+
+
+# item 11: an output name that ends with a slash names a folder
+@pytest.mark.parametrize("command", ["dec", "enc"])
+def test_an_output_in_a_missing_folder_with_a_trailing_slash_is_refused(tmp_path, command):
+    src = SMALL if command == "dec" else write_sequence(tmp_path / "seq", 2)
+    extra = ["--quiet"] if command == "dec" else FAST_ARGS
+    result = run(command, src, "-o", f"{tmp_path / 'nodir'}/", *extra)
+    assert_one_line_error(result, 8, "nodir/", "no such folder")
+    assert not (tmp_path / "nodir").exists()
