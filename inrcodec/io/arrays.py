@@ -20,7 +20,7 @@ import numpy as np
 
 from inrcodec.container.spec import ChromaFormat
 from inrcodec.errors import InrInputError
-from inrcodec.io.video import DEFAULT_FPS, Frame, VideoInfo
+from inrcodec.io.video import DEFAULT_FPS, MAX_DIMENSION, Frame, VideoInfo
 
 # Largest denominator a float rate is read with: 30000 / 1001 as a float comes back as 30000/1001.
 _MAX_RATE_DENOMINATOR = 1001
@@ -39,7 +39,7 @@ def parse_rate(fps) -> tuple[int, int]:
             rate = Fraction(fps).limit_denominator(_MAX_RATE_DENOMINATOR)
         else:
             rate = Fraction(fps)
-    except (ValueError, TypeError, ZeroDivisionError, IndexError):
+    except (ValueError, TypeError, ZeroDivisionError, IndexError, OverflowError):  # OverflowError: inf
         raise InrInputError(f"fps must be a positive number, a fraction or (num, den), got {fps!r}") from None
     if rate <= 0:
         raise InrInputError(f"fps must be positive, got {fps!r}")
@@ -78,6 +78,8 @@ class ArraySource:
                                     f"{arr.shape}; give (Y, U, V) planes as an iterable of tuples")
             self._frames = arr
             n, height, width = arr.shape[:3]
+            if n:
+                _check_size(width, height)
         else:
             try:
                 planes = []
@@ -94,7 +96,14 @@ class ArraySource:
             first = planes[0]
             if len(first) != 3:
                 raise InrInputError(f"a frame is 3 planes (Y, U, V), got {len(first)}")
+            for name, plane in zip("YUV", first):
+                if plane.ndim != 2:
+                    raise InrInputError(f"the {name} plane must be 2-D (rows, columns), got shape {plane.shape}")
             height, width = first[0].shape
+            _check_size(width, height)
+            if first[2].shape != first[1].shape:
+                raise InrInputError(f"the V plane's shape {first[2].shape} differs from the U plane's "
+                                    f"{first[1].shape}")
             chroma = _chroma_of(first, width, height)
             depth = _depth_of(first[0].dtype, bit_depth)
             for i, frame in enumerate(planes):
@@ -147,6 +156,12 @@ class ArraySource:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _check_size(width: int, height: int) -> None:
+    """Refuse a frame the container cannot hold (an empty one included), as io.video does a file's."""
+    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
+        raise InrInputError(f"unsupported dimensions {width}x{height} of numpy frames (1..{MAX_DIMENSION})")
 
 
 def _depth_of(dtype: np.dtype, bit_depth: int | None) -> int:

@@ -279,9 +279,31 @@ def _open_container(path: str, name: str | None = None) -> av.container.InputCon
         return av.open(path, "r")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or (str(e).splitlines() or [type(e).__name__])[0]
+        # FFmpeg names a bad y4m header by an errno ("Device or resource busy" for W0): say what is wrong
+        reason = _y4m_header_problem(path) or reason
         if is_pattern(path):
             reason += " (an image sequence: does its first file exist?)"
         raise InrInputError(f"cannot read {name} as a media file: {reason}") from None
+
+
+def _y4m_header_problem(path: str) -> str | None:
+    """What is wrong with the size in a YUV4MPEG2 file's header (None: not y4m, or the size is fine)."""
+    try:
+        with open(path, "rb") as f:
+            line = f.read(1024).split(b"\n", 1)[0]
+    except OSError:
+        return None
+    tokens = line.split(b" ")
+    if tokens[0] != b"YUV4MPEG2":
+        return None
+    for key, what in ((b"W", "width"), (b"H", "height")):
+        values = [t[1:] for t in tokens[1:] if t[:1] == key]
+        if not values:
+            return f"its YUV4MPEG2 header has no {key.decode()} ({what})"
+        text = values[0].decode("ascii", "replace")
+        if not (text.isdigit() and 0 < int(text) <= MAX_DIMENSION):
+            return f"its YUV4MPEG2 header has {key.decode()}{text}: the {what} must be 1..{MAX_DIMENSION}"
+    return None
 
 
 def _spool_stdin() -> str:

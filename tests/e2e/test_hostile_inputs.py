@@ -104,3 +104,40 @@ def test_an_output_in_a_missing_folder_with_a_trailing_slash_is_refused(tmp_path
     result = run(command, src, "-o", f"{tmp_path / 'nodir'}/", *extra)
     assert_one_line_error(result, 8, "nodir/", "no such folder")
     assert not (tmp_path / "nodir").exists()
+
+
+# item 8: numpy frames and y4m headers the encoder cannot use are InrInputErrors naming the problem
+def _planes(y=(16, 16), u=(8, 8), v=(8, 8)):
+    return [tuple(np.zeros(s, np.uint8) for s in (y, u, v))] * 2
+
+
+@pytest.mark.parametrize("frames, fps, needle", [
+    (np.zeros((2, 0, 8), np.uint8), 25, "unsupported dimensions 8x0"),
+    (np.zeros((2, 16, 0, 3), np.uint8), 25, "unsupported dimensions 0x16"),
+    (_planes(y=(0, 16), u=(0, 8), v=(0, 8)), 25, "unsupported dimensions 16x0"),
+    (_planes(v=(9, 8)), 25, "the V plane's shape (9, 8) differs from the U plane's (8, 8)"),
+    (_planes(y=(16,)), 25, "the Y plane must be 2-D"),
+    (_planes(y=(16, 16, 2)), 25, "the Y plane must be 2-D"),
+    (np.zeros((2, 16, 16), np.uint8), float("inf"), "fps must be a positive number"),
+])
+def test_encode_refuses_unusable_numpy_frames(tmp_path, frames, fps, needle):
+    import inrcodec
+    from inrcodec.errors import InrInputError
+
+    with pytest.raises(InrInputError) as caught:
+        inrcodec.encode(frames, tmp_path / "a.inr", fps=fps, iters=1, p_iters=1, threads=1, device="cpu")
+    assert needle in str(caught.value) and "\n" not in str(caught.value)
+    assert not (tmp_path / "a.inr").exists()
+
+
+def test_enc_names_a_zero_width_in_a_y4m_header_on_stdin(tmp_path):
+    import subprocess
+    import sys
+
+    data = b"YUV4MPEG2 W0 H16 F25:1 C420jpeg\nFRAME\n" + bytes(500)
+    proc = subprocess.run([sys.executable, "-m", "inrcodec.cli", "enc", "-", "-o", str(tmp_path / "a.inr"),
+                           "--quiet"], input=data, capture_output=True)
+    assert proc.returncode == 7, proc.stderr
+    lines = proc.stderr.decode().strip().splitlines()
+    assert lines == ["inrcodec: error: cannot read standard input as a media file: its YUV4MPEG2 header has W0: "
+                     "the width must be 1..16384"]
