@@ -33,6 +33,7 @@ from inrcodec.quant.tables import fit_laplace_code, laplace_table  # noqa: E402
 
 W611 = (6.0, 1.0, 1.0)
 WARP_MODE = "bilinear"
+EXACT_COPY = "none"
 
 
 def read_y4m(path: str, start: int, count: int):
@@ -199,10 +200,11 @@ class GopCodec(nn.Module):
             [(1 - rho ** (n - t)) / (1 - rho) if rho > 0 else 1.0 for t in range(n)]))
         self.frame_weight[0] *= intra_weight
         self.ref_noise = 0.0
+        self.unroll = False
         # inter outputs: 6 residual (Y packed 2x2 + U + V), flow x, flow y, alpha
         self.inter_syn = Synthesis(inter_levels, width, 9, 6)
         with torch.no_grad():
-            self.inter_syn.l3.bias[8] = 3.0  # alpha starts near 1: predict, then correct
+            self.inter_syn.l3.bias[8] = 3.0  # alpha starts at (or near) 1: predict, then correct
 
     def intra(self, qmode: str) -> tuple[torch.Tensor, torch.Tensor]:
         lat = [quantize(g, qmode) for g in self.intra_lat]
@@ -227,7 +229,14 @@ class GopCodec(nn.Module):
     def predict(ref6: torch.Tensor, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ref6 [B,6,h,w] packed reference, out [B,9,h,w] -> (frame [B,6,h,w], flow)."""
         flow = out[:, 6:8] * 4.0  # luma samples
-        alpha = torch.sigmoid(out[:, 8:9])
+        if EXACT_COPY in ("flow", "both"):
+            # quarter-sample motion: a static area is copied, not re-interpolated every frame
+            flow = flow + (torch.round(flow * 4) / 4 - flow).detach()
+        if EXACT_COPY in ("alpha", "both"):
+            # an alpha that reaches exactly 1 (and 0) with a gradient inside: no re-scaling of the copy
+            alpha = (1.2 * torch.sigmoid(out[:, 8:9]) - 0.1).clamp(0, 1)
+        else:
+            alpha = torch.sigmoid(out[:, 8:9])
         y_ref = F.pixel_shuffle(ref6[:, :4], 2)
         flow_full = F.interpolate(flow, scale_factor=2, mode="bilinear", align_corners=False)
         y_pred = F.pixel_unshuffle(warp(y_ref, flow_full), 2)
@@ -302,6 +311,12 @@ def train_step(model: GopCodec, target: torch.Tensor, refs: torch.Tensor, idx: t
     frame0, bits0 = model.intra(qmode)
     out, lat = model.inter_outputs(idx - 1, qmode)
     ref = refs[idx - 1]
+    if model.unroll:
+        # the reference as the decoder would hold it, one step deep: frame 1 reads the intra frame, frame
+        # t > 1 reads frame t-1 predicted from source frame t-2 (so the network learns to correct itself)
+        prev_out, _ = model.inter_outputs((idx - 2).clamp(min=0), qmode)
+        prev, _ = model.predict(refs[(idx - 2).clamp(min=0)], prev_out)
+        ref = torch.where((idx == 1)[:, None, None, None], round_ste(frame0).expand_as(prev), round_ste(prev))
     if model.ref_noise > 0:  # stand-in for the decoded reference: softened and noisy, as coding leaves it
         ref = 0.5 * (ref + F.avg_pool2d(ref, 3, 1, 1, count_include_pad=False))
         ref = ref + model.ref_noise * torch.randn_like(ref)
@@ -389,13 +404,17 @@ def main() -> None:
     ap.add_argument("--loop-lr", type=float, default=2e-2, help="peak learning rate of the closed-loop latents")
     ap.add_argument("--ref-noise", type=float, default=0.0,
                     help="open loop: soften the source reference and add this much Gaussian noise")
+    ap.add_argument("--exact-copy", default="none", choices=("none", "flow", "alpha", "both"),
+                    help="quarter-sample flow and/or an alpha that reaches exactly 0 and 1")
+    ap.add_argument("--unroll", action="store_true", help="open loop: references one decoded step deep")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
-    global WARP_MODE
+    global WARP_MODE, EXACT_COPY
     WARP_MODE = args.warp
+    EXACT_COPY = args.exact_copy
     torch.set_num_threads(args.threads)
     t0 = time.time()
     y, u, v = read_y4m(args.src, args.start, args.frames)
@@ -419,6 +438,7 @@ def main() -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, total) / total)))
     refs = target
     model.ref_noise = args.ref_noise
+    model.unroll = args.unroll
     gen = torch.Generator().manual_seed(args.seed)
     total = args.iters
     for it in range(total):
