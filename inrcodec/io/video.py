@@ -306,6 +306,45 @@ def _y4m_header_problem(path: str) -> str | None:
     return None
 
 
+def _sequence_gap(pattern: str, n_frames: int) -> str | None:
+    """A note when files matching an image-sequence pattern lie past the first gap, where FFmpeg's
+    image2 demuxer stops (it starts at the first of numbers 0..4 that exists); None otherwise."""
+    numbers = [number for number, _ in pattern_files(pattern)]
+    starts = [number for number in numbers if number <= 4]
+    if not starts:
+        return None
+    stop = starts[0] + n_frames  # the first number not read
+    later = [number for number in numbers if number > stop]
+    if not later:
+        return None
+    gap = pattern % stop
+    why = "is missing" if not os.path.exists(gap) else "cannot be read"
+    return (f"the image sequence {pattern} stops after {n_frames} frames: {os.path.basename(gap)} {why}; "
+            f"{len(later)} later file{'s' if len(later) > 1 else ''} from {os.path.basename(pattern % later[0])} "
+            f"on {'are' if len(later) > 1 else 'is'} not encoded")
+
+
+def _y4m_partial_frame(path: str, name: str, pix_fmt: str, width: int, height: int, n_frames: int) -> str | None:
+    """A note when a y4m file ends inside the frame after its ``n_frames`` complete ones; None when
+    it does not (or when its frame headers carry parameters, so that their length is not known)."""
+    try:
+        fmt = av.VideoFormat(pix_fmt, width, height)
+        planes = {c.plane: c.width * c.height * ((c.bits + 7) // 8) for c in fmt.components}
+        with open(path, "rb") as f:
+            header = len(f.readline(4096))
+            size = os.fstat(f.fileno()).st_size
+    except (OSError, ValueError):
+        return None
+    frame_bytes = sum(planes.values())
+    per_frame = len(b"FRAME\n") + frame_bytes
+    whole, rest = divmod(size - header, per_frame)
+    if whole != n_frames or rest == 0:
+        return None
+    got = max(rest - len(b"FRAME\n"), 0)
+    return (f"{name} ends inside frame {n_frames} ({got} of its {frame_bytes} bytes): "
+            f"that partial frame is not encoded, the {n_frames} complete ones are")
+
+
 def _spool_stdin() -> str:
     """Copy standard input to a temporary file (sources are read twice: probe, then frames); its path."""
     stdin = getattr(sys.stdin, "buffer", None)
@@ -372,6 +411,7 @@ class VideoSource:
         self.path = os.fspath(path)
         self.name = self.path
         self._spooled: str | None = None
+        self._cut_note: str | None = None  # frames the source holds that are not read (issue 32)
         if max_frames is not None and max_frames < 1:
             raise InrInputError(f"max_frames must be at least 1, got {max_frames}")
         self._containers: list[av.container.InputContainer] = []
@@ -424,6 +464,8 @@ class VideoSource:
                        f"constant {float(info.fps):.6g} fps")
         if info.dropped_streams:
             out.append(f"{' and '.join(info.dropped_streams)} not carried: only the first video stream is encoded")
+        if self._cut_note:
+            out.append(self._cut_note)
         return out
 
     def _open(self) -> av.container.InputContainer:
@@ -490,6 +532,11 @@ class VideoSource:
         n_frames, props, rotation, is_retimed = self._scan(container, stream, max_frames)
         if n_frames == 0:
             raise InrInputError(f"no frames in the video stream of {self.name}")
+        if max_frames is None or n_frames < max_frames:  # with --frames, the rest is left out on purpose
+            if is_pattern(self.path):
+                self._cut_note = _sequence_gap(self.path, n_frames)
+            elif container.format.name == "yuv4mpegpipe":
+                self._cut_note = _y4m_partial_frame(self.path, self.name, pix_fmt, width, height, n_frames)
         fps_num, fps_den = _rate_of(stream)
         siting = "unknown"
         is_420_source = fmt.chroma_width(width) < width and fmt.chroma_height(height) < height and (

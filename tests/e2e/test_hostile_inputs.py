@@ -141,3 +141,42 @@ def test_enc_names_a_zero_width_in_a_y4m_header_on_stdin(tmp_path):
     lines = proc.stderr.decode().strip().splitlines()
     assert lines == ["inrcodec: error: cannot read standard input as a media file: its YUV4MPEG2 header has W0: "
                      "the width must be 1..16384"]
+
+
+# item 9: a source cut short says so in one note (as FFmpeg warns and goes on with what it has)
+def notes_of(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("inrcodec: note: ")]
+
+
+def test_enc_notes_an_image_sequence_with_a_missing_frame(tmp_path):
+    src = write_sequence(tmp_path / "seq", 9, skip=(5,))
+    result = run("enc", src, "-o", tmp_path / "a.inr", *[a for a in FAST_ARGS if a != "--quiet"], "--json")
+    assert result.exit_code == 0, result.output
+    assert '"n_frames": 4' in result.stdout
+    assert [n for n in notes_of(result) if "stops" in n] == [
+        f"inrcodec: note: the image sequence {src} stops after 4 frames: f_005.ppm is missing; "
+        "4 later files from f_006.ppm on are not encoded"]
+
+
+def test_enc_says_nothing_of_a_whole_sequence_or_one_cut_by_frames(tmp_path):
+    src = write_sequence(tmp_path / "seq", 4)
+    assert not [n for n in notes_of(run("enc", src, "-o", tmp_path / "a.inr", *FAST_ARGS[:-1])) if "stops" in n]
+    src = write_sequence(tmp_path / "gap", 4, skip=(3,))
+    result = run("enc", src, "-o", tmp_path / "b.inr", *FAST_ARGS[:-1], "--frames", 2)
+    assert result.exit_code == 0 and not [n for n in notes_of(result) if "stops" in n]
+
+
+def test_enc_notes_a_y4m_cut_inside_a_frame(tmp_path):
+    whole = open(os.path.join(REPO, "samples", "carphone_48x32_8f.y4m"), "rb").read()
+    cut = tmp_path / "cut.y4m"
+    cut.write_bytes(whole[:-1000])  # 8 frames of 2304 bytes: the last loses 1000
+    result = run("enc", cut, "-o", tmp_path / "a.inr", *FAST_ARGS[:-1], "--json")
+    assert result.exit_code == 0, result.output
+    assert '"n_frames": 7' in result.stdout
+    assert [n for n in notes_of(result) if "ends inside" in n] == [
+        f"inrcodec: note: {cut} ends inside frame 7 (1304 of its 2304 bytes): that partial frame is not encoded, "
+        "the 7 complete ones are"]
+    whole_copy = tmp_path / "whole.y4m"
+    whole_copy.write_bytes(whole)
+    assert not [n for n in notes_of(run("enc", whole_copy, "-o", tmp_path / "b.inr", *FAST_ARGS[:-1]))
+                if "ends inside" in n]
