@@ -252,7 +252,9 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
         with _notices(quiet, verbose), _describing(verbose):
             summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, **options)
     except SystemExit as stop:
-        if stop.code in (EXIT_INTERRUPTED, EXIT_TERMINATED) and os.path.exists(journal_path(dst)):
+        # an interrupt, a full disk, a failed worker keep the finished GOMs; an unusable input (7)
+        # keeps none (a journal there is an earlier encode's, not this one's)
+        if stop.code not in (0, None, InrInputError.exit_code) and os.path.exists(journal_path(dst)):
             click.echo("inrcodec: finished GOMs are kept; run the same command with --resume to continue",
                        err=True)
         raise

@@ -197,10 +197,12 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 if journal is not None:
                     journal.append(entries[-1])
             file_bytes = writer.close()
-        except BaseException:
+        except BaseException as exc:
             # Ctrl-C, a kill signal turned into an exception, a full disk, a failed worker...: keep
-            # what a later --resume can use, never anything under the output name
-            keep = bool(entries) and writer.is_resumable
+            # what a later --resume can use, never anything under the output name. Not after an
+            # unusable source (a frame of another size, a sample out of range): a resume would read
+            # the same frame and fail the same way, so the partial file and journal go (issue 32)
+            keep = bool(entries) and writer.is_resumable and not isinstance(exc, InrInputError)
             writer.abort(keep_partial=keep)
             raise
         finally:

@@ -180,3 +180,20 @@ def test_enc_notes_a_y4m_cut_inside_a_frame(tmp_path):
     whole_copy.write_bytes(whole)
     assert not [n for n in notes_of(run("enc", whole_copy, "-o", tmp_path / "b.inr", *FAST_ARGS[:-1]))
                 if "ends inside" in n]
+
+
+# item 10: an encode that fails on its source leaves no partial file or journal behind
+def test_a_frame_of_another_size_mid_encode_leaves_nothing_to_resume(tmp_path):
+    from inrcodec.container.writer import partial_path
+    from inrcodec.train.journal import journal_path
+
+    src = write_sequence(tmp_path / "seq", 8)
+    odd = np.random.default_rng(5).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    (tmp_path / "seq" / "f_005.ppm").write_bytes(b"P6\n32 32\n255\n" + odd.tobytes())
+    dst = tmp_path / "out.inr"
+    args = ("enc", src, "-o", dst, "--gop", 2, "--gom", 1, *FAST_ARGS)
+    for extra in ((), ("--resume",)):  # a resume starts afresh and stops at the same frame, as it should
+        result = run(*args, *extra)
+        assert_one_line_error(result, 7, "frame 4 of", "is 32x32, stream is 32x24")
+        assert not os.path.exists(partial_path(dst)) and not os.path.exists(journal_path(dst))
+        assert not dst.exists()
