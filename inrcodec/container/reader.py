@@ -216,7 +216,30 @@ class ContainerReader:
 
     def _read_display(self) -> DisplayInfo:
         """The disp chunk among the ancillary chunks between the headers and the first payload chunk
-        (§5.7), or the defaults when there is none. Salvage mode ignores a damaged one."""
+        (§5.7), or the defaults when there is none. Strict mode checks every chunk there as §4 says
+        (CRC, framing, no critical chunk, at most one disp: issue 32, as ``info`` does); salvage mode
+        ignores a damaged one and stops at the first critical chunk."""
+        if self.salvage:
+            return self._salvage_display()
+        end = self.entries[0].offset if self.entries else self.file_size
+        pos, display = self._header_end, None
+        while pos < end:
+            raw = self._chunk_at(pos, end)
+            if raw.code in _STRUCTURE or raw.code in (_MODL, _BLOB):
+                raise InrFormatError(f"{raw.name} at offset {pos}: a {raw.name} chunk may not come between "
+                                     "the headers and the first indexed payload chunk")
+            if is_critical(raw.code):
+                raise InrUnsupportedError(
+                    f"{raw.name} at offset {pos}: unknown critical chunk type; this reader "
+                    f"(version {spec.READER_VERSION}) cannot decode the file")
+            if raw.code == spec.DISP:
+                if display is not None:
+                    raise InrFormatError(f"disp at offset {pos}: a second disp chunk (a file has at most one)")
+                display = read_display(raw.reader())
+            pos += raw.total_size
+        return DisplayInfo() if display is None else display
+
+    def _salvage_display(self) -> DisplayInfo:
         end = self.entries[0].offset if self.entries else self.file_size
         pos = self._header_end
         while pos < end and end - pos >= spec.CHUNK_TYPE_BYTES:
@@ -228,9 +251,7 @@ class ContainerReader:
                 if raw.code == spec.DISP:
                     return read_display(raw.reader())
             except InrFormatError:
-                if self.salvage:
-                    break
-                raise
+                break
             pos += raw.total_size
         return DisplayInfo()
 

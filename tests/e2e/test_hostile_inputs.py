@@ -197,3 +197,63 @@ def test_a_frame_of_another_size_mid_encode_leaves_nothing_to_resume(tmp_path):
         assert_one_line_error(result, 7, "frame 4 of", "is 32x32, stream is 32x24")
         assert not os.path.exists(partial_path(dst)) and not os.path.exists(journal_path(dst))
         assert not dst.exists()
+
+
+# item 3: dec checks the chunks between the headers and the first payload chunk, as info does
+def _file_with_leading(tmp_path, code: bytes, payload: bytes, *, crc_delta: int = 0, garbage: bool = False,
+                       extra: bytes = b"") -> str:
+    """A decodable 2-frame file whose first chunk after SHDR is ``code`` (critical types included:
+    written as an ancillary placeholder, then renamed and its CRC redone), ``extra`` right after it."""
+    import zlib
+
+    from inrcodec.container.chunks import AncillaryChunk, SequenceHeader
+    from inrcodec.container.writer import serialize
+    from inrcodec.fuzz.synthetic import model_chunks
+
+    header = SequenceHeader(width=32, height=16, n_frames=2, fps_num=25, fps_den=1, chroma_format=0, bit_depth=8,
+                            color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0, gop_size=2,
+                            gom_size=1, arch_id=1, arch_params=(1, 4, 8, 8, 8), coder_id=1, seed=1)
+    placeholders = [AncillaryChunk(b"qqqq", payload)] + ([AncillaryChunk(b"qqqr", extra)] if extra else [])
+    data = bytearray(serialize(header, placeholders + model_chunks(header)))
+    for mark, new in ((b"qqqq", code), (b"qqqr", b"disp")):
+        if mark not in data:
+            continue
+        at = data.index(mark)
+        total = 4 + 1 + len(payload if mark == b"qqqq" else extra)  # payloads here are < 128 bytes: 1-byte length
+        data[at:at + 4] = new
+        crc = (zlib.crc32(bytes(data[at:at + total])) + (crc_delta if mark == b"qqqq" else 0)) & 0xFFFFFFFF
+        data[at + total:at + total + 4] = crc.to_bytes(4, "big")
+        if garbage and mark == b"qqqq":
+            data[at:at + total + 4] = b"Z" * (total + 4)
+    path = tmp_path / f"lead_{code.decode()}_{crc_delta}_{int(garbage)}_{len(extra)}.inr"
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+_DISP = (1).to_bytes(4, "big") * 2 + (90).to_bytes(2, "big") + bytes(2)
+_BAD_DISP = (1).to_bytes(4, "big") * 2 + (999).to_bytes(2, "big") + bytes(2)
+
+
+@pytest.mark.parametrize("code, payload, kwargs, exit_code, needle", [
+    (b"XXXX", b"future", {}, 6, "XXXX at offset"),
+    (b"DISP", _DISP, {}, 6, "DISP at offset"),
+    (b"XXXX", b"future", {"crc_delta": 1}, 5, "CRC"),
+    (b"XXXX", b"future", {"garbage": True}, 4, ""),
+    (b"GIDX", b"\x00", {}, 3, "GIDX at offset"),
+    (b"IEND", bytes(8), {}, 3, "IEND at offset"),
+    (b"disp", _DISP, {"extra": _BAD_DISP}, 3, "second disp"),
+])
+def test_dec_refuses_what_info_refuses_before_the_first_payload_chunk(tmp_path, code, payload, kwargs,
+                                                                       exit_code, needle):
+    src = _file_with_leading(tmp_path, code, payload, **kwargs)
+    for command in (("dec", src, "-o", tmp_path / "a.y4m", "--quiet"), ("info", src)):
+        result = run(*command)
+        assert_one_line_error(result, exit_code, needle)
+    assert not (tmp_path / "a.y4m").exists()
+
+
+def test_dec_reads_an_unknown_ancillary_chunk_and_one_disp_there(tmp_path):
+    src = _file_with_leading(tmp_path, b"abcd", b"anything")
+    assert run("dec", src, "-o", tmp_path / "a.y4m", "--quiet").exit_code == 0
+    src = _file_with_leading(tmp_path, b"disp", _DISP)
+    assert run("dec", src, "-o", tmp_path / "b.y4m", "--quiet").exit_code == 0

@@ -1,0 +1,45 @@
+"""The chunks between the headers and the first payload chunk (spec/bitstream.md §4, §5.7): a strict
+open checks each as `info` does, so `dec` refuses what `info` refuses there (issue 32 item 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inrcodec.container.reader import ContainerReader
+from inrcodec.container.chunks import DisplayInfo
+from inrcodec.errors import InrChecksumError, InrFormatError, InrTruncatedError, InrUnsupportedError
+from test_container import HEADER, assemble, gop_chunks, header_payload, make_chunk
+
+DISP = (1).to_bytes(4, "big") * 2 + (90).to_bytes(2, "big") + bytes(2)  # sar 1:1, rotation 90
+BAD_DISP = (1).to_bytes(4, "big") * 2 + (999).to_bytes(2, "big") + bytes(2)  # rotation 999
+
+
+def with_leading(*chunks: bytes) -> bytes:
+    return assemble(HEADER, [("x", 0, c) for c in chunks] + gop_chunks(HEADER))
+
+
+@pytest.mark.parametrize("chunk, error, needle", [
+    (make_chunk(b"XXXX", b"future"), InrUnsupportedError, "XXXX at offset"),
+    (make_chunk(b"DISP", DISP), InrUnsupportedError, "DISP at offset"),
+    (make_chunk(b"XXXX", b"future", crc=1), InrChecksumError, "CRC"),
+    (b"ZZZZ" * 8, InrTruncatedError, "ZZZZ"),
+    (make_chunk(b"SHDR", header_payload(HEADER)), InrFormatError, "SHDR at offset"),
+    (make_chunk(b"GIDX", b"\x00"), InrFormatError, "GIDX at offset"),
+    (make_chunk(b"IEND", bytes(8)), InrFormatError, "IEND at offset"),
+    (make_chunk(b"abcd", b"x") + make_chunk(b"LHDR", b"\x01"), InrFormatError, "LHDR at offset"),
+    (make_chunk(b"disp", DISP) + make_chunk(b"disp", BAD_DISP), InrFormatError, "second disp"),
+])
+def test_strict_open_checks_the_chunks_before_the_payload(chunk, error, needle):
+    data = with_leading(chunk)
+    with pytest.raises(error, match=needle):
+        ContainerReader(data)
+
+
+def test_one_disp_and_unknown_ancillary_chunks_are_read_there():
+    with ContainerReader(with_leading(make_chunk(b"abcd", b"x"), make_chunk(b"disp", DISP))) as r:
+        assert r.display == DisplayInfo(sar_num=1, sar_den=1, rotation=90)
+
+
+def test_salvage_ignores_what_it_cannot_use_there():
+    with ContainerReader(with_leading(make_chunk(b"disp", DISP[:4] + b"\xff" * 8, crc=7)), salvage=True) as r:
+        assert r.display == DisplayInfo()
