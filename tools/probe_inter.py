@@ -200,7 +200,7 @@ class GopCodec(nn.Module):
             [(1 - rho ** (n - t)) / (1 - rho) if rho > 0 else 1.0 for t in range(n)]))
         self.frame_weight[0] *= intra_weight
         self.ref_noise = 0.0
-        self.unroll = False
+        self.unroll = 0
         # inter outputs: 6 residual (Y packed 2x2 + U + V), flow x, flow y, alpha
         self.inter_syn = Synthesis(inter_levels, width, 9, 6)
         with torch.no_grad():
@@ -312,11 +312,20 @@ def train_step(model: GopCodec, target: torch.Tensor, refs: torch.Tensor, idx: t
     out, lat = model.inter_outputs(idx - 1, qmode)
     ref = refs[idx - 1]
     if model.unroll:
-        # the reference as the decoder would hold it, one step deep: frame 1 reads the intra frame, frame
-        # t > 1 reads frame t-1 predicted from source frame t-2 (so the network learns to correct itself)
-        prev_out, _ = model.inter_outputs((idx - 2).clamp(min=0), qmode)
-        prev, _ = model.predict(refs[(idx - 2).clamp(min=0)], prev_out)
-        ref = torch.where((idx == 1)[:, None, None, None], round_ste(frame0).expand_as(prev), round_ste(prev))
+        # the reference as the decoder would hold it, ``unroll`` steps deep: start from the source frame
+        # (or the intra frame) that many frames back and predict forward, so the network learns to correct
+        # its own output; --unroll 2 predicts frame t-1 from source frame t-2
+        pos = idx - model.unroll
+        f0 = round_ste(frame0).expand(len(idx), -1, -1, -1)
+        ref = torch.where((pos <= 0)[:, None, None, None], f0, refs[pos.clamp(min=0)])
+        pos = pos.clamp(min=0)
+        for k in range(model.unroll - 1, 0, -1):
+            nxt = idx - k
+            active = nxt > pos
+            step_out, _ = model.inter_outputs((nxt - 1).clamp(min=0), qmode)
+            pred = round_ste(model.predict(ref, step_out)[0])
+            ref = torch.where(active[:, None, None, None], pred, ref)
+            pos = torch.where(active, nxt, pos)
     if model.ref_noise > 0:  # stand-in for the decoded reference: softened and noisy, as coding leaves it
         ref = 0.5 * (ref + F.avg_pool2d(ref, 3, 1, 1, count_include_pad=False))
         ref = ref + model.ref_noise * torch.randn_like(ref)
@@ -406,7 +415,8 @@ def main() -> None:
                     help="open loop: soften the source reference and add this much Gaussian noise")
     ap.add_argument("--exact-copy", default="none", choices=("none", "flow", "alpha", "both"),
                     help="quarter-sample flow and/or an alpha that reaches exactly 0 and 1")
-    ap.add_argument("--unroll", action="store_true", help="open loop: references one decoded step deep")
+    ap.add_argument("--unroll", type=int, default=0,
+                    help="open loop: references predicted this many frames forward (0: the source frame)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default=None)

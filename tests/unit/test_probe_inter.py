@@ -45,7 +45,7 @@ def test_latent_bits_vanish_for_zero_latents_and_grow_with_magnitude():
 def test_a_tiny_run_reports_real_bytes_and_decoded_psnr(tmp_path):
     out = tmp_path / "row.json"
     run = subprocess.run([sys.executable, TOOL, SAMPLE, "--start", "0", "--frames", "3", "--iters", "30",
-                          "--loop-iters", "5", "--shared", "--context", "--unroll", "--exact-copy", "alpha",
+                          "--loop-iters", "5", "--shared", "--context", "--unroll", "3", "--exact-copy", "alpha",
                           "--json", str(out)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     row = json.loads(out.read_text())
