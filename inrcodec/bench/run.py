@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import anchors
-from ..decode.options import MAX_THREADS
+from ..decode.options import check_threads
 from ..train.options import BENCH_PASS_THROUGH, option_args, parse_ints
 from ..train.presets import PRESET
 from ..errors import InrError, InrInputError
@@ -275,8 +275,7 @@ class BenchOptions:
                             ("--p-iters", self.p_iters), ("--frames", self.frames), ("--threads", self.threads)):
             if value is not None and value < 1:
                 raise InrInputError(f"{name} must be >= 1, got {value}")
-        if self.threads is not None and self.threads > MAX_THREADS:
-            raise InrInputError(f"--threads must be 1..{MAX_THREADS}, got {self.threads}")
+        check_threads(self.threads)
         for name, qps in self.qps.items():
             anchors.check_qps(anchors.get_anchor(name), qps)
         anchors.check_preset(anchors.ANCHORS["svt-av1"], self.av1_preset)

@@ -22,7 +22,7 @@ from ..errors import InrFormatError, InrInputError, InrTruncatedError
 from ..levels import check_limits
 from .model_io import decode_model, model_weights, plan_layers
 from .batch import render_batch
-from .options import MAX_THREADS, DecodeOptions
+from .options import DecodeOptions, check_threads
 from .synthesis import make_synthesis
 from .weights import QuantizedModel
 
@@ -45,8 +45,7 @@ class InrFile:
             self.chroma = ChromaFormat.from_code(h.chroma_format).label
             n_file = self._reader.n_layers
             layers = options.layers
-            if options.threads is not None and not 1 <= options.threads <= MAX_THREADS:
-                raise InrInputError(f"--threads must be 1..{MAX_THREADS} (got {options.threads})")
+            check_threads(options.threads)
             if layers is not None and not 1 <= layers <= n_file:
                 raise InrInputError(f"--layers {layers}: the file has {n_file} layer{'s' if n_file > 1 else ''}")
             self.n_layers = n_file if layers is None else layers

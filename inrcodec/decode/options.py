@@ -1,13 +1,16 @@
 """How a file is decoded: one frozen object, built where the user speaks (``dec``, ``inrcodec.open``)
 and handed whole to the decoder, so that no layer re-forwards the settings one by one.
 
-Standard library only: the command line imports it before knowing whether torch is installed.
+Standard library and ``inrcodec.errors`` only: the command line imports it before knowing whether torch
+is installed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ..errors import InrInputError
 
 if TYPE_CHECKING:
     from ..levels import Limits
@@ -17,6 +20,12 @@ if TYPE_CHECKING:
 # accepted on one machine is accepted on every other; above the cores, threads only oversubscribe
 # (64 ort threads on 2 cores: 0.6 -> 2.9 s) and thousands hang or crash onnxruntime (issue 32).
 MAX_THREADS = 256
+
+
+def check_threads(threads: int | None) -> None:
+    """InrInputError (exit 7) for a --threads outside 1..MAX_THREADS; None means the default."""
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise InrInputError(f"--threads must be 1..{MAX_THREADS} (got {threads})")
 
 
 @dataclass(frozen=True)

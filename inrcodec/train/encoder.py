@@ -19,7 +19,7 @@ import torch
 
 from ..coders import CODERS
 from ..decode.device import pick_device
-from ..decode.options import MAX_THREADS
+from ..decode.options import check_threads
 from ..container import spec
 from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader
 from ..container.reader import ContainerReader
@@ -92,8 +92,7 @@ def _resolve_checked(opts: EncodeOptions) -> Resolved:
         raise InrInputError(f"--frames must be >= 1 (got {opts.frames})")
     if opts.workers is not None and opts.workers <= 0:
         raise InrInputError(f"--workers must be >= 1 (got {opts.workers})")
-    if opts.threads is not None and not 1 <= opts.threads <= MAX_THREADS:
-        raise InrInputError(f"--threads must be 1..{MAX_THREADS} (got {opts.threads})")
+    check_threads(opts.threads)
     if opts.seed < 0 or opts.seed >= 2**64:
         raise InrInputError("--seed must be in 0..2**64-1")
     if opts.lam is not None and not (math.isfinite(opts.lam) and opts.lam > 0):
