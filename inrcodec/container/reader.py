@@ -53,6 +53,12 @@ _IEND = spec.ChunkType.IEND.code
 _STRUCTURE = (_SHDR, _LHDR, _GIDX, _IEND)
 
 
+def _unknown_critical(raw: RawChunk) -> InrUnsupportedError:
+    """The error for a critical chunk type this reader does not know (§4: it must not decode on)."""
+    return InrUnsupportedError(f"{raw.name} at offset {raw.offset}: unknown critical chunk type; this reader "
+                               f"(version {spec.READER_VERSION}) cannot decode the file")
+
+
 @dataclass(frozen=True)
 class IndexEntry:
     """One payload chunk as the index (or the salvage scan) places it.
@@ -229,9 +235,7 @@ class ContainerReader:
                 raise InrFormatError(f"{raw.name} at offset {pos}: a {raw.name} chunk may not come between "
                                      "the headers and the first indexed payload chunk")
             if is_critical(raw.code):
-                raise InrUnsupportedError(
-                    f"{raw.name} at offset {pos}: unknown critical chunk type; this reader "
-                    f"(version {spec.READER_VERSION}) cannot decode the file")
+                raise _unknown_critical(raw)
             if raw.code == spec.DISP:
                 if display is not None:
                     raise InrFormatError(f"disp at offset {pos}: a second disp chunk (a file has at most one)")
@@ -436,10 +440,7 @@ class ContainerReader:
             return None
         if raw.code in _STRUCTURE:
             raise InrFormatError(f"{where}: {raw.name} chunk out of place")
-        raise InrUnsupportedError(
-            f"{where}: unknown critical chunk type; this reader (version "
-            f"{spec.READER_VERSION}) cannot decode the file"
-        )
+        raise _unknown_critical(raw)
 
     # -- access --------------------------------------------------------------------------------
 
@@ -540,8 +541,5 @@ class ContainerReader:
             b = read_blob(raw.reader(), self.header)
             return ChunkInfo(*sizes, gop_index=b.gop_index, layer=layer), len(b.data)
         if is_critical(raw.code) and raw.code not in _STRUCTURE:
-            raise InrUnsupportedError(
-                f"{raw.name} at offset {raw.offset}: unknown critical chunk type; this reader "
-                f"(version {spec.READER_VERSION}) cannot decode the file"
-            )
+            raise _unknown_critical(raw)
         return ChunkInfo(*sizes), 0
