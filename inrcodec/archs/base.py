@@ -115,6 +115,13 @@ def check_cap(name: str, params: int) -> None:
         raise ValueError(f"{name} network of {params} parameters exceeds {MAX_PARAMS}")
 
 
+def trunk_start(width: int, height: int, channels: tuple[int, ...]) -> tuple[int, int]:
+    """(h, w) a trunk of len(channels) - 1 x2 up-samplings starts from, so that it and the heads' x2
+    cover the frame: the frame over 2^len(channels), rounded up."""
+    grid = 2 ** len(channels)
+    return -(-height // grid), -(-width // grid)
+
+
 def heads_params(channels: int, k: int) -> int:
     """Parameters of head_y (4 outputs) and head_c (k outputs), conv3x3 on ``channels``."""
     return (4 + k) * (9 * channels + 1)

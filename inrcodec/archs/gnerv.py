@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import ARCHITECTURES
 from .base import (ArchOption, Architecture, NetworkCost, TensorSpec, check_cap, check_channels, check_size,
-                   chroma_channels, heads_params, heads_tensors, layer)
+                   chroma_channels, heads_params, heads_tensors, layer, trunk_start)
 from .program import Builder
 
 PE_BASE = 1.25
@@ -38,8 +38,7 @@ class GnervParams:
 
     def embedding_size(self, width: int, height: int) -> tuple[int, int]:
         """(h, w) of the embedding: the frame over 2^(n+1), rounded up."""
-        grid = 2 ** len(self.channels)
-        return -(-height // grid), -(-width // grid)
+        return trunk_start(width, height, self.channels)
 
 
 @functools.cache
