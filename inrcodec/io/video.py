@@ -205,11 +205,15 @@ def _rate_of(stream: av.video.stream.VideoStream) -> tuple[int, int]:
     return DEFAULT_FPS
 
 
+def _y4m_header(path: str) -> bytes:
+    """The first line of a (YUV4MPEG2) file, its newline included, at most 4 KiB; OSError if unreadable."""
+    with open(path, "rb") as f:
+        return f.readline(4096)
+
+
 def _y4m_siting(path: str) -> str:
     """Chroma siting declared by a YUV4MPEG2 header's ``C`` tag ('center' when it has none)."""
-    with open(path, "rb") as f:
-        header = f.readline(1024)
-    for token in header.split():
+    for token in _y4m_header(path).split():
         if token.startswith(b"C"):
             return _Y4M_SITING.get(token[1:], "unknown")
     # No C tag means 4:2:0 with JPEG (centre) siting by the YUV4MPEG2 convention.
@@ -289,8 +293,7 @@ def _open_container(path: str, name: str | None = None) -> av.container.InputCon
 def _y4m_header_problem(path: str) -> str | None:
     """What is wrong with the size in a YUV4MPEG2 file's header (None: not y4m, or the size is fine)."""
     try:
-        with open(path, "rb") as f:
-            line = f.read(1024).split(b"\n", 1)[0]
+        line = _y4m_header(path).split(b"\n", 1)[0]
     except OSError:
         return None
     tokens = line.split(b" ")
@@ -330,9 +333,8 @@ def _y4m_partial_frame(path: str, name: str, pix_fmt: str, width: int, height: i
     try:
         fmt = av.VideoFormat(pix_fmt, width, height)
         planes = {c.plane: c.width * c.height * ((c.bits + 7) // 8) for c in fmt.components}
-        with open(path, "rb") as f:
-            header = len(f.readline(4096))
-            size = os.fstat(f.fileno()).st_size
+        header = len(_y4m_header(path))
+        size = os.path.getsize(path)
     except (OSError, ValueError):
         return None
     frame_bytes = sum(planes.values())
