@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import click
 
-from .decode.options import MAX_THREADS
+from .decode.options import MAX_THREADS, DecodeOptions
 from .train.options import BENCH_PASS_THROUGH
 from .errors import InrDetail, InrError, InrInputError, InrIOError, InrNotice
 from .metrics import sample_peak
@@ -282,8 +282,6 @@ def _decode_options(command):
     """The decoder's settings, limits included, as options handed to ``command`` as one DecodeOptions."""
     @functools.wraps(command)
     def with_options(*, salvage, device, backend, threads, layers, **kwargs):
-        from .decode.options import DecodeOptions
-
         options = DecodeOptions(backend=backend, device=device, threads=threads, layers=layers,
                                 limits=_limits(kwargs), salvage=salvage)
         return command(options=options, **kwargs)
