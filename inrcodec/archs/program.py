@@ -31,6 +31,7 @@ backends turn it into cropped planes with the layer's output offset (§1b.8, §8
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 KINDS = ("tensor", "fourier", "sinusoid", "centroids", "linear", "gelu", "sine", "add", "lerp", "instance_norm",
@@ -52,6 +53,21 @@ class Op:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown operation {self.kind!r} (known: {', '.join(KINDS)})")
+
+
+def sections(ops: list[Op]) -> Iterator[tuple[list[Op], str | None, str | None]]:
+    """``ops`` cut where patches are batched: (ops, None, None) runs once; (ops, first, last) runs the
+    ops between ``patches`` (whose value is ``first``) and ``unpatch`` (which reads ``last``) PATCH_BATCH
+    patches at a time. The same walk for every interpreter."""
+    i = 0
+    while i < len(ops):
+        start = next((j for j in range(i, len(ops)) if ops[j].kind == "patches"), len(ops))
+        yield ops[i:start + 1], None, None  # up to and including ``patches``
+        if start == len(ops):
+            return
+        end = next(j for j in range(start + 1, len(ops)) if ops[j].kind == "unpatch")
+        yield ops[start + 1:end], ops[start].out, ops[end].args[0]
+        i = end  # ``unpatch`` itself runs once, at the head of the next section
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..archs import ARCHITECTURES, Architecture, chroma_format, output_offset
-from ..archs.program import MAP_KINDS, PATCH_BATCH, Op, Program
+from ..archs.program import MAP_KINDS, PATCH_BATCH, Op, Program, sections
 from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from .batch import RENDER_BATCH
@@ -417,15 +417,12 @@ class NumpyNetwork:
     def run(self, ops: list[Op], env: dict[str, np.ndarray]) -> None:
         """Run ``ops`` in order into ``env``; the ops after ``patches`` up to ``unpatch`` a bounded
         batch of patches at a time."""
-        i = 0
-        while i < len(ops):
-            op = ops[i]
-            env[op.out] = self.execute(op, env)
-            i += 1
-            if op.kind == "patches":
-                end = next(j for j in range(i, len(ops)) if ops[j].kind == "unpatch")
-                self.run_patches(ops[i:end], env, op.out, ops[end].args[0])
-                i = end
+        for body, first, last in sections(ops):
+            if first is None:
+                for op in body:
+                    env[op.out] = self.execute(op, env)
+            else:
+                self.run_patches(body, env, first, last)
 
     def run_patches(self, ops: list[Op], env: dict[str, np.ndarray], first: str, last: str) -> None:
         """``ops`` from the value ``first`` to ``last``, PATCH_BATCH patches at a time."""

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..archs import ARCHITECTURES, Architecture, chroma_format
-from ..archs.program import PATCH_BATCH, Op
+from ..archs.program import PATCH_BATCH, Op, sections
 from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
 from ..metrics import sample_peak
@@ -103,22 +103,18 @@ class TorchNetwork:
     @torch.no_grad()
     def __call__(self, t: torch.Tensor) -> list[torch.Tensor]:
         env = {"t": t}
-        ops = self.program.ops
-        i = 0
-        while i < len(ops):
-            op = ops[i]
-            env[op.out] = self.execute(op, env)
-            i += 1
-            if op.kind == "patches":  # the ops up to unpatch, a bounded batch of patches at a time
-                end = next(j for j in range(i, len(ops)) if ops[j].kind == "unpatch")
-                parts = []
-                for k in range(0, env[op.out].shape[0], PATCH_BATCH):
-                    part = {**env, op.out: env[op.out][k:k + PATCH_BATCH]}
-                    for o in ops[i:end]:
-                        part[o.out] = self.execute(o, part)
-                    parts.append(part[ops[end].args[0]])
-                env[ops[end].args[0]] = torch.cat(parts)
-                i = end
+        for body, first, last in sections(self.program.ops):
+            if first is None:
+                for op in body:
+                    env[op.out] = self.execute(op, env)
+                continue
+            parts = []
+            for k in range(0, env[first].shape[0], PATCH_BATCH):
+                part = {**env, first: env[first][k:k + PATCH_BATCH]}
+                for op in body:
+                    part[op.out] = self.execute(op, part)
+                parts.append(part[last])
+            env[last] = torch.cat(parts)
         return self.planes(env[self.program.output])
 
     def execute(self, op: Op, env: dict[str, torch.Tensor]) -> torch.Tensor:
