@@ -28,36 +28,12 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from inrcodec.coders.base import get_coder  # noqa: E402
+from inrcodec.io.video import open_video  # noqa: E402
 from inrcodec.metrics import psnr_yuv  # noqa: E402
 from inrcodec.quant.tables import fit_laplace_code, laplace_table  # noqa: E402
 
-W611 = (6.0, 1.0, 1.0)
 WARP_MODE = "bilinear"
 EXACT_COPY = "none"
-
-
-def read_y4m(path: str, start: int, count: int):
-    """8-bit 4:2:0 y4m -> (Y [T,H,W], U [T,h,w], V [T,h,w]) uint8."""
-    with open(path, "rb") as f:
-        data = f.read()
-    header, rest = data.split(b"\n", 1)
-    tags = dict((t[:1].decode(), t[1:].decode()) for t in header.split()[1:])
-    width, height = int(tags["W"]), int(tags["H"])
-    cw, ch = (width + 1) // 2, (height + 1) // 2
-    size = width * height + 2 * cw * ch
-    ys, us, vs = [], [], []
-    pos = 0
-    index = 0
-    while pos < len(rest) and len(ys) < count:
-        eol = rest.index(b"\n", pos)
-        body = np.frombuffer(rest, np.uint8, size, eol + 1)
-        pos = eol + 1 + size
-        if index >= start:
-            ys.append(body[: width * height].reshape(height, width))
-            us.append(body[width * height: width * height + cw * ch].reshape(ch, cw))
-            vs.append(body[width * height + cw * ch:].reshape(ch, cw))
-        index += 1
-    return np.stack(ys), np.stack(us), np.stack(vs)
 
 
 def block_flow(cur: np.ndarray, ref: np.ndarray, block: int = 8, search: int = 7) -> np.ndarray:
@@ -262,14 +238,13 @@ def round_ste(x: torch.Tensor) -> torch.Tensor:
     return (x + (torch.round(x) - x).detach()) / 255
 
 
-def closed_loop(model: GopCodec, qmode: str, detach_every: int = 0):
+def closed_loop(model: GopCodec, qmode: str):
     """Decode the GOP in order: [T,6,h,w] frames (rounded to code values), latent bits."""
     frame0, bits = model.intra(qmode)
     frames = [round_ste(frame0)]
     for t in range(1, model.n):
         out, lat = model.inter_outputs(slice(t - 1, t), qmode)
-        ref = frames[-1].detach() if detach_every and t % detach_every == 0 else frames[-1]
-        cur, _ = model.predict(ref, out)
+        cur, _ = model.predict(frames[-1], out)
         frames.append(round_ste(cur))
     bits = bits + model.inter_bits([quantize(g, qmode) for g in model.inter_lat])
     return torch.cat(frames), bits
@@ -303,21 +278,21 @@ def sequential_closed_loop(model: GopCodec, target: torch.Tensor, lam: float, it
             ref = round_ste(model.predict(ref, out)[0])
 
 
-def train_step(model: GopCodec, target: torch.Tensor, refs: torch.Tensor, idx: torch.Tensor, qmode: str,
+def train_step(model: GopCodec, target: torch.Tensor, idx: torch.Tensor, qmode: str,
                bm_flow: torch.Tensor | None, flow_weight: float):
-    """Intra frame + the inter frames ``idx`` (1-based) predicted from ``refs[idx - 1]`` (source or cached
-    decoded frames), batched; returns unbiased estimates of the GOP's bits and 6:1:1 MSE."""
+    """Intra frame + the inter frames ``idx`` (1-based), each predicted from source frame ``idx - 1`` (or, with
+    ``unroll``, from frames predicted forward), batched; unbiased estimates of the GOP's bits and 6:1:1 MSE."""
     n = model.n
     frame0, bits0 = model.intra(qmode)
     out, lat = model.inter_outputs(idx - 1, qmode)
-    ref = refs[idx - 1]
+    ref = target[idx - 1]
     if model.unroll:
         # the reference as the decoder would hold it, ``unroll`` steps deep: start from the source frame
         # (or the intra frame) that many frames back and predict forward, so the network learns to correct
         # its own output; --unroll 2 predicts frame t-1 from source frame t-2
         pos = idx - model.unroll
         f0 = round_ste(frame0).expand(len(idx), -1, -1, -1)
-        ref = torch.where((pos <= 0)[:, None, None, None], f0, refs[pos.clamp(min=0)])
+        ref = torch.where((pos <= 0)[:, None, None, None], f0, target[pos.clamp(min=0)])
         pos = pos.clamp(min=0)
         for k in range(model.unroll - 1, 0, -1):
             nxt = idx - k
@@ -400,7 +375,6 @@ def main() -> None:
     ap.add_argument("--loop-iters", type=int, default=100, help="closed-loop iterations per inter frame after them")
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--batch", type=int, default=8, help="inter frames per iteration")
-    ap.add_argument("--refresh", type=int, default=20, help="closed-loop references re-decoded every N iterations")
     ap.add_argument("--intra-levels", type=int, default=6)
     ap.add_argument("--inter-levels", type=int, default=5)
     ap.add_argument("--lr", type=float, default=1e-2)
@@ -427,7 +401,8 @@ def main() -> None:
     EXACT_COPY = args.exact_copy
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    y, u, v = read_y4m(args.src, args.start, args.frames)
+    frames = open_video(args.src).read(args.start, args.frames)  # 8-bit 4:2:0 of even size, as pack() needs
+    y, u, v = (np.stack([f[i] for f in frames]) for i in range(3))
     n, height, width = y.shape
     target = pack(y, u, v)
     h, w = target.shape[-2:]
@@ -446,7 +421,6 @@ def main() -> None:
     opt = torch.optim.Adam([{"params": lat_params, "lr": args.lr}, {"params": net_params, "lr": args.lr}])
     total = args.iters
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i, total) / total)))
-    refs = target
     model.ref_noise = args.ref_noise
     model.unroll = args.unroll
     gen = torch.Generator().manual_seed(args.seed)
@@ -455,7 +429,7 @@ def main() -> None:
         qmode = "noise" if it < 0.8 * total else "ste"
         idx = torch.randperm(n - 1, generator=gen)[: args.batch] + 1
         fw = max(0.0, 1.0 - it / (0.3 * args.iters)) * 0.01
-        bits, dist, extra = train_step(model, target, refs, idx, qmode, bm_flow, fw)
+        bits, dist, extra = train_step(model, target, idx, qmode, bm_flow, fw)
         loss = bits / pixels + args.lam * dist + extra
         opt.zero_grad(set_to_none=True)
         loss.backward()
