@@ -20,7 +20,7 @@ import numpy as np
 
 from inrcodec.container.spec import ChromaFormat
 from inrcodec.errors import InrInputError
-from inrcodec.io.video import DEFAULT_FPS, MAX_DIMENSION, Frame, VideoInfo
+from inrcodec.io.video import DEFAULT_FPS, Frame, VideoInfo, check_dimensions
 
 # Largest denominator a float rate is read with: 30000 / 1001 as a float comes back as 30000/1001.
 _MAX_RATE_DENOMINATOR = 1001
@@ -79,7 +79,7 @@ class ArraySource:
             self._frames = arr
             n, height, width = arr.shape[:3]
             if n:
-                _check_size(width, height)
+                check_dimensions(width, height, "of numpy frames")
         else:
             try:
                 planes = []
@@ -100,7 +100,7 @@ class ArraySource:
                 if plane.ndim != 2:
                     raise InrInputError(f"the {name} plane must be 2-D (rows, columns), got shape {plane.shape}")
             height, width = first[0].shape
-            _check_size(width, height)
+            check_dimensions(width, height, "of numpy frames")
             if first[2].shape != first[1].shape:
                 raise InrInputError(f"the V plane's shape {first[2].shape} differs from the U plane's "
                                     f"{first[1].shape}")
@@ -156,12 +156,6 @@ class ArraySource:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _check_size(width: int, height: int) -> None:
-    """Refuse a frame the container cannot hold (an empty one included), as io.video does a file's."""
-    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
-        raise InrInputError(f"unsupported dimensions {width}x{height} of numpy frames (1..{MAX_DIMENSION})")
 
 
 def _depth_of(dtype: np.dtype, bit_depth: int | None) -> int:

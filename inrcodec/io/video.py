@@ -205,6 +205,12 @@ def _rate_of(stream: av.video.stream.VideoStream) -> tuple[int, int]:
     return DEFAULT_FPS
 
 
+def check_dimensions(width: int, height: int, source: str) -> None:
+    """Refuse a frame size the container cannot hold (an empty one included); ``source`` says whose."""
+    if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
+        raise InrInputError(f"unsupported dimensions {width}x{height} {source} (1..{MAX_DIMENSION})")
+
+
 def _y4m_header(path: str) -> bytes:
     """The first line of a (YUV4MPEG2) file, its newline included, at most 4 KiB; OSError if unreadable."""
     with open(path, "rb") as f:
@@ -490,8 +496,7 @@ class VideoSource:
         stream = container.streams.video[0]
         ctx = stream.codec_context
         width, height = ctx.width, ctx.height
-        if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION):
-            raise InrInputError(f"unsupported dimensions {width}x{height} in {path} (1..{MAX_DIMENSION})")
+        check_dimensions(width, height, f"in {path}")
         pix_fmt = ctx.pix_fmt
         if pix_fmt is None:
             raise InrInputError(f"unknown pixel format in {path}")
