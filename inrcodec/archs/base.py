@@ -31,12 +31,8 @@ def output_offset(layer: int) -> float:
 
 
 def chroma_format(chroma: "str | ChromaFormat") -> ChromaFormat:
-    """``chroma`` ("420", "444" or the enum) as the enum; ValueError for anything else."""
-    if isinstance(chroma, ChromaFormat):
-        return chroma
-    if chroma not in ChromaFormat.labels():
-        raise ValueError(f"chroma must be one of {', '.join(ChromaFormat.labels())}, not {chroma!r}")
-    return ChromaFormat.from_label(chroma)
+    """``chroma`` ("420", "444" or the enum) as the enum; InrInputError (a ValueError) for anything else."""
+    return ChromaFormat.of(chroma)
 
 
 def chroma_channels(chroma: "str | ChromaFormat") -> int:

@@ -181,18 +181,13 @@ def display_name(anchor: Anchor, preset: str | None = None) -> str:
     return f"{anchor.label} preset {preset}" if preset.isdigit() else f"{anchor.label} {preset}"
 
 
-def _chroma_format(chroma: str | ChromaFormat) -> ChromaFormat:
-    """A chroma format given as a member or by its label ("420", as VideoInfo holds it)."""
-    return chroma if isinstance(chroma, ChromaFormat) else ChromaFormat.from_label(chroma)
-
-
 def pix_fmt_of(chroma: str | ChromaFormat, bit_depth: int = 8) -> str:
     """The pixel format of frames of this chroma format and depth, e.g. 'yuv420p' or 'yuv444p10le'.
 
     >>> pix_fmt_of("420", 10)
     'yuv420p10le'
     """
-    chroma = _chroma_format(chroma)
+    chroma = ChromaFormat.of(chroma)
     if bit_depth not in BIT_DEPTHS:
         raise InrInputError(f"unsupported bit depth {bit_depth!r}; expected one of {', '.join(map(str, BIT_DEPTHS))}")
     return PIX_FMT[chroma] if bit_depth == 8 else f"{PIX_FMT[chroma]}{bit_depth}le"
@@ -205,7 +200,7 @@ def _format_depth(pix_fmt: str) -> int:
 
 def unsupported_reason(anchor: Anchor, chroma: str | ChromaFormat, bit_depth: int = 8) -> str | None:
     """Why ``anchor`` cannot encode frames of this chroma format and bit depth, or None when it can."""
-    chroma = _chroma_format(chroma)
+    chroma = ChromaFormat.of(chroma)
     if chroma not in anchor.chroma:
         return (f"{anchor.encoder} encodes {'/'.join(c.label for c in anchor.chroma)} chroma only, "
                 f"the source is {chroma.label}")
@@ -386,7 +381,7 @@ def decode_anchor(src, dst, name: str, width: int, height: int, *, fps: Fraction
     ``seconds`` is the time spent in the decoder and in copying planes out, without y4m writing.
     """
     anchor = get_anchor(name)
-    _chroma_format(chroma)  # an unknown one fails before the decoder starts
+    ChromaFormat.of(chroma)  # an unknown one fails before the decoder starts
     ctx = av.CodecContext.create(anchor.decoder, "r")
     if threads is not None:
         ctx.thread_count = threads

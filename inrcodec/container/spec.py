@@ -106,6 +106,11 @@ class _HeaderCode(enum.IntEnum):
         raise InrInputError(f"unknown {_WHAT[cls.__name__]} {label!r}; expected one of {', '.join(cls.labels())}")
 
     @classmethod
+    def of(cls, value: "str | _HeaderCode") -> "_HeaderCode":
+        """``value`` itself if it is a member, else the member it labels (``from_label``)."""
+        return value if isinstance(value, cls) else cls.from_label(value)
+
+    @classmethod
     def from_code(cls, code: int) -> "_HeaderCode":
         """The member of a stored number; InrFormatError (a file's value) outside the table."""
         if isinstance(code, bool) or not isinstance(code, int) or code not in cls._value2member_map_:
