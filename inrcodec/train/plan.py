@@ -3,13 +3,14 @@ with each GOM job. A worker needs the plan, its GOM's index and frames, nothing 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import torch
 
 from ..coders import CODERS
 from ..container.chunks import LayerHeader, LayerSpec, SequenceHeader
-from ..errors import InrInputError, InrUnsupportedError
+from ..errors import InrInputError, InrNotice, InrUnsupportedError
 from ..levels import check_limits
 from ..models import ARCHITECTURES, InrModel
 from .losses import LossSpec
@@ -133,16 +134,15 @@ def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, w
 
 
 def structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:
-    """GOP and GOM sizes: explicit values must fit the video, defaults shrink to fit it."""
-    if opts.gop is None:
-        gop = min(DEFAULT_GOP, n_frames)
-    elif opts.gop > n_frames:
-        raise InrInputError(f"--gop {opts.gop} is larger than the video ({n_frames} frames)")
-    else:
-        gop = opts.gop
+    """GOP and GOM sizes: each shrinks to fit the video, an explicit value with one note (as x265
+    takes --keyint 250 on a 10-frame clip), a default silently."""
+    gop = min(opts.gop if opts.gop is not None else DEFAULT_GOP, n_frames)
     n_gops = -(-n_frames // gop)
-    if opts.gom is None:
-        return gop, min(DEFAULT_GOM, n_gops)
-    if opts.gom > n_gops:
-        raise InrInputError(f"--gom {opts.gom} is larger than the video ({n_gops} GOPs of {gop} frames)")
-    return gop, opts.gom
+    gom = min(opts.gom if opts.gom is not None else DEFAULT_GOM, n_gops)
+    asked = [f"--{name} {value}" for name, value, used in (("gop", opts.gop, gop), ("gom", opts.gom, gom))
+             if value is not None and value != used]
+    if asked:
+        video = f"{n_frames} frames" if gop != opts.gop else f"{n_gops} GOPs of {gop} frames"
+        warnings.warn(InrNotice(f"{' '.join(asked)} is larger than the video ({video}): "
+                                f"encoding --gop {gop} --gom {gom}"), stacklevel=2)
+    return gop, gom

@@ -128,8 +128,6 @@ class TestEncodeErrors:
     @pytest.mark.parametrize("args", [
         ["--gop", "0"],
         ["--gom", "0"],
-        ["--gop", "9"],
-        ["--gop", "4", "--gom", "3"],  # 8 frames make 2 GOPs of 4
         ["--patch-size", "16"],  # gnerv has no patches
         ["--model", "nirvana", "--patch-size", "12"],
         ["--model", "nirvana", "--mlp-depth", "0"],

@@ -61,6 +61,20 @@ class TestNotes:
         assert code == 0, err
         assert re.search(r"inrcodec: note: .*a422\.y4m: yuv422p 48x32, 4 frames at 25 fps, chroma siting", err)
 
+    def test_a_structure_larger_than_the_video_shrinks_to_it_with_one_note(self, tmp_path):
+        # the README's --gop 30 --gom 5 on a clip of 8 frames: encoded as one GOP of 8, as x265 takes
+        # --keyint 250 on a short clip (issue 29 item 4)
+        out = tmp_path / "a.inr"
+        code, _, err = cli("enc", "samples/carphone_48x32_8f.y4m", "-o", out, "--gop", "30", "--gom", "5", *CLI_FAST)
+        assert code == 0, err
+        notes = [line for line in err.splitlines() if "larger than the video" in line]
+        assert notes == ["inrcodec: note: --gop 30 --gom 5 is larger than the video (8 frames): "
+                         "encoding --gop 8 --gom 1"], err
+        code, out_json, err = cli("info", out, "--json")
+        assert code == 0, err
+        header = json.loads(out_json)["header"]
+        assert (header["n_frames"], header["gop_size"], header["gom_size"]) == (8, 8, 1)
+
     def test_expected_time_before_the_encode(self, tmp_path):
         code, _, err = cli("enc", "samples/carphone_48x32_8f.y4m", "-o", tmp_path / "a.inr", "--gop", "4",
                            "--gom", "2", *CLI_FAST)

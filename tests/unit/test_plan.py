@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import warnings
 
 import pytest
 
 from inrcodec.train.gom import GomJob
 from inrcodec.train.losses import LossSpec, build_loss
 from inrcodec.train.options import EncodeOptions
-from inrcodec.train.plan import make_plan, resolve
+from inrcodec.errors import InrNotice
+from inrcodec.train.plan import make_plan, resolve, structure
 from inrcodec.container.chunks import SequenceHeader
 from inrcodec.archs.gnerv import Gnerv
 from inrcodec.archs.nirvana import Nirvana
@@ -71,3 +73,33 @@ def test_an_encode_resolves_its_options_once(tmp_path, monkeypatch):
     # counted by arithmetic (costs), as the network the file holds has it
     params = resolve(calls[0]).arch_params
     assert summary.macs_per_pixel == pytest.approx(ARCHITECTURES.get("gnerv")(48, 32, "420", params).macs_per_pixel())
+
+
+class TestStructure:
+    """--gop/--gom larger than the video shrink to fit it, an asked-for value with one note (issue 29 item 4)."""
+
+    @staticmethod
+    def notes(gop, gom, n_frames):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sizes = structure(EncodeOptions(gop=gop, gom=gom), n_frames)
+        return sizes, [str(w.message) for w in caught if issubclass(w.category, InrNotice)]
+
+    @pytest.mark.parametrize("gop, gom, n_frames, sizes", [
+        (None, None, 16, (16, 1)), (None, None, 100, (30, 4)), (8, None, 16, (8, 2)), (4, 2, 8, (4, 2)),
+        (30, 2, 60, (30, 2)), (16, 1, 16, (16, 1)),
+    ])
+    def test_sizes_that_fit_are_kept_without_a_word(self, gop, gom, n_frames, sizes):
+        assert self.notes(gop, gom, n_frames) == (sizes, [])
+
+    def test_a_gop_and_gom_beyond_the_video_shrink_with_one_note(self):
+        assert self.notes(30, 5, 16) == ((16, 1), ["--gop 30 --gom 5 is larger than the video (16 frames): "
+                                                   "encoding --gop 16 --gom 1"])
+
+    def test_a_gop_beyond_the_video_leaves_the_default_gom_unmentioned(self):
+        assert self.notes(9, None, 8) == ((8, 1), ["--gop 9 is larger than the video (8 frames): "
+                                                   "encoding --gop 8 --gom 1"])
+
+    def test_a_gom_beyond_the_video_counts_its_gops(self):
+        assert self.notes(4, 3, 8) == ((4, 2), ["--gom 3 is larger than the video (2 GOPs of 4 frames): "
+                                                "encoding --gop 4 --gom 2"])
