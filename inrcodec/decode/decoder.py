@@ -21,9 +21,10 @@ from ..container.spec import ChromaFormat
 from ..errors import InrFormatError, InrInputError, InrTruncatedError
 from ..levels import check_limits
 from .model_io import decode_model, model_weights, plan_layers
+from .bands import check_memory, plan_pieces
 from .batch import render_batch
 from .options import DecodeOptions, check_threads
-from .synthesis import make_synthesis
+from .synthesis import choose_backend, make_synthesis
 from .weights import QuantizedModel
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -52,17 +53,29 @@ class InrFile:
             # by arithmetic on SHDR + LHDR, before any network exists (spec/levels.md)
             costs = check_limits(h, self._reader.layers, limits=options.limits, n_layers=self.n_layers)
             self._layers = plan_layers(h, self._reader.layers, self.n_layers)
+            # frames per network call: RENDER_BATCH within the level; fewer above it (a raised max_activation)
+            self._batch = render_batch(max(c.activation for c in costs))
+            # whole frames, or bands of rows when a batch's values would pass PIECE_BYTES (spec/levels.md §4b);
+            # refused in one line when even that does not fit the memory this process has
+            batch = min(self._batch, h.gop_size)  # the frames of a network call
+            backend = choose_backend(options.backend, options.device)[0]
+            self.pieces = plan_pieces(h, self._reader.layers, self.n_layers, costs, batch, backend=backend)
+            check_memory(self.pieces, h, batch)
             self._synth = make_synthesis(options.backend, options.device, h, self._reader.layers, self._layers,
-                                         options.threads)
+                                         options.threads, self.pieces.band)
         except BaseException:
             self._reader.close()
             raise
-        # frames per network call: RENDER_BATCH within the level; fewer above it (a raised max_activation)
-        self._batch = render_batch(max(c.activation for c in costs))
         self._cache: tuple[int, int, list[np.ndarray]] | None = None  # (gop, first offset, Y/U/V of a batch)
         self._loaded: int | None = None  # the GOP whose weights the networks hold
         self._state: tuple[int, list[list[np.ndarray]]] | None = None  # last GOP's weights, per layer
         self.n_decoded_goms = 0  # how many GOMs were read from the file (seek cost, for tests)
+
+    def _use_band(self, band: int | None) -> None:
+        """Render ``band`` heads rows a piece (None: whole frames) from now on (tests)."""
+        o = self.options
+        self._synth = make_synthesis(o.backend, o.device, self.header, self._reader.layers, self._layers, o.threads, band)
+        self._cache = self._loaded = None
 
     # -- container facts ---------------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ from ..archs import ARCHITECTURES, Architecture, chroma_format, output_offset
 from ..archs.program import MAP_KINDS, PATCH_BATCH, Op, Program, sections
 from ..container.chunks import LayerHeader, SequenceHeader, layer_specs
 from ..container.spec import ChromaFormat
+from .bands import MapBands, band_starts, map_rows
 from .batch import RENDER_BATCH
 
 __all__ = ["NumpyNetwork", "NumpySynthesis", "add_layer", "build", "gelu", "render_layers", "to_samples"]
@@ -73,11 +74,25 @@ def gelu(x: np.ndarray) -> np.ndarray:
 
 
 def _sin32(x: np.ndarray) -> np.ndarray:
-    return np.sin(np.asarray(x, np.float64)).astype(F32)
+    """sin of binary32 ``x``, a binary32 result; in binary64 a block at a time (correctly rounded in
+    practice, as torch's), so that no binary64 copy of a large tensor is ever made (issue 32)."""
+    return _by_blocks(np.sin, x)
 
 
 def _cos32(x: np.ndarray) -> np.ndarray:
-    return np.cos(np.asarray(x, np.float64)).astype(F32)
+    return _by_blocks(np.cos, x)
+
+
+_BLOCK = 1 << 16  # values per binary64 temporary of _sin32 / _cos32
+
+
+def _by_blocks(fn, x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, F32)
+    out = np.empty(x.shape, F32)
+    flat_in, flat_out = x.reshape(-1), out.reshape(-1)
+    for i in range(0, flat_in.size, _BLOCK):
+        flat_out[i:i + _BLOCK] = fn(flat_in[i:i + _BLOCK].astype(np.float64))
+    return out
 
 
 def _linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -388,6 +403,85 @@ class NumpyNetwork:
         self._w: dict[str, np.ndarray] | None = None
         self._prepared: dict[tuple, object] = {}  # the weights as the kernels take them, made on first use
         self._consts: dict[str, np.ndarray] = {}
+        self.band: int | None = None  # heads rows a piece (spec/levels.md §4b); None: whole frames
+
+    def set_band(self, band: int | None) -> None:
+        """Render ``band`` heads rows at a time (None: whole frames); before ``load_arrays``."""
+        self.band = band
+        if band is None:
+            return
+        kinds = [op.kind for op in self.program.ops]
+        if "patches" in kinds:  # nirvana: bands of patch rows; what reads the patch centres is per band
+            rows = {op.out for op in self.program.ops if op.kind == "centroids"}
+            for op in self.program.ops:
+                if any(a in rows for a in op.args):
+                    rows.add(op.out)
+            self._const_ops = [op for op in self._const_ops if op.out not in rows]
+            self._band_ops = [op for op in self.program.ops if op.out in rows or op.out not in
+                              {o.out for o in self._const_ops}]
+            self._map_bands = None
+        else:
+            shapes = map_rows(self.program, self.is_map, lambda n: self._spec_shape(n),
+                              lambda op: self._conv_outputs(op))
+            self._map_bands = MapBands.of(self._frame_ops, self.program.output, self.is_map, shapes)
+
+    def _spec_shape(self, name: str) -> tuple[int, ...]:
+        return next(s.shape for s in self.specs if s.name == name)
+
+    def _conv_outputs(self, op: Op) -> int:
+        if op.kind == "heads":
+            return 4 + (2 if self.chroma is ChromaFormat.YUV420 else 8)
+        return self._spec_shape(op.attrs["prefix"] + ".weight")[0]
+
+    @property
+    def heads_rows(self) -> int:
+        """Heads rows that hold the frame's samples: half its height, rounded up."""
+        return -(-self.height // 2)
+
+    def bands(self, t: np.ndarray, edges: list[tuple[int, int]]):
+        """For each [lo, hi) of ``edges`` (heads rows), [Y, U, V] float32 planes of those rows of the
+        frames at ``t``: luma rows 2·lo .. 2·hi-1 and the chroma rows they hold, cropped to the frame."""
+        if self._w is None:
+            raise RuntimeError("load_arrays first")
+        env = dict(self._consts)
+        env["t"] = np.asarray(t, F32).reshape(-1)
+        if self._map_bands is not None:
+            mb = self._map_bands
+            self.run(mb.prefix, env)
+            self.run(mb.once, env)
+            for lo, hi in edges:
+                heads = mb.run_band(env, lo, hi, self.is_map, self.execute, _take_rows)
+                yield self.planes(heads, lo)
+            return
+        for lo, hi in edges:
+            yield self.planes(self._patch_rows(env, lo, hi), lo)
+
+    def _patch_rows(self, env: dict, lo: int, hi: int) -> np.ndarray:
+        """nirvana: heads rows [lo, hi) from the patch rows that hold them, cropped."""
+        half = self._patch_half()
+        r0, r1 = lo // half, -(-hi // half)
+        part = dict(env)
+        ops = []
+        for op in self._band_ops:
+            if op.kind == "unpatch":
+                op = Op(op.kind, op.out, op.args, {**op.attrs, "grid_h": r1 - r0})
+            ops.append(op)
+        for body, first, last in sections(ops):
+            if first is None:
+                for op in body:
+                    part[op.out] = self.execute(op, part)
+                    if op.kind == "centroids":
+                        gw = op.attrs["grid_w"]
+                        part[op.out] = part[op.out][r0 * gw:r1 * gw]
+            else:
+                self.run_patches(body, part, first, last)
+        heads = part[self.program.output]
+        return heads[:, lo - r0 * half:hi - r0 * half]
+
+    def _patch_half(self) -> int:
+        op = next(op for op in self.program.ops if op.kind == "patches")
+        n_blocks = sum(1 for o in self.program.ops if o.kind == "conv3x3")
+        return op.attrs["side"] << n_blocks
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
         """Take the float32 weights in wire order (any shape with the right element count)."""
@@ -503,13 +597,14 @@ class NumpyNetwork:
             return _unpatch(v[0], a["grid_h"], a["grid_w"])
         raise ValueError(f"the numpy backend has no operation {kind!r}")
 
-    def planes(self, heads: np.ndarray) -> list[np.ndarray]:
-        """§1b.8: [B, h, w, 4 + k] head outputs -> cropped [Y, U, V] with the output offset."""
-        hh, ww = self.height, self.width
+    def planes(self, heads: np.ndarray, row0: int = 0) -> list[np.ndarray]:
+        """§1b.8: [B, h, w, 4 + k] head outputs (heads rows from ``row0``) -> cropped [Y, U, V] with
+        the output offset."""
+        hh, ww = self.height - 2 * row0, self.width
         y = _pixel_shuffle(heads[..., :4])[..., 0][:, :hh, :ww]
         c = heads[..., 4:]
         if self.chroma is ChromaFormat.YUV420:
-            ch, cw = -(-hh // 2), -(-ww // 2)
+            ch, cw = -(-self.height // 2) - row0, -(-ww // 2)
             u, v = c[:, :ch, :cw, 0], c[:, :ch, :cw, 1]
         else:
             # channels 0-3 (Cb) and 4-7 (Cr), each PixelShuffled: reorder to (dy, dx, plane)
@@ -536,15 +631,20 @@ def build(arch: str | int | type[Architecture], width: int, height: int, chroma:
 
 
 class NumpySynthesis:
-    """The ``numpy`` backend: each layer's NumpyNetwork, summed and rounded (``render_layers``)."""
+    """The ``numpy`` backend: each layer's NumpyNetwork, summed and rounded (``render_layers``);
+    ``band``: heads rows a piece (spec/levels.md §4b), None for whole frames."""
 
     name = "numpy"
 
-    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list) -> None:
+    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list,
+                 band: int | None = None) -> None:
         chroma = ChromaFormat.from_code(header.chroma_format).label
+        self.band = band
         self.nets = [(self.network(ARCHITECTURES.by_id(ls.arch_id), header.width, header.height, chroma,
                                    ls.arch_params, plan.output_offset), plan.scale)
                      for ls, plan in zip(layer_specs(header, layers), plans)]
+        for net, _ in self.nets:
+            net.set_band(band)
 
     def network(self, arch, width, height, chroma, arch_params, offset) -> NumpyNetwork:
         """One layer's network."""
@@ -557,6 +657,8 @@ class NumpySynthesis:
 
     def render(self, t: np.ndarray, bit_depth: int) -> list[np.ndarray]:
         """Y, U, V samples [T, h, w] of the frames at float32 time positions ``t`` (one network call)."""
+        if self.band is not None:
+            return render_bands(self.nets, np.asarray(t, F32), bit_depth, self.band)
         return render_layers(self.nets, np.asarray(t, F32), bit_depth, len(t))
 
 
@@ -577,6 +679,37 @@ def to_samples(x: np.ndarray, bit_depth: int = 8) -> np.ndarray:
     np.multiply(v, peak, out=v)
     np.rint(v, out=v)
     return v.astype(np.uint8 if bit_depth <= 8 else np.uint16)
+
+
+def _take_rows(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Rows lo..hi-1 of a channels-last map [N, h, w, C]."""
+    return x[:, lo:hi]
+
+
+def render_bands(layers: list, t: np.ndarray, bit_depth: int, band: int, add=None, round_=None) -> list[np.ndarray]:
+    """Y, U, V samples [T, h, w] of the frames at ``t`` (one call), ``band`` heads rows at a time:
+    every layer's planes of those rows, summed and rounded as ``render_layers`` does, into the frame.
+    ``add``, ``round_``: the backend's add_layer and to_samples (default: numpy's)."""
+    add, round_ = add or add_layer, round_ or to_samples
+    first = layers[0][0]
+    edges = band_starts(first.heads_rows, band)
+    gens = [net.bands(t, edges) for net, _ in layers]
+    out = None
+    for lo, parts in zip((e[0] for e in edges), zip(*gens)):
+        planes = parts[0]
+        for (_, scale), residual in zip(layers[1:], parts[1:]):
+            planes = add(planes, residual, scale)
+        samples = [round_(p, bit_depth) for p in planes]
+        if out is None:
+            b = samples[0].shape[0]
+            h, w = first.height, first.width
+            ch, cw = first.chroma.chroma_shape(w, h)
+            out = [np.empty((b, h, w), samples[0].dtype), np.empty((b, ch, cw), samples[0].dtype),
+                   np.empty((b, ch, cw), samples[0].dtype)]
+        y0, c0 = 2 * lo, lo if first.chroma is ChromaFormat.YUV420 else 2 * lo
+        for o, smp, r0 in zip(out, samples, (y0, c0, c0)):
+            o[:, r0:r0 + smp.shape[1]] = smp
+    return out
 
 
 def render_layers(layers: list[tuple[NumpyNetwork, float]], t_pos: np.ndarray, bit_depth: int = 8,

@@ -261,11 +261,23 @@ class OrtNetwork(NumpyNetwork):
         self._weights: dict[str, np.ndarray] = {}
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
-        """Take the float32 weights in wire order; the first GOP also builds the session."""
+        """Take the float32 weights in wire order; the first GOP also builds the session. In bands
+        (spec/levels.md §4b) the numpy kernels run every piece: no session."""
         super().load_arrays(arrays)
+        if self.band is not None:
+            self._band_sessions: dict[tuple, object] = {}
+            if self._map_bands is not None:
+                self._weights = self._conv_feed(self._map_bands.banded)
+            return
+        self._weights = self._conv_feed(self._graph)
+        if self.session is None:
+            self.session = self._make_session()
+
+    def _conv_feed(self, ops: list[Op]) -> dict[str, np.ndarray]:
+        """The weights and biases of ``ops``' convolutions as graph inputs."""
         w = self._w
         feed = {}
-        for op in self._graph:
+        for op in ops:
             names = _weight_inputs(op)
             if names is None:
                 continue
@@ -274,9 +286,40 @@ class OrtNetwork(NumpyNetwork):
                 feed[names[1]] = np.concatenate([w["head_y.bias"], w["head_c.bias"]])
             else:
                 feed[names[0]], feed[names[1]] = (np.ascontiguousarray(w[n]) for n in names)
-        self._weights = feed
-        if self.session is None:
-            self.session = self._make_session()
+        return feed
+
+    def bands(self, t: np.ndarray, edges: list[tuple[int, int]]):
+        """NumpyNetwork.bands with the banded operations of gnerv and hinerv run by ONNX Runtime: one
+        graph of them per band shape, fed each map's needed rows (spec/levels.md §4b)."""
+        mb = self._map_bands
+        if mb is None:  # nirvana: the numpy kernels
+            yield from super().bands(t, edges)
+            return
+        import onnxruntime as ort
+
+        env = dict(self._consts)
+        env["t"] = np.asarray(t, F32).reshape(-1)
+        self.run(mb.prefix, env)
+        self.run(mb.once, env)
+        made = {op.out for op in mb.banded}
+        inputs = sorted({a for op in mb.banded for a in op.args if a not in made})
+        for lo, hi in edges:
+            need = mb.needs(lo, hi, self.is_map)
+            feed = {}
+            for name in inputs:
+                x = env[name]
+                if self.is_map[name] and name in need:
+                    x = x[:, need[name][0]:need[name][1]]
+                feed[name] = self._nchw(name, x)
+            key = tuple((n, feed[n].shape) for n in inputs)
+            if key not in self._band_sessions:
+                shapes = {n: (feed[n].shape if n in self._consts else ("N", *feed[n].shape[1:])) for n in inputs}
+                model = graph_model(mb.banded, shapes, {n: a.shape for n, a in self._weights.items()}, [mb.output])
+                self._band_sessions[key] = ort.InferenceSession(model, self._session_options,
+                                                                providers=["CPUExecutionProvider"])
+            heads = self._band_sessions[key].run(None, {**self._weights, **feed})[0]
+            start = mb.output_start({n: need.get(n, (0, 0))[0] for n in inputs}, self.is_map)
+            yield self.planes(heads[:, lo - start:hi - start], lo)
 
     def _make_session(self):
         import onnxruntime as ort
@@ -353,9 +396,9 @@ class OrtSynthesis(NumpySynthesis):
 
     name = "ort"
 
-    def __init__(self, header, layers, plans, threads: int) -> None:
+    def __init__(self, header, layers, plans, threads: int, band: int | None = None) -> None:
         self._options = session_options(threads)
-        super().__init__(header, layers, plans)
+        super().__init__(header, layers, plans, band)
 
     def network(self, arch, width, height, chroma, arch_params, offset) -> OrtNetwork:
         return OrtNetwork(arch, width, height, chroma, arch_params, offset, self._options)

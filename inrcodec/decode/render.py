@@ -19,6 +19,7 @@ from ..container.spec import ChromaFormat
 from ..metrics import sample_peak
 from ..models.base import InrModel
 from ..models.ops import fourier, sinusoid, temporal_lerp
+from .bands import MapBands, map_rows
 from .batch import ACTIVATION_BUDGET, RENDER_BATCH, render_batch  # noqa: F401  (torch-free; re-exported)
 
 
@@ -103,10 +104,21 @@ class TorchNetwork:
     @torch.no_grad()
     def __call__(self, t: torch.Tensor) -> list[torch.Tensor]:
         env = {"t": t}
-        for body, first, last in sections(self.program.ops):
+        self.run(self.program.ops, env)
+        return self.planes(env[self.program.output])
+
+    def run(self, ops, env: dict[str, torch.Tensor], cut: tuple[int, int] | None = None) -> None:
+        """Run ``ops`` into ``env``, the ops between ``patches`` and ``unpatch`` PATCH_BATCH patches at a
+        time; ``cut``: only the patch rows [r0, r1) (a band, spec/levels.md §4b)."""
+        for body, first, last in sections(list(ops)):
             if first is None:
                 for op in body:
+                    if cut is not None and op.kind == "unpatch":
+                        op = Op(op.kind, op.out, op.args, {**op.attrs, "grid_h": cut[1] - cut[0]})
                     env[op.out] = self.execute(op, env)
+                    if cut is not None and op.kind == "centroids":
+                        gw = op.attrs["grid_w"]
+                        env[op.out] = env[op.out][cut[0] * gw:cut[1] * gw]
                 continue
             parts = []
             for k in range(0, env[first].shape[0], PATCH_BATCH):
@@ -115,7 +127,53 @@ class TorchNetwork:
                     part[op.out] = self.execute(op, part)
                 parts.append(part[last])
             env[last] = torch.cat(parts)
-        return self.planes(env[self.program.output])
+
+    band: int | None = None  # heads rows a piece (spec/levels.md §4b); None: whole frames
+
+    def set_band(self, band: int | None) -> None:
+        """Render ``band`` heads rows at a time (None: whole frames)."""
+        from .numpy_render import value_kinds
+
+        self.band = band
+        self.is_map = value_kinds(self.program)
+        self._map_bands = None
+        if band is not None and not any(op.kind == "patches" for op in self.program.ops):
+            shapes = map_rows(self.program, self.is_map, lambda n: self._spec(n).shape, self._conv_outputs)
+            self._map_bands = MapBands.of(list(self.program.ops), self.program.output, self.is_map, shapes)
+
+    def _spec(self, name: str):
+        return next(s for s in self.specs if s.name == name)
+
+    def _conv_outputs(self, op: Op) -> int:
+        if op.kind == "heads":
+            return 4 + (2 if self.chroma is ChromaFormat.YUV420 else 8)
+        return self._spec(op.attrs["prefix"] + ".weight").shape[0]
+
+    @property
+    def heads_rows(self) -> int:
+        """Heads rows that hold the frame's samples: half its height, rounded up."""
+        return -(-self.height // 2)
+
+    @torch.no_grad()
+    def bands(self, t: torch.Tensor, edges: list[tuple[int, int]]):
+        """For each [lo, hi) of ``edges`` (heads rows), the [Y, U, V] planes of those rows, cropped."""
+        env = {"t": t}
+        if self._map_bands is not None:
+            mb = self._map_bands
+            self.run(mb.prefix, env)
+            self.run(mb.once, env)
+            for lo, hi in edges:
+                yield self.planes(mb.run_band(env, lo, hi, self.is_map, self.execute,
+                                              lambda x, a, b: x[:, :, a:b]), lo)
+            return
+        patches = next(op for op in self.program.ops if op.kind == "patches")
+        half = patches.attrs["side"] << sum(1 for op in self.program.ops if op.kind == "conv3x3")
+        for lo, hi in edges:
+            r0, r1 = lo // half, -(-hi // half)
+            part = dict(env)
+            self.run(self.program.ops, part, (r0, r1))
+            heads = part[self.program.output]
+            yield self.planes(heads[:, :, lo - r0 * half:hi - r0 * half], lo)
 
     def execute(self, op: Op, env: dict[str, torch.Tensor]) -> torch.Tensor:
         """One operation of inrcodec.archs.program, NCHW."""
@@ -171,15 +229,17 @@ class TorchNetwork:
             return x.reshape(n // (gh * gw), k, gh * h, gw * wd)
         raise ValueError(f"the torch backend has no operation {kind!r}")
 
-    def planes(self, heads: torch.Tensor) -> list[torch.Tensor]:
-        """§1b.8: [B, 4 + k, h, w] head outputs -> cropped [Y, U, V] with the output offset."""
-        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, : self.height, : self.width] + self.output_offset
+    def planes(self, heads: torch.Tensor, row0: int = 0) -> list[torch.Tensor]:
+        """§1b.8: [B, 4 + k, h, w] head outputs (heads rows from ``row0``) -> cropped [Y, U, V] with
+        the output offset."""
+        height = self.height - 2 * row0
+        y = F.pixel_shuffle(heads[:, :4], 2)[:, 0, :height, : self.width] + self.output_offset
         c = heads[:, 4:]
         if self.chroma is ChromaFormat.YUV420:
-            ch, cw = -(-self.height // 2), -(-self.width // 2)
+            ch, cw = -(-self.height // 2) - row0, -(-self.width // 2)
         else:
             c = F.pixel_shuffle(c, 2)
-            ch, cw = self.height, self.width
+            ch, cw = height, self.width
         return [y, c[:, 0, :ch, :cw] + self.output_offset, c[:, 1, :ch, :cw] + self.output_offset]
 
 
@@ -188,12 +248,16 @@ class TorchSynthesis:
 
     name = "torch"
 
-    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list, device: str) -> None:
+    def __init__(self, header: SequenceHeader, layers: LayerHeader | None, plans: list, device: str,
+                 band: int | None = None) -> None:
         self.device = torch.device(device)
+        self.band = band
         chroma = ChromaFormat.from_code(header.chroma_format).label
         self.nets = [(TorchNetwork(ARCHITECTURES.by_id(ls.arch_id), header.width, header.height, chroma,
                                    ls.arch_params, plan.output_offset, self.device), plan.scale)
                      for ls, plan in zip(layer_specs(header, layers), plans)]
+        for net, _ in self.nets:
+            net.set_band(band)
 
     def load(self, weights: list[list[np.ndarray]]) -> None:
         """Take each layer's float32 weights in wire order."""
@@ -203,4 +267,8 @@ class TorchSynthesis:
     def render(self, t: np.ndarray, bit_depth: int) -> list[np.ndarray]:
         """Y, U, V samples [T, h, w] of the frames at float32 time positions ``t`` (one network call)."""
         t_pos = torch.from_numpy(np.asarray(t, np.float32)).to(self.device)
+        if self.band is not None:
+            from .numpy_render import render_bands
+
+            return render_bands(self.nets, t_pos, bit_depth, self.band, add_layer, to_samples)
         return render_layers(self.nets, t_pos, bit_depth, len(t))

@@ -72,21 +72,22 @@ def choose_backend(backend: str, device: str) -> tuple[str, str]:
 
 
 def make_synthesis(backend: str, device: str, header: SequenceHeader, layers: LayerHeader | None,
-                   plans: list[Layer], threads: int | None = None) -> Synthesis:
+                   plans: list[Layer], threads: int | None = None, band: int | None = None) -> Synthesis:
     """The synthesis of ``plans`` (the file's first layers) on ``backend`` (BACKENDS) and ``device``;
-    ``threads``: the ort backend's (None: the cores this process may run on)."""
+    ``threads``: the ort backend's (None: the cores this process may run on); ``band``: heads rows a
+    piece (spec/levels.md §4b; None: whole frames)."""
     backend, dev = choose_backend(backend, device)
     if backend == "torch":
         from .render import TorchSynthesis
 
-        return TorchSynthesis(header, layers, plans, dev)
+        return TorchSynthesis(header, layers, plans, dev, band)
     if backend == "numpy":
         from .numpy_render import NumpySynthesis
 
-        return NumpySynthesis(header, layers, plans)
+        return NumpySynthesis(header, layers, plans, band)
     from .onnx_graph import OrtSynthesis
 
-    return OrtSynthesis(header, layers, plans, threads or default_threads())
+    return OrtSynthesis(header, layers, plans, threads or default_threads(), band)
 
 
 def default_threads() -> int:
