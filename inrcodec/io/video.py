@@ -353,15 +353,82 @@ def _y4m_partial_frame(path: str, name: str, pix_fmt: str, width: int, height: i
             f"that partial frame is not encoded, the {n_frames} complete ones are")
 
 
-def _spool_stdin() -> str:
-    """Copy standard input to a temporary file (sources are read twice: probe, then frames); its path."""
+# the most bytes of standard input spooled (sources are read twice: probed, then decoded, and a
+# pipe cannot be rewound); more is refused in one line, so an endless stream cannot fill the disk
+MAX_STDIN_BYTES = 8 << 30
+STDIN_LIMIT_ENV = "INRCODEC_STDIN_LIMIT"  # overrides MAX_STDIN_BYTES (bytes)
+_Y4M_BYTES_PER_PIXEL = {"mono": 1.0, "420": 1.5, "422": 2.0, "444": 3.0}
+
+
+def _y4m_frame_bytes(header: bytes) -> int | None:
+    """Bytes of one frame's samples for a YUV4MPEG2 stream header line; None if it cannot tell."""
+    tags = {t[:1]: t[1:] for t in header.split()[1:] if t}
+    try:
+        w, h = int(tags[b"W"]), int(tags[b"H"])
+    except (KeyError, ValueError):
+        return None
+    c = tags.get(b"C", b"420jpeg").decode(errors="replace")
+    depth = 2 if re.search(r"p(9|1[0-6])$", c) else 1
+    kind = next((k for k in ("mono", "420", "422", "444") if c.startswith(k)), None)
+    if kind is None or w < 1 or h < 1:
+        return None
+    if kind == "420":
+        return depth * (w * h + 2 * ((w + 1) // 2) * ((h + 1) // 2))
+    if kind == "422":
+        return depth * (w * h + 2 * ((w + 1) // 2) * h)
+    return depth * int(w * h * _Y4M_BYTES_PER_PIXEL[kind])
+
+
+def _copy_y4m_frames(src, dst, max_frames: int, limit: int) -> bool:
+    """Copy a YUV4MPEG2 stream's header and its first ``max_frames`` frames; False (nothing
+    consumed beyond the first line) when it is not one whose frame size is known."""
+    first = src.readline(1 << 16)
+    dst.write(first)
+    size = _y4m_frame_bytes(first) if first.startswith(b"YUV4MPEG2 ") and first.endswith(b"\n") else None
+    if size is None:
+        return False
+    for _ in range(max_frames):
+        line = src.readline(1 << 16)  # FRAME, perhaps with parameters
+        if not line:
+            break
+        dst.write(line)
+        left = size
+        while left:
+            block = src.read(min(left, 1 << 20))
+            if not block:
+                return True
+            dst.write(block)
+            left -= len(block)
+        if dst.tell() > limit:
+            raise _TooLong()
+    return True
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _spool_stdin(max_frames: int | None = None) -> str:
+    """Copy standard input to a temporary file (sources are read twice: probe, then frames); its
+    path. A y4m stream is read only up to ``max_frames`` frames (enc --frames: an endless pipe is
+    not drained); any stream beyond MAX_STDIN_BYTES is refused."""
     stdin = getattr(sys.stdin, "buffer", None)
     if stdin is None:
         raise InrInputError("cannot read the input from standard input: it is closed")
+    limit = int(os.environ.get(STDIN_LIMIT_ENV) or MAX_STDIN_BYTES)
     fd, path = tempfile.mkstemp(prefix="inrcodec-stdin-")
     try:
         with os.fdopen(fd, "wb") as f:
-            shutil.copyfileobj(stdin, f, 1 << 20)
+            if max_frames is None or not _copy_y4m_frames(stdin, f, max_frames, limit):
+                while block := stdin.read(1 << 20):
+                    f.write(block)
+                    if f.tell() > limit:
+                        raise _TooLong()
+    except _TooLong:
+        os.unlink(path)
+        raise InrInputError(f"standard input holds more than {limit} bytes, the most read from a pipe "
+                            f"(a y4m stream with --frames is read only that far; else give a file, "
+                            f"or raise {STDIN_LIMIT_ENV})") from None
     except OSError as err:
         os.unlink(path)
         raise InrInputError(f"cannot read the input from standard input: {err.strerror or err}") from None
@@ -425,7 +492,7 @@ class VideoSource:
         self._containers: list[av.container.InputContainer] = []
         if self.path == "-":
             self.name = "standard input"
-            self.path = self._spooled = _spool_stdin()
+            self.path = self._spooled = _spool_stdin(max_frames)
         try:
             container = self._open()
             self.info, self._conversion, self._plane_dtype = self._probe(container, max_frames)
