@@ -30,9 +30,11 @@ FUZZ_LIMITS = Limits(max_pixels=1 << 16, max_params=1 << 21, max_total_params=1 
 
 
 def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
-                 rng: np.random.Generator | None = None) -> list[ModelChunk | BlobChunk]:
+                 rng: np.random.Generator | None = None, *, max_symbol: int = 3,
+                 step_code: int = -64) -> list[ModelChunk | BlobChunk]:
     """The MODL (and residual BLOB) chunks of every GOP and layer in file order: all-zero weights,
-    or with ``rng`` symbols in -3..3 at step 1/16 (and random eps codes for P-models)."""
+    or with ``rng`` symbols in -max_symbol..max_symbol at step code ``step_code`` (default 1/16; and
+    random eps codes for P-models)."""
     specs = [layer.specs for layer in plan_layers(header, layers)]
     out: list[ModelChunk | BlobChunk] = []
     for g in range(header.n_gops):
@@ -42,8 +44,8 @@ def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
                 symbols = [np.zeros(s.shape, np.int32) for s in layer_specs_k]
                 steps, eps = [0] * len(layer_specs_k), 0
             else:
-                symbols = [rng.integers(-3, 4, s.shape, dtype=np.int32) for s in layer_specs_k]
-                steps, eps = [-64] * len(layer_specs_k), int(rng.integers(0, 256)) if kind == KIND_P else 0
+                symbols = [rng.integers(-max_symbol, max_symbol + 1, s.shape, dtype=np.int32) for s in layer_specs_k]
+                steps, eps = [step_code] * len(layer_specs_k), int(rng.integers(0, 256)) if kind == KIND_P else 0
             qm = QuantizedModel(kind, eps, steps, symbols)
             out.append(ModelChunk(gop_index=g, kind=kind, body=encode_body(qm, header.coder_id, layer_specs_k),
                                   layer=k))
@@ -56,11 +58,13 @@ def model_chunks(header: SequenceHeader, layers: LayerHeader | None = None,
 
 
 def synthetic_file(header: SequenceHeader, layers: LayerHeader | None = None,
-                   rng: np.random.Generator | None = None, *, bodies: bool = True) -> bytes:
+                   rng: np.random.Generator | None = None, *, bodies: bool = True, max_symbol: int = 3,
+                   step_code: int = -64) -> bytes:
     """A whole valid file for ``header`` (and ``layers``); ``bodies=False``: every MODL body empty,
-    for headers a decoder must refuse before it reads any model (nothing is built then)."""
+    for headers a decoder must refuse before it reads any model (nothing is built then);
+    ``max_symbol``, ``step_code``: the random weights' range (``model_chunks``)."""
     if bodies:
-        chunks = model_chunks(header, layers, rng)
+        chunks = model_chunks(header, layers, rng, max_symbol=max_symbol, step_code=step_code)
     else:
         n_layers = 1 if layers is None else layers.n_layers
         chunks = [ModelChunk(gop_index=g, kind=KIND_I if g % header.gom_size == 0 else KIND_P, body=b"", layer=k)
