@@ -4,7 +4,12 @@ The public API (``encode``, ``open``) is loaded lazily: importing ``inrcodec.con
 ``inrcodec.coders`` (a player, a validator, a fuzzer) must not pull in torch.
 """
 
-from .errors import (
+from . import threads as _threads
+
+# before anything imports torch: libgomp reads its spin setting once, when torch loads it
+_threads.configure_openmp()
+
+from .errors import (  # noqa: E402
     InrChecksumError,
     InrError,
     InrFormatError,

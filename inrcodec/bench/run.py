@@ -35,6 +35,7 @@ from ..train.options import BENCH_PASS_THROUGH, option_args, parse_ints
 from ..train.presets import PRESET
 from ..errors import InrError, InrInputError
 from ..io.video import open_video
+from ..threads import own_choice_removed
 from ..metrics import bd_psnr_result, bd_rate_result, BDResult, bpp, ms_ssim, psnr_rgb, psnr_yuv, sample_peak, ssim
 
 # The package's parent directory: children import this very copy of inrcodec.
@@ -80,7 +81,7 @@ class ChildRun:
 
 def run_child(cmd: list[str], log_stem: Path, threads: int | None) -> ChildRun:
     """Run ``cmd``; its stdout and stderr go to ``log_stem``.stdout / .stderr; a failure raises InrError."""
-    env = dict(os.environ)
+    env = own_choice_removed(dict(os.environ))  # each encode looks at the machine when it starts
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
     if threads is not None:
         # The decoder has no --threads option; torch reads this at start-up.
