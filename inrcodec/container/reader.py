@@ -426,7 +426,7 @@ class ContainerReader:
         return self._src.read_at(pos, spec.CHUNK_TYPE_BYTES) in (_GIDX, _MODL)
 
     def _payload(self, raw: RawChunk, order: GopOrder) -> ModelChunk | BlobChunk | None:
-        """Parse a chunk between SHDR and GIDX: payload checked for order, ancillary skipped."""
+        """Parse a chunk of the payload area: payload checked for order, ancillary skipped, disp refused."""
         where = f"{raw.name} at offset {raw.offset}"
         if raw.code == _MODL:
             chunk = read_model(raw.reader(), self.header, self.n_layers)
@@ -436,6 +436,9 @@ class ContainerReader:
             chunk = read_blob(raw.reader(), self.header)
             order.blob(chunk.gop_index, where)
             return chunk
+        if raw.code == spec.DISP:  # §5.7: its one place is before the first payload chunk
+            raise InrFormatError(f"{where}: a disp chunk inside a GOM (its place is before the first "
+                                 "payload chunk)")
         if not is_critical(raw.code):
             return None
         if raw.code in _STRUCTURE:

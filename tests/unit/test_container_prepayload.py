@@ -43,3 +43,27 @@ def test_one_disp_and_unknown_ancillary_chunks_are_read_there():
 def test_salvage_ignores_what_it_cannot_use_there():
     with ContainerReader(with_leading(make_chunk(b"disp", DISP[:4] + b"\xff" * 8, crc=7)), salvage=True) as r:
         assert r.display == DisplayInfo()
+
+
+def with_disp_inside(gop: int) -> bytes:
+    """A valid file with a disp chunk right after GOP ``gop``'s MODL, inside that GOP's GOM."""
+    chunks = gop_chunks(HEADER)
+    chunks.insert(2 * gop + 1, ("x", gop, make_chunk(b"disp", DISP)))
+    return assemble(HEADER, chunks)
+
+
+def test_a_disp_inside_a_gom_is_refused_when_that_gom_is_read():
+    """§5.7, §7.2: a disp's one place is before the first payload chunk; in a GOM's range it makes
+    the file invalid, found when that GOM is read (a strict open reads no GOM)."""
+    with ContainerReader(with_disp_inside(2)) as r:  # GOP 2 opens GOM 1
+        assert r.display == DisplayInfo()
+        r.read_gom(0)
+        with pytest.raises(InrFormatError, match="disp chunk inside a GOM"):
+            r.read_gom(1)
+        r.read_gom(2)
+
+
+def test_salvage_stops_at_a_disp_inside_a_gom():
+    with ContainerReader(with_disp_inside(2), salvage=True) as r:
+        assert r.n_complete_goms == 1
+        assert "disp chunk inside a GOM" in r.salvage_note
