@@ -7,6 +7,7 @@ arithmetic), so running the script again on the reference configuration gives th
 Regenerating is a deliberate act: commit the new files together with the format change that needed them.
 
 Usage: python tools/make_conformance.py [--out tests/conformance] [FEATURE ...]
+       python tools/make_conformance.py --invalid     # the invalid streams, from the golden ones
 """
 
 from __future__ import annotations
@@ -316,12 +317,346 @@ def regenerate(feature: str, out_root: str = DEFAULT_OUT) -> dict:
     return expected
 
 
+# ---------------------------------------------------------------------------------------------
+# Invalid streams: what a conforming decoder must refuse, and with which class (spec/conformance.md
+# "Invalid streams"). Each is cut from a golden stream by byte surgery, with no encoder: the same
+# goldens give the same bytes on every machine. The surgery below is written from spec/bitstream.md
+# alone (framing, CRC, index), so that it cannot share a bug with the reader it tests.
+
+INVALID_DIR = "invalid"
+INVALID_MANIFEST = "invalid.json"
+EXIT_CODES = {"InrFormatError": 3, "InrTruncatedError": 4, "InrChecksumError": 5, "InrUnsupportedError": 6}
+
+
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_uvarint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def _frame(code: bytes, payload: bytes) -> bytes:
+    """One chunk (spec/bitstream.md §4.1) with its correct CRC."""
+    import zlib
+
+    length = _uvarint(len(payload))
+    return code + length + payload + zlib.crc32(code + length + payload).to_bytes(4, "big")
+
+
+def _chunks(data: bytes) -> list[list]:
+    """[type, payload] of every chunk after the preamble, as lists so that a case can edit them."""
+    out, pos = [], 12
+    while pos < len(data):
+        length, at = _read_uvarint(data, pos + 4)
+        out.append([data[pos:pos + 4], data[at:at + length]])
+        pos = at + length + 4
+    return out
+
+
+def _assemble(preamble: bytes, chunks: list[list]) -> bytes:
+    """A file from its chunks before GIDX, with a fresh index and trailer (spec/bitstream.md §5.4, §5.5)."""
+    out = bytearray(preamble)
+    entries = []
+    for code, payload in chunks:
+        if code in (b"GIDX", b"IEND"):
+            continue
+        if code in (b"MODL", b"BLOB"):
+            entries.append((0 if code == b"MODL" else 1, _read_uvarint(payload, 0)[0], len(out)))
+        out += _frame(code, payload)
+    index, previous = bytearray(_uvarint(len(entries))), 0
+    for kind, gop, offset in entries:
+        index += bytes([kind]) + _uvarint(gop) + _uvarint(offset - previous)
+        previous = offset
+    at = len(out)
+    out += _frame(b"GIDX", bytes(index))
+    return bytes(out + _frame(b"IEND", at.to_bytes(8, "big")))
+
+
+def _rebuild(golden: bytes, edit) -> bytes:
+    """``golden`` with ``edit`` applied to its list of chunks (the index and trailer rebuilt)."""
+    chunks = _chunks(golden)
+    edit(chunks)
+    return _assemble(golden[:12], chunks)
+
+
+def _set_byte(at: int, value: int):
+    def edit(data: bytes) -> bytes:
+        return data[:at] + bytes([value]) + data[at + 1:]
+    return edit
+
+
+def _shdr_field(offset: int, value: int, width: int = 1):
+    """Edit: SHDR's fixed field at payload ``offset`` (spec/bitstream.md §5.1) set to ``value``."""
+    def edit(chunks):
+        p = chunks[0][1]
+        chunks[0][1] = p[:offset] + value.to_bytes(width, "big") + p[offset + width:]
+    return edit
+
+
+def _shdr_coder(value: int):
+    """Edit: SHDR's coder_id, after the arch_params varints."""
+    def edit(chunks):
+        p = chunks[0][1]
+        n, pos = _read_uvarint(p, 30)
+        for _ in range(n):
+            pos = _read_uvarint(p, pos)[1]
+        chunks[0][1] = p[:pos] + bytes([value]) + p[pos + 1:]
+    return edit
+
+
+def _nth(chunks, code: bytes, n: int) -> int:
+    return [i for i, c in enumerate(chunks) if c[0] == code][n]
+
+
+def _blob_field(n: int, field: str, delta: int):
+    """Edit: BLOB n's ``method`` (u8) set to ``delta``, or its ``raw_size`` (uvarint) changed by it."""
+    def edit(chunks):
+        i = _nth(chunks, b"BLOB", n)
+        p = chunks[i][1]
+        pos = _read_uvarint(p, _read_uvarint(p, 0)[1])[1]  # past gop_index and tag
+        if field == "method":
+            chunks[i][1] = p[:pos] + bytes([delta]) + p[pos + 1:]
+        else:
+            raw, end = _read_uvarint(p, pos + 1)
+            chunks[i][1] = p[:pos + 1] + _uvarint(raw + delta) + p[end:]
+    return edit
+
+
+def _insert(after_code: bytes, n: int, chunk: list):
+    """Edit: ``chunk`` inserted after the n-th chunk of type ``after_code``."""
+    def edit(chunks):
+        chunks.insert(_nth(chunks, after_code, n) + 1, chunk)
+    return edit
+
+
+DISP_PAYLOAD = (1).to_bytes(4, "big") * 2 + bytes(4)  # sar 1:1, the other fields their defaults
+
+
+def _after_shdr(*new: list):
+    """Edit: ``new`` chunks right after SHDR, before the first payload chunk."""
+    def edit(chunks):
+        chunks[1:1] = [list(c) for c in new]
+    return edit
+
+
+def _drop(code: bytes, n: int):
+    def edit(chunks):
+        del chunks[_nth(chunks, code, n)]
+    return edit
+
+
+def _modl_tail(n: int, tail: bytes = b"", cut: int = 0):
+    """Edit: MODL n's payload (its body's coded stream ends it, spec/models.md §3) cut by ``cut``
+    bytes and ``tail`` appended."""
+    def edit(chunks):
+        i = _nth(chunks, b"MODL", n)
+        chunks[i][1] = chunks[i][1][:len(chunks[i][1]) - cut] + tail
+    return edit
+
+
+def _modl_kind(n: int, kind: int):
+    def edit(chunks):
+        i = _nth(chunks, b"MODL", n)
+        p = chunks[i][1]
+        at = _read_uvarint(p, 0)[1]
+        chunks[i][1] = p[:at] + bytes([kind]) + p[at + 1:]
+    return edit
+
+
+def _flip_in(code: bytes, n: int, at: int):
+    """Bytes: one bit flipped ``at`` bytes into the payload of the n-th chunk of type ``code``, its
+    CRC left as it was."""
+    def edit(data: bytes) -> bytes:
+        pos, k = 12, 0
+        while True:
+            length, payload_at = _read_uvarint(data, pos + 4)
+            if data[pos:pos + 4] == code:
+                if k == n:
+                    i = payload_at + at
+                    return data[:i] + bytes([data[i] ^ 0x04]) + data[i + 1:]
+                k += 1
+            pos = payload_at + length + 4
+    return edit
+
+
+def _cut_inside(code: bytes, n: int):
+    """Bytes: the file cut in the middle of the n-th chunk of type ``code``."""
+    def edit(data: bytes) -> bytes:
+        pos, k = 12, 0
+        while True:
+            length, payload_at = _read_uvarint(data, pos + 4)
+            if data[pos:pos + 4] == code:
+                if k == n:
+                    return data[:payload_at + length // 2]
+                k += 1
+            pos = payload_at + length + 4
+    return edit
+
+
+def _level_file(width: int, height: int, arch_id: int, arch_params: tuple) -> bytes:
+    """A valid file (every weight 0) whose one network is above the level (spec/levels.md §2)."""
+    from inrcodec.container.chunks import SequenceHeader
+    from inrcodec.fuzz.synthetic import synthetic_file
+
+    return synthetic_file(SequenceHeader(
+        width=width, height=height, n_frames=1, fps_num=25, fps_den=1, chroma_format=0, bit_depth=8,
+        color_range=0, color_primaries=2, transfer=2, matrix=2, chroma_siting=0, gop_size=1, gom_size=1,
+        arch_id=arch_id, arch_params=arch_params, coder_id=1, seed=1))
+
+
+def _nirvana_q1() -> tuple:
+    from inrcodec.archs.nirvana import Nirvana
+
+    return tuple(Nirvana.QUALITY[1])
+
+
+# name -> (golden it is cut from or None, how: ("bytes", f) on the file or ("chunks", f) on its chunk
+# list, the rule that makes it invalid, the class a decoder reports, salvage: frames a salvaging
+# decoder recovers (None: not a salvage case)). Names: what is wrong, in capitals.
+INVALID: dict[str, tuple] = {
+    "SIGNATURE": ("ODDSIZE_A", ("bytes", _set_byte(1, ord("J"))), "bitstream.md §3.1: bad signature",
+                  "InrFormatError", None),
+    "VERSION_ZERO": ("ODDSIZE_A", ("bytes", _set_byte(11, 0)), "bitstream.md §3.2: min_reader_version 0",
+                     "InrFormatError", None),
+    "SHDR_FIELD": ("ODDSIZE_A", ("chunks", _shdr_field(18, 3)), "bitstream.md §5.1: color_range 3",
+                   "InrFormatError", None),
+    "SHDR_SECOND": ("ODDSIZE_A", ("chunks", lambda c: _after_shdr(list(c[0]))(c)),
+                    "bitstream.md §4.3 rule 1, §7.1 step 7: a second SHDR", "InrFormatError", None),
+    "DISP_TWICE": ("ODDSIZE_A", ("chunks", _after_shdr([b"disp", DISP_PAYLOAD], [b"disp", DISP_PAYLOAD])),
+                   "bitstream.md §5.7, §7.1 step 7: a second disp", "InrFormatError", None),
+    "DISP_IN_GOM": ("MULTIGOM_A", ("chunks", _insert(b"MODL", 2, [b"disp", DISP_PAYLOAD])),
+                    "bitstream.md §5.7, §7.2: a disp inside GOM 1", "InrFormatError", None),
+    "MODL_KIND": ("ODDSIZE_A", ("chunks", _modl_kind(1, 0)), "bitstream.md §5.2: GOP 1 (a P-model's place) "
+                  "marked I", "InrFormatError", None),
+    "INDEX_OFFSET": ("ODDSIZE_A", ("bytes", lambda d: d[:-17] + _frame(b"IEND", (12).to_bytes(8, "big"))),
+                     "bitstream.md §7.1 step 4: IEND's index_offset 12, before the end of SHDR",
+                     "InrFormatError", None),
+    "CRC_IEND": ("ODDSIZE_A", ("bytes", lambda d: d[:-1] + bytes([d[-1] ^ 1])),
+                 "bitstream.md §7.1 step 4, §4.1 step 3: a bit of IEND's CRC", "InrChecksumError", None),
+    "AFTER_IEND": ("ODDSIZE_A", ("bytes", lambda d: d + b"\x00"), "bitstream.md §7.1 step 3: a byte after IEND",
+                   "InrFormatError", None),
+    "RANGE_END": ("ODDSIZE_A", ("chunks", _modl_tail(0, cut=4)), "entropy-coding.md §2.3 end rule: the "
+                  "I-model's range stream one word short", "InrFormatError", None),
+    "RANGE_NOT_CANONICAL": ("ODDSIZE_A", ("chunks", _modl_tail(1, tail=bytes(4))),
+                            "entropy-coding.md §2.5: one zero word after the P-model's one-word flush (the "
+                            "end rule of §2.3 passes it)", "InrFormatError", None),
+    "BLOB_SIZE": ("NIRVANA_B", ("chunks", _blob_field(0, "raw_size", 2)), "models.md §3b: the residual "
+                  "BLOB's raw_size is not 2 x its tensors' elements", "InrFormatError", None),
+    "BLOB_MISSING": ("NIRVANA_B", ("chunks", _drop(b"BLOB", 1)), "models.md §3b: the P-model's residual BLOB "
+                     "missing", "InrFormatError", None),
+    "CUT_PREAMBLE": ("ODDSIZE_A", ("bytes", lambda d: d[:10]), "bitstream.md §3.1: 10 bytes of the signature",
+                     "InrTruncatedError", None),
+    "CUT_LAST_BYTE": ("MULTIGOM_A", ("bytes", lambda d: d[:-1]), "bitstream.md §7.1 step 3: no trailer",
+                      "InrTruncatedError", 12),
+    "CUT_GOM": ("MULTIGOM_A", ("bytes", _cut_inside(b"MODL", 3)), "bitstream.md §7.1 step 3: cut inside "
+                "GOM 1's P-model", "InrTruncatedError", 4),
+    "CRC_SHDR": ("ODDSIZE_A", ("bytes", _flip_in(b"SHDR", 0, 9)), "bitstream.md §4.1 step 3: a bit of SHDR",
+                 "InrChecksumError", None),
+    "CRC_MODL": ("MULTIGOM_A", ("bytes", _flip_in(b"MODL", 4, 5)), "bitstream.md §4.1 step 3, §7.2: a bit "
+                 "of GOM 2's I-model", "InrChecksumError", 8),
+    "NEWER_VERSION": ("ODDSIZE_A", ("bytes", lambda d: d[:8] + bytes([0, 4, 0, 4]) + d[12:]),
+                      "bitstream.md §3.2: min_reader_version 4", "InrUnsupportedError", None),
+    "CRITICAL_CHUNK": ("ODDSIZE_A", ("chunks", _after_shdr([b"XXXX", b"future"])),
+                       "bitstream.md §4.2, §7.1 step 7: an unknown critical chunk before the payload",
+                       "InrUnsupportedError", None),
+    "CRITICAL_IN_GOM": ("MULTIGOM_A", ("chunks", _insert(b"MODL", 3, [b"XXXX", b"future"])),
+                        "bitstream.md §4.2, §7.2: an unknown critical chunk inside GOM 1",
+                        "InrUnsupportedError", 4),
+    "CHROMA_FORMAT": ("ODDSIZE_A", ("chunks", _shdr_field(16, 2)), "bitstream.md §5.1: chroma_format 2",
+                      "InrUnsupportedError", None),
+    "BIT_DEPTH": ("ODDSIZE_A", ("chunks", _shdr_field(17, 9)), "bitstream.md §5.1: bit_depth 9",
+                  "InrUnsupportedError", None),
+    "ARCH_ID": ("ODDSIZE_A", ("chunks", _shdr_field(29, 200)), "bitstream.md §5.1, models.md: arch_id 200",
+                "InrUnsupportedError", None),
+    "CODER_ID": ("ODDSIZE_A", ("chunks", _shdr_coder(200)), "bitstream.md §5.1, entropy-coding.md §1: "
+                 "coder_id 200", "InrUnsupportedError", None),
+    "BLOB_METHOD": ("NIRVANA_B", ("chunks", _blob_field(0, "method", 200)), "bitstream.md §5.3, "
+                    "entropy-coding.md §6: blob method 200", "InrUnsupportedError", None),
+    "LEVEL_PIXELS": (None, ("file", lambda: _level_file(16384, 16384, 2, _nirvana_q1())),
+                     "levels.md §2 max_pixels: a valid 16384x16384 nirvana file", "InrUnsupportedError", None),
+    "LEVEL_MACS": (None, ("file", lambda: _level_file(256, 256, 1, (0, 1, 1, 512, 512))),
+                   "levels.md §2 max_macs_per_pixel: a valid gnerv file of 596 737 MACs per pixel",
+                   "InrUnsupportedError", None),
+}
+
+
+def invalid_bytes(name: str, root: str = DEFAULT_OUT) -> bytes:
+    """The bytes of invalid stream ``name``, made from its golden stream under ``root``."""
+    golden, (how, edit), *_ = INVALID[name]
+    if how == "file":
+        return edit()
+    with open(os.path.join(root, golden, STREAM_NAME), "rb") as f:
+        data = f.read()
+    return edit(data) if how == "bytes" else _rebuild(data, edit)
+
+
+def reference_outcome(path: str, salvage: bool = False) -> tuple[str | None, int]:
+    """(the class the reference decoder raises or None, frames decoded) decoding every frame of ``path``."""
+    from inrcodec.api import open as open_inr
+    from inrcodec.errors import InrError
+
+    n = 0
+    try:
+        with open_inr(path, salvage=salvage, backend="numpy") as f:
+            for _frame_planes in f:
+                n += 1
+    except InrError as err:
+        return type(err).__name__, n
+    return None, n
+
+
+def make_invalid(root: str = DEFAULT_OUT) -> list[dict]:
+    """Write every invalid stream and the manifest under ``root/invalid``; the reference decoder must
+    refuse each with its class (and salvage what it says), else nothing is written."""
+    folder = os.path.join(root, INVALID_DIR)
+    os.makedirs(folder, exist_ok=True)
+    manifest = []
+    for name, (golden, _how, rule, error, salvage) in INVALID.items():
+        data = invalid_bytes(name, root)
+        path = os.path.join(folder, f"{name}.inr")
+        with open(path, "wb") as f:
+            f.write(data)
+        got, _ = reference_outcome(path)
+        if got != error:
+            raise ValueError(f"{name}: the reference decoder reports {got}, the suite says {error}")
+        entry = {"name": name, "stream": f"{name}.inr", "golden": golden, "rule": rule, "error": error,
+                 "exit": EXIT_CODES[error], "file_md5": hashlib.md5(data).hexdigest()}
+        if salvage is not None:
+            got, n = reference_outcome(path, salvage=True)
+            if got is not None or n != salvage:
+                raise ValueError(f"{name}: salvage gives {n} frames ({got}), the suite says {salvage}")
+            entry["salvage_frames"] = salvage
+        manifest.append(entry)
+    with open(os.path.join(folder, INVALID_MANIFEST), "w") as f:
+        json.dump({"exit_codes": EXIT_CODES, "streams": manifest}, f, indent=2)
+        f.write("\n")
+    return manifest
+
+
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the named features (all when none are named)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help="the suite's folder (default: tests/conformance)")
     parser.add_argument("features", nargs="*", help="features to regenerate (default: all but the frozen ones)")
+    parser.add_argument("--invalid", action="store_true",
+                        help="only rebuild the invalid streams (invalid/) from the golden streams under --out")
     args = parser.parse_args(argv)
+    if args.invalid:
+        for e in make_invalid(args.out):
+            print(f"{e['name']}: {e['error']} (exit {e['exit']}), {e['rule']}")
+        return 0
     for feature in args.features or [f for f in FEATURES if f not in FROZEN]:
         e = regenerate(feature, args.out)
         print(f"{feature}: {e['file_bytes']} bytes, {e['n_frames']} frames {e['width']}x{e['height']}, "
