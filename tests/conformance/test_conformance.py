@@ -84,15 +84,19 @@ class TestDecode:
                 expected["n_frames"], expected["width"], expected["height"])
             frames = [tuple(np.array(p) for p in frame) for frame in f]
         assert len(frames) == len(expected["frames"])
+        differing = samples = 0
         with np.load(os.path.join(HERE, feature, expected["frame_planes"])) as ref:
             for record, planes in zip(expected["frames"], frames):
                 i = record["index"]
                 assert [list(p.shape) for p in planes] == expected["plane_shapes"], f"frame {i}"
+                samples += sum(p.size for p in planes)
                 if tool.frame_md5(planes) == record["md5"]:
                     continue
                 for name, plane in zip("yuv", planes):
-                    diff = np.abs(plane.astype(np.int32) - ref[f"{i}_{name}"].astype(np.int32)).max()
-                    assert diff <= expected["max_abs_diff"], f"frame {i} plane {name}: max abs diff {diff}"
+                    diff = np.abs(plane.astype(np.int32) - ref[f"{i}_{name}"].astype(np.int32))
+                    assert diff.max() <= expected["max_abs_diff"], f"frame {i} plane {name}: max abs diff {diff.max()}"
+                    differing += int((diff > 0).sum())
+        assert differing <= tool.MAX_DIFFERING_SHARE * samples, f"{differing} of {samples} samples differ"
 
     def test_reference_frames_hash_to_the_recorded_md5s(self, feature):
         expected = load_expected(feature)
