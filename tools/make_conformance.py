@@ -95,7 +95,27 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
                      "synthetic:square444_37x29_4f", {"gop": 2, "gom": 2, "model": "nirvana"}),
     "SHORTGOP_B": ("8 frames with GOPs of 3: the last GOP holds two frames (a P-model)",
                    "samples/carphone_48x32_8f.y4m", {"gop": 3, "gom": 3}),
+    "HINERV_B": ("hinerv at 37x29 as HINERV_A, with drawn weights (symbols -3..3, step 1/16): local and "
+                 "modulation grids far from 0, so their tiling and order of operations move samples by tens",
+                 "drawn:HINERV_B", {}),
+    "NIRVANA_C": ("nirvana at 40x36 with drawn weights: a 2x2 grid of 32x32 patches (rows and columns of "
+                  "patches both matter), symbols -3..3 at step 1/16, one I- and one P-model",
+                  "drawn:NIRVANA_C", {}),
 }
+
+# Streams whose weights are drawn, not trained (issue 30): a trained network at these sizes leaves
+# some of its parts near zero (hinerv's local and modulation grids start at 0), so a decoder that
+# misreads them still lands within ±1. Drawn symbols make every tensor matter. name -> (header
+# fields beyond DRAWN_HEADER, seed of numpy's default_rng, largest |symbol|, step code); the file is
+# inrcodec.fuzz.synthetic's, made from the header alone (no encoder, no source).
+DRAWN: dict[str, dict] = {
+    "HINERV_B": {"width": 37, "height": 29, "n_frames": 6, "gop_size": 3, "gom_size": 2, "arch_id": 3,
+                 "arch_params": [2, 2, 2, 4, 8, 8, 8], "rng_seed": 7, "max_symbol": 3, "step_code": -64},
+    "NIRVANA_C": {"width": 40, "height": 36, "n_frames": 4, "gop_size": 2, "gom_size": 2, "arch_id": 2,
+                  "arch_params": [32, 32, 2, 8, 8, 8], "rng_seed": 7, "max_symbol": 3, "step_code": -64},
+}
+DRAWN_HEADER = {"fps_num": 25, "fps_den": 1, "chroma_format": 0, "bit_depth": 8, "color_range": 0,
+                "color_primaries": 2, "transfer": 2, "matrix": 2, "chroma_siting": 0, "coder_id": 1, "seed": 1}
 
 # What a feature's stream must show to exercise its feature (keys of ``stream_facts``): checked when
 # the tool writes it and by the suite, so that an encoder change that stops exercising it (LZMA no
@@ -107,6 +127,8 @@ EXERCISES: dict[str, dict] = {
     "UPMODE0_A": {"arch": "gnerv", "up_mode": 0},
     "NIRVANA444_A": {"arch": "nirvana", "chroma": "444"},
     "SHORTGOP_B": {"gop_frames": [3, 3, 2]},
+    "HINERV_B": {"arch": "hinerv"},
+    "NIRVANA_C": {"arch": "nirvana"},
 }
 
 # Streams kept as an older encoder wrote them: the decoder must go on reading their layout, but
@@ -176,8 +198,22 @@ def resolve_source(source: str, workdir: str) -> str:
                       bit_depth=bit_depth)
 
 
+def drawn_file(feature: str) -> bytes:
+    """The bytes of a DRAWN feature: its header, every model's symbols drawn by its seed."""
+    from inrcodec.container.chunks import SequenceHeader
+    from inrcodec.fuzz.synthetic import synthetic_file
+
+    d = dict(DRAWN[feature])
+    rng = np.random.default_rng(d.pop("rng_seed"))
+    max_symbol, step_code = d.pop("max_symbol"), d.pop("step_code")
+    header = SequenceHeader(**{**DRAWN_HEADER, **d, "arch_params": tuple(d["arch_params"])})
+    return synthetic_file(header, rng=rng, max_symbol=max_symbol, step_code=step_code)
+
+
 def encode_options(feature: str) -> dict:
-    """The full keyword options of ``inrcodec.encode`` for ``feature``."""
+    """The full keyword options of ``inrcodec.encode`` for ``feature`` (a DRAWN feature: how it is drawn)."""
+    if feature in DRAWN:
+        return dict(DRAWN[feature])
     options = dict(BASE_OPTIONS)
     options.update(FEATURES[feature][2])
     return options
@@ -284,7 +320,11 @@ def regenerate(feature: str, out_root: str = DEFAULT_OUT) -> dict:
     os.makedirs(folder, exist_ok=True)
     stream = os.path.join(folder, STREAM_NAME)
     t0 = time.perf_counter()
-    encode_feature(feature, stream)
+    if feature in DRAWN:
+        with open(stream, "wb") as f:
+            f.write(drawn_file(feature))
+    else:
+        encode_feature(feature, stream)
     seconds = time.perf_counter() - t0
     check_exercises(feature, stream)
     frames = decoded_frames(stream)

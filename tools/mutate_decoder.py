@@ -298,7 +298,10 @@ def _p_reference_variant(mode):
         if mode == "previous_only":
             return [np.asarray(p, F32) for p in previous]
         if mode == "eps_255":
-            return model_io.__dict__["_p_reference_orig"](theta_init, previous, min(255, eps_code * 256 // 255), keep)
+            eps, rest = F32(eps_code / 255.0), F32((255 - min(eps_code, 255)) / 255.0)
+            mixed = [np.add(np.multiply(eps, a, dtype=F32), np.multiply(rest, b, dtype=F32), dtype=F32)
+                     for a, b in zip(theta_init, previous)]
+            return mixed if keep is None else [b if k else m for m, b, k in zip(mixed, previous, keep)]
         raise ValueError(mode)
     return fn
 
@@ -374,7 +377,7 @@ MUTATIONS: dict[str, tuple[str, Callable[[], list[Patch]]]] = {
     "step_toward_zero": ("§4: ⌊s/16⌋ and s mod 16 rounded toward zero", lambda: [(weights, "step_from_code", _step_toward_zero)]),
     "p_eps_swapped": ("§6: ε weighting the previous model instead of θ₀", lambda: patch(model_io, "p_reference", _p_reference_variant("eps_swapped"))),
     "p_base_previous": ("§6: P-model residual added to the previous model (no θ₀)", lambda: [(model_io, "p_reference", _p_reference_variant("previous_only"))]),
-    "p_eps_over_255": ("§6: ε = eps_code / 255", lambda: patch(model_io, "p_reference", _p_reference_variant("eps_255"))),
+    "p_eps_over_255": ("§6: ε = eps_code / 255", lambda: [(model_io, "p_reference", _p_reference_variant("eps_255"))]),
     "theta0_half_range": ("§5: θ₀ uniform on [0, b) instead of (−b, b)", lambda: patch(model_io, "init_arrays", _init_half_range)),
     "blob_interleaved": ("§3b: tag-2 symbols read as interleaved uint16 (no byte planes)", lambda: [(weights, "unpack_symbol_blob", _symbols_interleaved)]),
     "blob_zigzag_off": ("§3b: odd u read as −u/2 (zig-zag off by one)", lambda: [(weights, "unpack_symbol_blob", _symbols_zigzag_off)]),
@@ -395,12 +398,12 @@ def applied(patches: list[Patch]):
         yield
 
 
-def judge(feature: str) -> dict:
+def judge(feature: str, suite: str = SUITE) -> dict:
     """Decode one golden stream with the numpy backend; how it compares with rules 2 and 3."""
     from inrcodec.api import open as open_inr
     from make_conformance import MAX_DIFFERING_SHARE, frame_md5
 
-    folder = os.path.join(SUITE, feature)
+    folder = os.path.join(suite, feature)
     with open(os.path.join(folder, "expected.json")) as f:
         expected = json.load(f)
     ref = np.load(os.path.join(folder, expected["frame_planes"]))
@@ -427,13 +430,13 @@ def judge(feature: str) -> dict:
             "why": "" if exact else f"max {worst}, {differing}/{total} differ"}
 
 
-def run(names: list[str], features: list[str]) -> dict:
+def run(names: list[str], features: list[str], suite: str = SUITE) -> dict:
     """{mutation: {feature: judgement}} for the named mutations ("" is the unmutated decoder)."""
     out = {}
     for name in names:
         patches = MUTATIONS[name][1]() if name else []
         with applied(patches):
-            out[name] = {feature: judge(feature) for feature in features}
+            out[name] = {feature: judge(feature, suite) for feature in features}
     return out
 
 
