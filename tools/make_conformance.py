@@ -101,6 +101,18 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
     "NIRVANA_C": ("nirvana at 40x36 with drawn weights: a 2x2 grid of 32x32 patches (rows and columns of "
                   "patches both matter), symbols -3..3 at step 1/16, one I- and one P-model",
                   "drawn:NIRVANA_C", {}),
+    "HINERV_C": ("hinerv at 4:4:4 and 29x23 with three grid levels, no local grids (lt 0), the ANS coder, "
+                 "a seed above 2^32 and full range; drawn weights, an I- and a P-model", "drawn:HINERV_C", {}),
+    "HINERV_D": ("hinerv at 12 bits, 4:2:0, 29x23: one grid level, one stage, no modulation (mt 0), the raw "
+                 "coder, top-left siting, limited range; drawn weights, an I- and a P-model", "drawn:HINERV_D", {}),
+    "LAYERS_B": ("three layers at 10-bit 4:4:4, 32x24: a gnerv base, hinerv and nirvana residual layers "
+                 "(the nirvana layer's BLOBs follow its MODL), the ANS coder, a layer seed above 2^32; drawn",
+                 "drawn:LAYERS_B", {}),
+    "NIRVANA_D": ("nirvana with the raw coder and a stored BLOB (method 0: symbols up to 32767 do not "
+                  "compress), a disp chunk (sar 4:3, rotation 90, top field first, re-timed), left siting; drawn",
+                  "drawn:NIRVANA_D", {}),
+    "TINY_A": ("gnerv at 5x3, smaller than its 16x16 grid (chroma 3x2), left siting, seed 2^63 + 5; drawn "
+               "weights, an I- and a P-model", "drawn:TINY_A", {}),
 }
 
 # Streams whose weights are drawn, not trained (issue 30): a trained network at these sizes leaves
@@ -113,6 +125,23 @@ DRAWN: dict[str, dict] = {
                  "arch_params": [2, 2, 2, 4, 8, 8, 8], "rng_seed": 7, "max_symbol": 3, "step_code": -64},
     "NIRVANA_C": {"width": 40, "height": 36, "n_frames": 4, "gop_size": 2, "gom_size": 2, "arch_id": 2,
                   "arch_params": [32, 32, 2, 8, 8, 8], "rng_seed": 7, "max_symbol": 3, "step_code": -64},
+    "HINERV_C": {"width": 29, "height": 23, "n_frames": 4, "gop_size": 2, "gom_size": 2, "chroma_format": 1,
+                 "coder_id": 2, "seed": 2**40 + 3, "color_range": 2, "arch_id": 3, "arch_params": [2, 3, 0, 2, 8, 8, 8],
+                 "rng_seed": 11, "max_symbol": 3, "step_code": -64},
+    "HINERV_D": {"width": 29, "height": 23, "n_frames": 4, "gop_size": 2, "gom_size": 2, "bit_depth": 12,
+                 "coder_id": 0, "chroma_siting": 3, "color_range": 1, "arch_id": 3, "arch_params": [1, 1, 3, 0, 8, 8],
+                 "rng_seed": 12, "max_symbol": 3, "step_code": -64},
+    "LAYERS_B": {"width": 32, "height": 24, "n_frames": 4, "gop_size": 2, "gom_size": 2, "chroma_format": 1,
+                 "bit_depth": 10, "coder_id": 2, "arch_id": 1, "arch_params": [1, 8, 8, 8, 8, 8],
+                 "layers": [[3, [2, 2, 2, 2, 8, 8, 8], 4, 5], [2, [16, 16, 2, 8, 8, 8], 16, 2**33]],
+                 "rng_seed": 13, "max_symbol": 3, "step_code": -64},
+    "NIRVANA_D": {"width": 37, "height": 29, "n_frames": 4, "gop_size": 2, "gom_size": 2, "coder_id": 0,
+                  "chroma_siting": 1, "arch_id": 2, "arch_params": [32, 16, 2, 4, 4, 4],
+                  "display": {"sar_num": 4, "sar_den": 3, "rotation": 90, "field_order": 1, "timing": 1},
+                  "rng_seed": 14, "max_symbol": 32767, "step_code": -280},
+    "TINY_A": {"width": 5, "height": 3, "n_frames": 4, "gop_size": 2, "gom_size": 2, "chroma_siting": 1,
+               "seed": 2**63 + 5, "arch_id": 1, "arch_params": [1, 8, 8, 8, 8, 8], "rng_seed": 15, "max_symbol": 3,
+               "step_code": -64},
 }
 DRAWN_HEADER = {"fps_num": 25, "fps_den": 1, "chroma_format": 0, "bit_depth": 8, "color_range": 0,
                 "color_primaries": 2, "transfer": 2, "matrix": 2, "chroma_siting": 0, "coder_id": 1, "seed": 1}
@@ -129,6 +158,11 @@ EXERCISES: dict[str, dict] = {
     "SHORTGOP_B": {"gop_frames": [3, 3, 2]},
     "HINERV_B": {"arch": "hinerv"},
     "NIRVANA_C": {"arch": "nirvana"},
+    "HINERV_C": {"arch": "hinerv", "coder": "ans", "chroma": "444"},
+    "HINERV_D": {"arch": "hinerv", "coder": "raw", "bit_depth": 12},
+    "LAYERS_B": {"layer_archs": ["gnerv", "hinerv", "nirvana"], "coder": "ans", "chroma": "444", "bit_depth": 10},
+    "NIRVANA_D": {"arch": "nirvana", "coder": "raw", "blob_methods": ["none"], "display": True},
+    "TINY_A": {"arch": "gnerv"},
 }
 
 # Streams kept as an older encoder wrote them: the decoder must go on reading their layout, but
@@ -203,11 +237,22 @@ def drawn_file(feature: str) -> bytes:
     from inrcodec.container.chunks import SequenceHeader
     from inrcodec.fuzz.synthetic import synthetic_file
 
+    from inrcodec.container.chunks import DisplayInfo, LayerHeader, LayerSpec
+    from inrcodec.container.writer import serialize
+    from inrcodec.fuzz.synthetic import model_chunks
+
     d = dict(DRAWN[feature])
     rng = np.random.default_rng(d.pop("rng_seed"))
     max_symbol, step_code = d.pop("max_symbol"), d.pop("step_code")
+    # residual layers: [arch_id, arch_params, residual_scale, seed] each; the disp chunk's fields
+    residual = [LayerSpec(a, tuple(p), scale, seed) for a, p, scale, seed in d.pop("layers", [])]
+    display = d.pop("display", None)
     header = SequenceHeader(**{**DRAWN_HEADER, **d, "arch_params": tuple(d["arch_params"])})
-    return synthetic_file(header, rng=rng, max_symbol=max_symbol, step_code=step_code)
+    layers = LayerHeader(tuple(residual)) if residual else None
+    if layers is None and display is None:
+        return synthetic_file(header, rng=rng, max_symbol=max_symbol, step_code=step_code)
+    chunks = model_chunks(header, layers, rng, max_symbol=max_symbol, step_code=step_code)
+    return serialize(header, chunks, layers=layers, display=None if display is None else DisplayInfo(**display))
 
 
 def encode_options(feature: str) -> dict:
@@ -285,9 +330,11 @@ def stream_facts(path: str) -> dict:
         arch = NETWORK_COSTS.name_of(h.arch_id)
         methods = {BLOB_CODECS.name_of(c.method) for g in range(h.n_goms) for c in f.reader.read_gom(g)
                    if isinstance(c, BlobChunk)}
+        layers = [] if f.reader.layers is None else [NETWORK_COSTS.name_of(ls.arch_id) for ls in f.reader.layers.residual]
         return {"coder": CODERS.name_of(h.coder_id), "arch": arch, "chroma": f.chroma,
                 "up_mode": h.arch_params[0] if arch == "gnerv" else None, "blob_methods": sorted(methods),
-                "gop_frames": [h.gop_range(g)[1] for g in range(h.n_gops)]}
+                "gop_frames": [h.gop_range(g)[1] for g in range(h.n_gops)], "bit_depth": h.bit_depth,
+                "layer_archs": [arch] + layers, "display": not f.reader.display.is_default}
 
 
 def check_exercises(feature: str, path: str) -> None:
