@@ -111,6 +111,9 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
     "NIRVANA_D": ("nirvana with the raw coder and a stored BLOB (method 0: symbols up to 32767 do not "
                   "compress), a disp chunk (sar 4:3, rotation 90, top field first, re-timed), left siting; drawn",
                   "drawn:NIRVANA_D", {}),
+    "NIRVANA_E": ("nirvana in the legacy layout (BLOB tag 1, binary32 residuals) in LZMA (I-model) and stored "
+                  "(method 0, P-model), with an unknown ancillary chunk inside the GOM; drawn",
+                  "drawn:NIRVANA_E", {}),
     "TINY_A": ("gnerv at 5x3, smaller than its 16x16 grid (chroma 3x2), left siting, seed 2^63 + 5; drawn "
                "weights, an I- and a P-model", "drawn:TINY_A", {}),
 }
@@ -139,6 +142,9 @@ DRAWN: dict[str, dict] = {
                   "chroma_siting": 1, "arch_id": 2, "arch_params": [32, 16, 2, 4, 4, 4],
                   "display": {"sar_num": 4, "sar_den": 3, "rotation": 90, "field_order": 1, "timing": 1},
                   "rng_seed": 14, "max_symbol": 32767, "step_code": -280},
+    "NIRVANA_E": {"width": 37, "height": 29, "n_frames": 4, "gop_size": 2, "gom_size": 2, "arch_id": 2,
+                  "arch_params": [32, 16, 2, 4, 4, 4], "tag1_methods": ["lzma", "none"], "rng_seed": 16,
+                  "max_symbol": 3, "step_code": -64},
     "TINY_A": {"width": 5, "height": 3, "n_frames": 4, "gop_size": 2, "gom_size": 2, "chroma_siting": 1,
                "seed": 2**63 + 5, "arch_id": 1, "arch_params": [1, 8, 8, 8, 8, 8], "rng_seed": 15, "max_symbol": 3,
                "step_code": -64},
@@ -162,6 +168,7 @@ EXERCISES: dict[str, dict] = {
     "HINERV_D": {"arch": "hinerv", "coder": "raw", "bit_depth": 12},
     "LAYERS_B": {"layer_archs": ["gnerv", "hinerv", "nirvana"], "coder": "ans", "chroma": "444", "bit_depth": 10},
     "NIRVANA_D": {"arch": "nirvana", "coder": "raw", "blob_methods": ["none"], "display": True},
+    "NIRVANA_E": {"arch": "nirvana", "blob_methods": ["lzma", "none"]},
     "TINY_A": {"arch": "gnerv"},
 }
 
@@ -247,12 +254,44 @@ def drawn_file(feature: str) -> bytes:
     # residual layers: [arch_id, arch_params, residual_scale, seed] each; the disp chunk's fields
     residual = [LayerSpec(a, tuple(p), scale, seed) for a, p, scale, seed in d.pop("layers", [])]
     display = d.pop("display", None)
-    header = SequenceHeader(**{**DRAWN_HEADER, **d, "arch_params": tuple(d["arch_params"])})
     layers = LayerHeader(tuple(residual)) if residual else None
-    if layers is None and display is None:
+    tag1 = d.pop("tag1_methods", None)
+    header = SequenceHeader(**{**DRAWN_HEADER, **d, "arch_params": tuple(d["arch_params"])})
+    if tag1 is not None:
+        chunks = _tag1_chunks(header, rng, max_symbol, step_code, tag1)
+    elif layers is None and display is None:
         return synthetic_file(header, rng=rng, max_symbol=max_symbol, step_code=step_code)
-    chunks = model_chunks(header, layers, rng, max_symbol=max_symbol, step_code=step_code)
+    else:
+        chunks = model_chunks(header, layers, rng, max_symbol=max_symbol, step_code=step_code)
     return serialize(header, chunks, layers=layers, display=None if display is None else DisplayInfo(**display))
+
+
+def _tag1_chunks(header, rng, max_symbol: int, step_code: int, methods: list[str]) -> list:
+    """A one-layer nirvana file's chunks in the legacy layout (spec/models.md §3b tag 1): blob tensors
+    as binary32 residuals drawn on (-1/8, 1/8) in a BLOB of GOP g's method ``methods[g]``, their
+    step codes and max_abs 0; the other tensors drawn as ``model_chunks`` draws them. After the first
+    BLOB comes an unknown ancillary chunk, ``note``, which a decoder skips (spec/bitstream.md §4.2)."""
+    from inrcodec.coders.blob import BLOB_CODECS, compress_blob
+    from inrcodec.container.chunks import AncillaryChunk, BlobChunk, ModelChunk
+    from inrcodec.decode.model_io import plan_layers
+    from inrcodec.decode.weights import KIND_I, KIND_P, BlobTag, QuantizedModel, encode_body, pack_blob
+
+    specs = plan_layers(header, None)[0].specs
+    out: list = []
+    for g in range(header.n_gops):
+        kind = KIND_I if g % header.gom_size == 0 else KIND_P
+        symbols = [np.zeros(s.shape, np.int32) if s.blob else
+                   rng.integers(-max_symbol, max_symbol + 1, s.shape, dtype=np.int32) for s in specs]
+        steps = [0 if s.blob else step_code for s in specs]
+        eps = int(rng.integers(0, 256)) if kind == KIND_P else 0
+        out.append(ModelChunk(gop_index=g, kind=kind, body=encode_body(QuantizedModel(kind, eps, steps, symbols),
+                                                                       header.coder_id, specs)))
+        raw = pack_blob([rng.uniform(-0.125, 0.125, s.shape).astype(np.float32) for s in specs if s.blob])
+        method = methods[g]
+        out.append(BlobChunk(g, BlobTag.FLOAT, BLOB_CODECS.id_of(method), len(raw), compress_blob(raw, method)))
+        if g == 0:
+            out.append(AncillaryChunk(b"note", b"an ancillary chunk no reader knows: skipped"))
+    return out
 
 
 def encode_options(feature: str) -> dict:
