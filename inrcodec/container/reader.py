@@ -519,9 +519,14 @@ class ContainerReader:
         coded = 0
         layer = 0  # a BLOB belongs to the layer of the MODL before it
         pos = spec.PREAMBLE_BYTES
+        in_goms = False  # past the first payload chunk, where a disp may not be (§5.7)
         while pos < self.file_size:
             try:
                 raw = self._chunk_at(pos, self.file_size)
+                in_goms = in_goms or raw.code in (_MODL, _BLOB)
+                if in_goms and raw.code == spec.DISP:
+                    raise InrFormatError(f"disp at offset {pos}: a disp chunk inside a GOM (its place is before "
+                                         "the first payload chunk)")
                 info, n_coded = self._describe(raw, layer)
             except (InrFormatError, InrUnsupportedError):
                 if self.salvage:

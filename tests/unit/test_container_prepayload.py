@@ -63,6 +63,12 @@ def test_a_disp_inside_a_gom_is_refused_when_that_gom_is_read():
         r.read_gom(2)
 
 
+def test_info_walk_refuses_a_disp_inside_a_gom_as_dec_does():
+    with ContainerReader(with_disp_inside(2)) as r:
+        with pytest.raises(InrFormatError, match="disp chunk inside a GOM"):
+            r.chunks()
+
+
 def test_salvage_stops_at_a_disp_inside_a_gom():
     with ContainerReader(with_disp_inside(2), salvage=True) as r:
         assert r.n_complete_goms == 1
