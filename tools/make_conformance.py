@@ -665,6 +665,11 @@ INVALID: dict[str, tuple] = {
                     "bitstream.md §4.3 rule 1, §7.1 step 7: a second SHDR", "InrFormatError", None),
     "DISP_TWICE": ("ODDSIZE_A", ("chunks", _after_shdr([b"disp", DISP_PAYLOAD], [b"disp", DISP_PAYLOAD])),
                    "bitstream.md §5.7, §7.1 step 7: a second disp", "InrFormatError", None),
+    "DISP_SIZE": ("ODDSIZE_A", ("chunks", _after_shdr([b"disp", DISP_PAYLOAD[:11]])),
+                  "bitstream.md §5.7, §4.1: an 11-byte disp payload, read past its end", "InrTruncatedError", None),
+    "DISP_DAMAGED": ("ODDSIZE_A", ("bytes", lambda d: _flip_in(b"disp", 0, 3)(_rebuild(d, _after_shdr(
+                     [b"disp", DISP_PAYLOAD])))), "bitstream.md §4.1 step 3, §5.7: a bit of the disp chunk "
+                     "(salvage ignores it)", "InrChecksumError", 6),
     "DISP_IN_GOM": ("MULTIGOM_A", ("chunks", _insert(b"MODL", 2, [b"disp", DISP_PAYLOAD])),
                     "bitstream.md §5.7, §7.2: a disp inside GOM 1", "InrFormatError", None),
     "MODL_KIND": ("ODDSIZE_A", ("chunks", _modl_kind(1, 0)), "bitstream.md §5.2: GOP 1 (a P-model's place) "

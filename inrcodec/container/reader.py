@@ -34,6 +34,7 @@ from .chunks import (
     read_trailer,
 )
 from ..errors import (
+    InrChecksumError,
     InrFormatError,
     InrInputError,
     InrIOError,
@@ -155,6 +156,7 @@ class ContainerReader:
         self.file_size = self._src.size
         self.salvage = salvage
         self.salvage_note: str | None = None
+        self.salvage_skipped: list[str] = []  # damaged ancillary chunks salvage stepped over
         self._walked: tuple[list[ChunkInfo], int] | None = None
         try:
             self._open()
@@ -388,6 +390,16 @@ class ContainerReader:
                         )
                     break
                 chunk = self._payload(raw, order)
+            except InrChecksumError as err:
+                skip = self._damaged_ancillary(pos)
+                if skip:  # metadata, not video: a bad CRC there loses no GOM (§7.3)
+                    self.salvage_skipped.append(f"skipped at offset {pos}: {err}")
+                    pos += skip
+                    continue
+                note = f"stopped at offset {pos}: {err}"
+                if self._gom_boundary(pos, order):
+                    n_whole, area_end = len(records), pos
+                break
             except (InrFormatError, InrUnsupportedError) as err:
                 note = f"stopped at offset {pos}: {err}"
                 if self._gom_boundary(pos, order):
@@ -405,10 +417,23 @@ class ContainerReader:
             # a whole GOM, then the index: the file's end came before the GOMs SHDR promises
             note = (f"the index at offset {pos} follows GOM {self.n_complete_goms - 1}, "
                     f"but SHDR promises {self.header.n_goms} GOMs")
+        if self.salvage_skipped:
+            note = "; ".join(self.salvage_skipped + ([note] if note is not None else []))
         if note is not None:
             self.salvage_note = (
                 f"{note}; recovered {self.n_complete_goms} of {self.header.n_goms} GOMs"
             )
+
+    def _damaged_ancillary(self, pos: int) -> int:
+        """The size of the chunk at ``pos`` when it reads as ancillary (first type letter lowercase)
+        and only its CRC failed, so that salvage can step over it; 0 otherwise."""
+        head = self._src.read_at(pos, min(_MAX_CHUNK_HEAD_BYTES, self.file_size - pos))
+        if not head[:1].isalpha() or not head[:1].islower():
+            return 0
+        try:
+            return read_chunk_head(ByteReader(head, base=pos), self.file_size - pos)[2]
+        except InrFormatError:
+            return 0
 
     def _open_gom_complete(self, order: GopOrder) -> bool:
         """True when every GOP of the GOM in progress has had its MODLs (every layer)."""

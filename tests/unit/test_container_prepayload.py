@@ -73,3 +73,17 @@ def test_salvage_stops_at_a_disp_inside_a_gom():
     with ContainerReader(with_disp_inside(2), salvage=True) as r:
         assert r.n_complete_goms == 1
         assert "disp chunk inside a GOM" in r.salvage_note
+
+
+def test_salvage_steps_over_a_damaged_ancillary_chunk():
+    """§7.3: only the CRC of a chunk that reads as ancillary failed: metadata, so no GOM is lost."""
+    data = with_leading(make_chunk(b"disp", DISP, crc=7), make_chunk(b"abcd", b"x", crc=9))
+    with ContainerReader(data, salvage=True) as r:
+        assert r.n_complete_goms == HEADER.n_goms
+        assert len(r.salvage_skipped) == 2 and "recovered 3 of 3 GOMs" in r.salvage_note
+
+
+def test_salvage_stops_where_a_damaged_ancillary_length_leads():
+    data = with_leading(make_chunk(b"disp", DISP, length=b"\x05", crc=7))
+    with ContainerReader(data, salvage=True) as r:
+        assert r.n_complete_goms == 0
