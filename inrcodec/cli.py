@@ -271,11 +271,24 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
                       f", SSIM-Y {summary.ssim_y:.4f}, MS-SSIM-Y {summary.ms_ssim_y:.4f}")
                    + ("" if summary.deep_distance is None else f", deep distance {summary.deep_distance:.4f}")
                    + f", {summary.seconds:.1f} s")
+        if summary.target is not None:
+            _echo(f"  target {_target_line(summary.target)}")
         n_pixels = summary.width * summary.height * summary.n_frames
         for k, (psnr, n_bytes) in enumerate(zip(summary.layer_psnr_yuv, summary.layer_bytes)):
             total = sum(summary.layer_bytes[:k + 1])
             _echo(f"  layers 0..{k}: {total * 8 / n_pixels:.4f} bpp (models), PSNR-YUV {psnr:.2f} dB; "
                        f"layer {k}: {n_bytes} bytes")
+
+
+def _target_line(t: dict) -> str:
+    """What a target asked and what the encode reached, in one line."""
+    if "target_bytes" in t:
+        reached = f"{t['file_bytes']} bytes for {t['target_bytes']} ({t['off_percent']:+.1f} %)"
+    elif "target_psnr" in t:
+        reached = f"PSNR-YUV {t['psnr_yuv']:.2f} dB for {t['target_psnr']:g} ({t['off_db']:+.2f} dB)"
+    else:
+        reached = f"MS-SSIM-Y {t['ms_ssim_y']:.4f} for {t['target_ms_ssim']:g} ({t['off']:+.4f})"
+    return f"{t['asked']}: {reached}, quality {t['quality']}"
 
 
 def _decode_options(command):

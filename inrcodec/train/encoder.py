@@ -35,11 +35,12 @@ from ..outfile import check_output
 from .gom import GomJob, GomResult, deterministic_cuda
 from .journal import GomEntry, Journal, fingerprint
 from .losses import build_loss, parse_loss
-from .options import EncodeOptions
+from .options import TARGET_OPTIONS, EncodeOptions, option_flag
 from .plan import EncodePlan, Resolved, arch_class, build_plan, resolve
 from .presets import PRESET
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 from .stats import GopReport, QualityStats
+from .target import allocate
 
 __all__ = ["EncodeSummary", "encode"]
 
@@ -70,6 +71,9 @@ class EncodeSummary:
     deep_distance: float | None = None  # mean LPIPS-style distance (with --perceptual-weights)
     layer_psnr_yuv: list[float] = field(default_factory=list)  # --layers: PSNR-YUV of layers 0..k, per k
     layer_bytes: list[int] = field(default_factory=list)  # --layers: coded bytes of each layer
+    # encoding to a target: what was asked and what was reached, e.g. {"asked": "--size 20k",
+    # "target_bytes": 20000, "file_bytes": 19480, "off_percent": -2.6, "quality": 3, "lambda": [...]}
+    target: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready view."""
@@ -84,7 +88,16 @@ def _resolve_checked(opts: EncodeOptions) -> Resolved:
         raise InrInputError(f"--gom must be >= 1 (got {opts.gom})")
     cls = arch_class(opts)
     ladder = f"{min(cls.QUALITY)}..{max(cls.QUALITY)}"
-    if opts.quality not in cls.QUALITY:
+    targets = [option_flag(name) for name in TARGET_OPTIONS if getattr(opts, name) is not None]
+    if len(targets) > 1:  # one line, exit 7, like the other conflicts
+        raise InrInputError(f"{targets[0]} and {targets[1]} cannot be used together: one target at a time")
+    for flag, given in (("--quality", opts.quality is not None), ("--lambda", opts.lam is not None)):
+        if targets and given:
+            raise InrInputError(f"{targets[0]} and {flag} cannot be used together: the target picks the network "
+                                f"and lambda")
+    if targets and opts.layers > 1:
+        raise InrInputError(f"{targets[0]} applies to one-layer encodes (got --layers {opts.layers})")
+    if opts.quality is not None and opts.quality not in cls.QUALITY:
         raise InrInputError(f"--quality must be {ladder} (got {opts.quality})")
     if opts.preset not in PRESET:
         raise InrInputError(f"--preset must be one of {', '.join(PRESET)} (got {opts.preset!r})")
@@ -177,7 +190,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             writer = ContainerWriter(dst, header, layers=layers, display=display, resumable=resumable,
                                      overwrite=overwrite, inputs=inputs)
         tracker = _Progress(progress, plan, resumed, iters_text)
-        jobs = _jobs(iter(video), plan, skip=resumed)
+        # GOM k's share of a target is read off the reports of GOMs 0..k-lag when its job is built
+        jobs = _jobs(iter(video), plan, skip=resumed, reports=stats.reports)
         keep = False
         try:
             if journal is not None:
@@ -209,14 +223,30 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 journal.close(remove=not keep)
     peak = sample_peak(info.bit_depth)
     fps = info.fps_num / info.fps_den
+    quality = stats.summary(peak, info.n_frames, ssim=min(info.width, info.height) >= SSIM_WINDOW,
+                            deep=plan.judge is not None)
     return EncodeSummary(
         path=str(dst), n_frames=info.n_frames, width=info.width, height=info.height,
         file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, bit_depth=info.bit_depth,
         seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=stats.reports, resumed_goms=resumed,
-        **stats.summary(peak, info.n_frames, ssim=min(info.width, info.height) >= SSIM_WINDOW,
-                        deep=plan.judge is not None),
+        target=_reached(plan, file_bytes, quality), **quality,
     )
+
+
+def _reached(plan: EncodePlan, file_bytes: int, quality: dict) -> dict | None:
+    """What a target asked and what the encode reached (None without a target)."""
+    t = plan.target
+    if t is None:
+        return None
+    out = {"asked": t.asked, "quality": plan.quality}
+    if t.kind == "bytes":
+        out.update(target_bytes=round(t.value), file_bytes=file_bytes, off_percent=100 * (file_bytes / t.value - 1))
+    elif t.kind == "psnr":
+        out.update(target_psnr=t.value, psnr_yuv=quality["psnr_yuv"], off_db=quality["psnr_yuv"] - t.value)
+    else:
+        out.update(target_ms_ssim=t.value, ms_ssim_y=quality["ms_ssim_y"], off=quality["ms_ssim_y"] - t.value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -248,15 +278,18 @@ def _journal_state(journal: Journal, entry: GomEntry, n_layers: int) -> QualityS
                             f"run without --resume to start again") from None
 
 
-def _jobs(frames, plan: EncodePlan, skip: int):
-    """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past)."""
+def _jobs(frames, plan: EncodePlan, skip: int, reports: list | None = None):
+    """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past);
+    with a target, each takes its share from ``reports`` (the list the encoder appends to: a runner
+    builds job k once GOM k - workers is written, and ``allocate`` reads no later GOM)."""
     header = plan.header
     for k in range(header.n_goms):
         n = sum(header.gop_range(g)[1] for g in header.gops_of_gom(k))
         gom_frames = [next(frames) for _ in range(n)]
         if k < skip:
             continue  # finished before the interruption: its chunks are in the partial file
-        yield GomJob(plan, k, gom_frames)
+        share = allocate(plan.target, header, reports or [], k) if plan.target is not None else None
+        yield GomJob(plan, k, gom_frames, share)
 
 
 class _Progress:

@@ -53,6 +53,10 @@ class FitConfig:
     seed: int = 0
     progress: Callable[[int, dict], None] | None = None
     loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
+    # encoding to a target (train/target.py): ``control(it, bits, dist)`` every ``control_every``
+    # iterations returns lambda's factor from here on; None: lambda stays cfg.lam
+    control: Callable[[int, float, float], float] | None = None
+    control_every: int = 5
 
 
 @dataclass
@@ -177,6 +181,8 @@ def _train(model: InrModel, w: _FlatWeights, planes: list[torch.Tensor], t_pos: 
             pred = add_layer([o[idx] for o in offset], pred, scale)
         dist = loss_fn(pred, [p[idx] for p in planes])
         loss = bits / n_pixels + lam * dist
+        if cfg.control is not None and it % cfg.control_every == 0:  # for the iterations after this one
+            lam = cfg.lam * loss_fn.lambda_scale * cfg.control(it, bits.item(), dist.item())
         if it % GUARD_CHECK == 0 and guard.rolled_back(dist.item(), it):
             continue
         opt.zero_grad(set_to_none=True)

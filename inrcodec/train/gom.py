@@ -19,7 +19,7 @@ import torch
 from ..coders.blob import BLOB_CODECS, compress_best
 from ..container.chunks import BlobChunk, ModelChunk
 from ..container.spec import ColorRange
-from ..metrics import SSIM_WINDOW, ms_ssim, sample_peak, ssim, yuv_to_rgb
+from ..metrics import SSIM_WINDOW, ms_ssim, psnr_yuv_from_sse, sample_peak, ssim, yuv_to_rgb
 from .fit import FitConfig, fit_gop
 from .optim import make_optimizer
 from ..decode.init import eps_code_from_mse, p_reference
@@ -29,6 +29,7 @@ from .plan import EncodePlan
 from .presets import P_LR_FACTOR
 from ..decode.render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
 from .stats import GopReport, QualityStats
+from .target import CONTROL_EVERY, GomControl, GomTarget, LambdaControl
 from ..decode.weights import KIND_I, KIND_P, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
@@ -42,6 +43,7 @@ class GomJob:
     plan: EncodePlan
     gom_index: int
     frames: list  # the GOM's frames, each (Y, U, V) planes (uint8, or uint16 above 8 bits)
+    target: GomTarget | None = None  # encoding to a target: this GOM's share (train/target.py)
 
 
 @dataclass
@@ -99,6 +101,9 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         build_loss(plan.judge, str(device)) if plan.judge is not None else None)
     first_frame = h.gop_range(h.gops_of_gom(job.gom_index)[0])[0]
     prev_frames = None
+    control = GomControl(job.target, h, job.gom_index) if job.target is not None else None
+    if control is not None and job.target.lam > 0:
+        layers[0].lam = job.target.lam  # start where the last model known to this GOM ended
     for j, g in enumerate(h.gops_of_gom(job.gom_index)):
         first, n = h.gop_range(g)
         frames = job.frames[first - first_frame:first - first_frame + n]
@@ -108,11 +113,13 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
         src = [np.stack([f[p] for f in frames]).astype(np.float64) for p in range(3)]
         recon: list[torch.Tensor] = []  # what the decoder has before its one rounding
         for layer in layers:
-            out = _encode_model(job, layer, j, g, eps_code, target, recon, result, progress, loss)
+            out = _encode_model(job, layer, j, g, eps_code, target, recon, result, progress, loss, control)
             recon = out if layer.index == 0 else add_layer(recon, out, float(layer.scale))
             final = [to_samples(p, depth) for p in recon]
+            gop_sse = [float(np.sum((final[p].astype(np.float64) - src[p]) ** 2)) for p in range(3)]
             for p in range(3):
-                stats.layer_sse[layer.index][p] += float(np.sum((final[p].astype(np.float64) - src[p]) ** 2))
+                stats.layer_sse[layer.index][p] += gop_sse[p]
+        ms_ssim_before = stats.ssim_sums[1]
         for p in range(3):
             stats.counts[p] += src[p].size
         if judge is not None:
@@ -128,6 +135,15 @@ def encode_gom(job: GomJob, progress: GomProgress | None = None) -> GomResult:
             rgb_dec = yuv_to_rgb([final[p][i] for p in range(3)], h.matrix, color_range, depth)
             stats.sse_rgb[0] += float(np.sum((rgb_dec - rgb_src) ** 2))
             stats.sse_rgb[1] += rgb_src.size
+        if control is not None:
+            report = result.reports[-1]
+            if control.t.kind == "psnr":
+                psnr = psnr_yuv_from_sse(gop_sse, [src[p].size for p in range(3)], peak)["psnr_yuv"]
+                report.err = 10 ** (-min(psnr, 100.0) / 10)
+            elif control.t.kind == "ms-ssim":
+                report.err = max(1e-6, 1.0 - (stats.ssim_sums[1] - ms_ssim_before) / n)
+            control.coded(report)
+            layers[0].lam = report.lam  # the next model starts where this one ended
         prev_frames = frames
     stats.sse = stats.layer_sse[-1].copy()
     return result
@@ -141,7 +157,8 @@ def _luma_mse(frames: list, prev_frames: list, peak: float = 255.0) -> float:
 
 
 def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, target: list, recon: list,
-                  result: GomResult, progress: GomProgress | None, loss) -> list[torch.Tensor]:
+                  result: GomResult, progress: GomProgress | None, loss,
+                  control: GomControl | None = None) -> list[torch.Tensor]:
     """Fit and code layer ``layer``'s model of GOP ``g`` (the GOM's ``j``-th; a P-model interpolates
     by ``eps_code``); its chunks go to ``result``; returns its decoded float planes (a scaled
     residual for layers >= 1)."""
@@ -168,6 +185,11 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
     cfg = FitConfig(iters=iters, lam=layer.lam, batch=plan.batch, lr=lr,
                     make_optimizer=make_optimizer(plan.optimizer),
                     seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=loss)
+    lam_control = None
+    if control is not None and layer.index == 0:
+        aim = control.model_target(g)
+        lam_control = LambdaControl("bits" if control.t.kind == "bytes" else "dist", aim, iters)
+        cfg.control, cfg.control_every = lam_control, CONTROL_EVERY
     # layer 0 fits the source; layer k the scaled residual of layers 0..k-1 (gnerv §3.2), trained
     # through what the decoder shows: the layers below plus its planes / scale, against the source
     fit = fit_gop(model, target, t_pos, start, ref, steps0, cfg,
@@ -182,8 +204,10 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
         raise RuntimeError(f"GOP {g} layer {layer.index}: the model body does not decode to what was coded")
     decoded = model_weights(layer, decoded_q, None if kind == KIND_I else layer.prev[0], g)
     model.load_arrays(decoded)
+    lam_end = layer.lam * (lam_control.factor if lam_control is not None else 1.0)
     result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
-                                    decoded_q.digest(), time.perf_counter() - t0, layer.index))
+                                    decoded_q.digest(), time.perf_counter() - t0, layer.index, lam_end,
+                                    *((lam_control.target, lam_control.last) if lam_control else ())))
     layer.prev = (decoded, decoded_q.step_codes)
     return render_planes(model, t_pos)
 

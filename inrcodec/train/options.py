@@ -15,6 +15,9 @@ from ..errors import InrInputError
 from .presets import OPTIMIZERS, PRESET, RESIDUAL_SCALE
 
 DEFAULT_SEED = 1
+DEFAULT_QUALITY = 5
+# the encode's target: at most one of these, never with --quality or --lambda (train/target.py)
+TARGET_OPTIONS = ("size", "bitrate", "psnr", "ms_ssim")
 
 
 def parse_ints(text: str, what: str) -> tuple[int, ...]:
@@ -42,12 +45,24 @@ class EncodeOptions:
         "frames per GOP, one network each [default: 30, or the whole video if shorter]", type=int))
     gom: int | None = field(default=None, metadata=cli(
         "GOPs per group of models, I-model + P-models [default: 5, or all GOPs if fewer]", type=int))
-    quality: int = field(default=5, metadata=cli("1..9: network width and lambda preset", "--quality", "-q",
-                                                 show_default=True, type=int))
+    quality: int | None = field(default=None, metadata=cli("1..9: network width and lambda preset [default: 5]",
+                                                           "--quality", "-q", type=int))
     preset: str = field(default="medium", metadata=cli("iterations per model", show_default=True,
                                                        choices=tuple(PRESET)))
     lam: float | None = field(default=None, metadata=cli("weight of the 6:1:1 MSE against bits/pixel", "--lambda",
                                                          type=float))
+    size: str | None = field(default=None, metadata=cli(
+        "encode to a file of SIZE bytes (k = 1000, M = 1000000: 20k, 1.5M), within 10 % (5 % from 4 GOPs); "
+        "picks the network and lambda", metavar="SIZE"))
+    bitrate: str | None = field(default=None, metadata=cli(
+        "encode to RATE over the clip's duration: a bare number is kbit/s, with k or M bit/s (500 = 500k; "
+        "1.5M = 1500 kbit/s); as --size",
+        metavar="RATE"))
+    psnr: float | None = field(default=None, metadata=cli(
+        "encode to the smallest file whose PSNR-YUV over the clip (its average) is DB, within 0.3 dB",
+        metavar="DB", type=float))
+    ms_ssim: float | None = field(default=None, metadata=cli(
+        "as --psnr for the mean MS-SSIM of luma over the clip's frames (e.g. 0.97)", "--ms-ssim", type=float))
     iters: int | None = field(default=None, metadata=cli("iterations for the I-model of each GOM", type=int))
     p_iters: int | None = field(default=None, metadata=cli("iterations for each P-model", type=int))
     frames: int | None = field(default=None, metadata=cli("encode only the first K frames", type=int))

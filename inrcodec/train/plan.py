@@ -12,11 +12,13 @@ from ..coders import CODERS
 from ..container.chunks import LayerHeader, LayerSpec, SequenceHeader
 from ..errors import InrInputError, InrNotice, InrUnsupportedError
 from ..levels import check_limits
+from ..metrics import SSIM_WINDOW
 from ..models import ARCHITECTURES, InrModel
 from .losses import LossSpec
 from .memory import fit_batch
-from .options import EncodeOptions
+from .options import DEFAULT_QUALITY, EncodeOptions
 from .presets import LAYER_QUALITY_STEP, PRESET
+from .target import CHUNK_BYTES, FILE_FIXED_BYTES, MIN_MODEL_BYTES, Target, model_budget, parse_amount, pick_quality
 
 DEFAULT_GOP = 30
 DEFAULT_GOM = 5
@@ -36,6 +38,8 @@ class EncodePlan:
     device: str  # "cpu", "cuda"
     n_gpus: int = 0  # > 1: GOM k runs on cuda:(k % n_gpus)
     optimizer: str = "soap"  # the weights' optimiser (train/optim.py, --optimizer)
+    target: Target | None = None  # --size, --bitrate, --psnr, --ms-ssim (train/target.py)
+    quality: int | None = None  # with a target: the ladder rung it chose
 
     @property
     def n_layers(self) -> int:
@@ -59,7 +63,12 @@ def residual_qualities(opts: EncodeOptions, ladder_top: int) -> list[int]:
     if opts.layer_quality:
         q = opts.layer_quality
         return list(q) * (opts.layers - 1) if len(q) == 1 else list(q)
-    return [min(ladder_top, opts.quality + LAYER_QUALITY_STEP * k) for k in range(1, opts.layers)]
+    return [min(ladder_top, quality_of(opts) + LAYER_QUALITY_STEP * k) for k in range(1, opts.layers)]
+
+
+def quality_of(opts: EncodeOptions) -> int:
+    """--quality, or its default."""
+    return DEFAULT_QUALITY if opts.quality is None else opts.quality
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,8 @@ def resolve(opts: EncodeOptions) -> Resolved:
     """``opts`` resolved; residual layers take their quality's ladder entry, unoverridden."""
     cls = arch_class(opts)
     iters, p_iters = PRESET[opts.preset]
-    return Resolved(cls.from_quality(opts.quality, **opts.arch),
-                    opts.lam if opts.lam is not None else cls.LAMBDAS[opts.quality],
+    return Resolved(cls.from_quality(quality_of(opts), **opts.arch),
+                    opts.lam if opts.lam is not None else cls.LAMBDAS[quality_of(opts)],
                     opts.iters if opts.iters is not None else iters,
                     opts.p_iters if opts.p_iters is not None else p_iters,
                     tuple((cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))))
@@ -111,6 +120,14 @@ def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, w
     header, layers, lambdas, iterations, loss, batch, device; refused if the decoder's level or this
     machine's memory cannot take it."""
     gop, gom = structure(opts, info.n_frames)
+    target = encode_target(opts, info, -(-info.n_frames // gop), workers)
+    quality = None
+    if target is not None:
+        cls = arch_class(opts)
+        n_pixels = info.width * info.height * info.n_frames
+        quality = pick_quality(target, cls.LAMBDAS, model_budget(target, -(-info.n_frames // gop)) * 8 / n_pixels
+                               if target.kind == "bytes" else None)
+        res = replace(res, arch_params=cls.from_quality(quality, **opts.arch), lam=cls.LAMBDAS[quality])
     codes = info.to_header_codes()
     header = SequenceHeader(
         width=info.width, height=info.height, n_frames=info.n_frames,
@@ -122,7 +139,7 @@ def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, w
     )
     loss = LossSpec(opts.loss, opts.perceptual_weights, info.matrix, info.color_range, info.bit_depth)
     n_gpus = torch.cuda.device_count() if device.type == "cuda" and workers > 1 else 0
-    plan = make_plan(opts, res, header, loss, device.type, n_gpus)
+    plan = replace(make_plan(opts, res, header, loss, device.type, n_gpus), target=target, quality=quality)
     try:  # a file the default decoder would refuse is not worth the encode
         check_limits(header, plan.layers)
     except InrUnsupportedError as err:
@@ -131,6 +148,38 @@ def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, w
     # a batch of one frame a step where two would not fit (it changes the bytes, so the plan holds it)
     batch = fit_batch(header, plan.layers, opts.batch, workers if opts.ray is None else 1, device)
     return replace(plan, batch=batch)
+
+
+def encode_target(opts: EncodeOptions, info, n_gops: int, workers: int) -> Target | None:
+    """The target the options ask for (None: none), in bytes, dB or MS-SSIM; InrInputError for one
+    this encode cannot reach (refused before any training)."""
+    if opts.size is not None or opts.bitrate is not None:
+        if opts.size is not None:
+            value, asked = parse_amount(opts.size, "--size"), f"--size {opts.size}"
+        else:
+            seconds = info.n_frames * info.fps_den / info.fps_num
+            # a bare number is kbit/s (as x264's --bitrate); with k or M it is bits/s: 500 = 500k, 1.5M = 1500
+            bits = parse_amount(opts.bitrate, "--bitrate") * (1 if str(opts.bitrate).strip()[-1:].isalpha() else 1000)
+            value, asked = bits / 8 * seconds, f"--bitrate {opts.bitrate}"
+        target = Target("bytes", value, asked, lag=workers)
+        if model_budget(target, n_gops) < MIN_MODEL_BYTES * n_gops:
+            least = FILE_FIXED_BYTES + (CHUNK_BYTES + MIN_MODEL_BYTES) * n_gops
+            raise InrInputError(f"{asked} is below what {n_gops} GOP{'s' if n_gops > 1 else ''} can take: "
+                                f"at least {least:.0f} bytes ({value:.0f} asked)")
+        return target
+    if opts.psnr is not None:
+        if not 10.0 <= opts.psnr <= 80.0:
+            raise InrInputError(f"--psnr must be 10..80 dB (got {opts.psnr})")
+        return Target("psnr", float(opts.psnr), f"--psnr {opts.psnr:g}", lag=workers)
+    if opts.ms_ssim is not None:
+        if not 0.0 < opts.ms_ssim < 1.0:
+            raise InrInputError(f"--ms-ssim must be between 0 and 1 (got {opts.ms_ssim})")
+        if min(info.width, info.height) < SSIM_WINDOW:
+            raise InrInputError(f"--ms-ssim needs frames of at least {SSIM_WINDOW}x{SSIM_WINDOW} "
+                                f"(got {info.width}x{info.height})")
+        ssim_loss = opts.loss.split(":")[0] in ("ms-ssim", "l1-ssim")
+        return Target("ms-ssim", float(opts.ms_ssim), f"--ms-ssim {opts.ms_ssim:g}", lag=workers, loss_ssim=ssim_loss)
+    return None
 
 
 def structure(opts: EncodeOptions, n_frames: int) -> tuple[int, int]:

@@ -24,6 +24,10 @@ class GopReport:
     digest: str
     seconds: float
     layer: int = 0
+    lam: float = 0.0  # the lambda the fit ended at (a target's controller moves it)
+    target: float = 0.0  # with --size/--psnr/...: the fit's target (training bits or distortion), else 0
+    ctrl: float = 0.0  # the controlled training value last seen (train/target.py learns from it)
+    err: float = 0.0  # with --psnr/--ms-ssim: the GOP's measured error (MSE on [0, 1], 1 - MS-SSIM-Y)
 
 
 # the running sums and their shapes (layer_sse: one row per layer)

@@ -45,7 +45,9 @@ def test_plan_is_frozen_and_a_job_is_plan_index_frames():
     # GOP 0 and 2 open a GOM (--iters given: not scaled), the others are P (the preset's, scaled to 4 frames)
     assert plan.gop_iters[:3] == (100, max(50, round(1000 * 4 / 30)), 100)
     job = GomJob(plan, 1, frames=[])
-    assert [f.name for f in dataclasses.fields(job)] == ["plan", "gom_index", "frames"]
+    # and, encoding to a target, its share of it (train/target.py: a function of earlier GOMs' reports)
+    assert [f.name for f in dataclasses.fields(job)] == ["plan", "gom_index", "frames", "target"]
+    assert job.target is None
     assert [plan.gop_iters[g] for g in plan.header.gops_of_gom(1)] == [100, 133] and plan.device_of(1) == "cpu"
     assert plan.n_layers == 2
     assert pickle.loads(pickle.dumps(job)).plan == plan
