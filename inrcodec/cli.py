@@ -387,6 +387,8 @@ def info_cmd(src, as_json, salvage, **limits) -> None:
 @click.argument("clips", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--codecs", default=None, help="subset of inrcodec,x264,x265,svt-av1 (default: all)")
 @click.option("--qualities", default=None, help="inrcodec qualities, comma-separated [default: 2,4,6,8]")
+@click.option("--sizes", default=None,
+              help="inrcodec also encodes to these file sizes (enc --size), comma-separated: 20k,40k")
 @click.option("--preset", default=None, help="inrcodec preset (fast, medium, slow) [default: medium]")
 @click.option("--gop", type=int, default=None, help="frames per GOP [default: 30]")
 @click.option("--gom", type=int, default=None,

@@ -101,15 +101,16 @@ def run_child(cmd: list[str], log_stem: Path, threads: int | None) -> ChildRun:
     return ChildRun(seconds, int(usage.ru_maxrss), out_path.read_text())
 
 
-def encode_cmd(src: Path, dst: Path, quality: int, settings) -> list[str]:
-    """The ``inrcodec enc`` command line for one quality.
+def encode_cmd(src: Path, dst: Path, quality: int | None, settings, size: str | None = None) -> list[str]:
+    """The ``inrcodec enc`` command line for one quality, or for one ``--size`` (``quality`` None).
 
     ``settings`` has the attributes gop, gom, preset, device, iters, p_iters, frames and threads
     (an argparse namespace or :class:`BenchOptions`), optionally ``encoder``: further ``enc``
     options by name (EncodeOptions fields or architecture options).
     """
     cmd = [sys.executable, "-m", "inrcodec.cli", "enc", str(src), "-o", str(dst), "-y", "--gop", str(settings.gop),
-           "--gom", str(settings.gom), "--quality", str(quality), "--preset", settings.preset, "--device",
+           "--gom", str(settings.gom), *(["--size", size] if size else ["--quality", str(quality)]),
+           "--preset", settings.preset, "--device",
            settings.device, "--json", "--quiet"]
     for flag, value in (("--iters", settings.iters), ("--p-iters", settings.p_iters),
                         ("--frames", settings.frames), ("--threads", settings.threads)):
@@ -172,19 +173,21 @@ def deep_distance(source: list, decoded: list, info, perceptual_weights: str) ->
     return total / len(source)
 
 
-def measure_inrcodec(src: Path, source: list, info, quality: int, settings, work_dir: Path,
-                     log_dir: Path | None = None) -> tuple[dict, Path]:
-    """Encode and decode at one quality, each in a child; the row of measures and the .inr path.
+def measure_inrcodec(src: Path, source: list, info, quality: int | None, settings, work_dir: Path,
+                     log_dir: Path | None = None, size: str | None = None) -> tuple[dict, Path]:
+    """Encode and decode at one quality (or to one ``--size``, ``quality`` None), each in a child;
+    the row of measures and the .inr path.
 
-    The decoded y4m is left in ``work_dir`` as ``q<quality>.y4m``.
+    The decoded y4m is left in ``work_dir`` as ``q<quality>.y4m`` (``size<size>.y4m``).
     """
     log_dir = log_dir or work_dir
-    inr, y4m = work_dir / f"q{quality}.inr", work_dir / f"q{quality}.y4m"
-    enc = run_child(encode_cmd(src, inr, quality, settings), log_dir / f"q{quality}.enc", settings.threads)
+    stem = f"size{size}" if size else f"q{quality}"
+    inr, y4m = work_dir / f"{stem}.inr", work_dir / f"{stem}.y4m"
+    enc = run_child(encode_cmd(src, inr, quality, settings, size), log_dir / f"{stem}.enc", settings.threads)
     summary = json.loads(enc.stdout)
     n_frames = summary["n_frames"]
-    dec = run_child(decode_cmd(inr, y4m), log_dir / f"q{quality}.dec", settings.threads)
-    loop = json.loads(run_child(timed_decode_cmd(inr, settings.threads), log_dir / f"q{quality}.timed",
+    dec = run_child(decode_cmd(inr, y4m), log_dir / f"{stem}.dec", settings.threads)
+    loop = json.loads(run_child(timed_decode_cmd(inr, settings.threads), log_dir / f"{stem}.timed",
                                 settings.threads).stdout)
     _, decoded = read_frames(y4m)
     file_bytes = inr.stat().st_size
@@ -197,6 +200,9 @@ def measure_inrcodec(src: Path, source: list, info, quality: int, settings, work
         "decode_fps_no_startup": loop["frames"] / loop["seconds"] if loop["seconds"] > 0 else None,
         "dec_rss_kb": dec.rss_kb,
     }
+    if summary.get("target"):  # --size: what was asked, and the rung it chose
+        row.update(target=summary["target"]["asked"], target_bytes=summary["target"].get("target_bytes"),
+                   target_quality=summary["target"]["quality"])
     return row, inr
 
 
@@ -210,6 +216,7 @@ class BenchOptions:
     """What one benchmark run does; ``check()`` raises InrInputError on anything unusable."""
 
     qualities: tuple[int, ...] = (2, 4, 6, 8)
+    sizes: tuple[str, ...] = ()  # --sizes: inrcodec encodes to these file sizes too (--size each)
     gop: int = 30
     gom: int = 2
     preset: str = "medium"
@@ -233,7 +240,7 @@ class BenchOptions:
         return self.encoder.get("perceptual_weights")
 
     @classmethod
-    def from_strings(cls, *, qualities: str | None = None, codecs: str | None = None,
+    def from_strings(cls, *, qualities: str | None = None, sizes: str | None = None, codecs: str | None = None,
                      qps_x264: str | None = None, qps_x265: str | None = None, qps_av1: str | None = None,
                      **rest) -> "BenchOptions":
         """Options from the command line's comma-separated lists; the other fields pass through."""
@@ -243,6 +250,8 @@ class BenchOptions:
         extra = {}
         if qualities is not None:
             extra["qualities"] = parse_ints(qualities, "--qualities")
+        if sizes is not None:
+            extra["sizes"] = tuple(v.strip() for v in sizes.split(",") if v.strip())
         if codecs is not None:
             extra["codecs"] = tuple(c.strip() for c in codecs.split(",") if c.strip())
         own = {f.name for f in fields(cls)}
@@ -268,6 +277,9 @@ class BenchOptions:
             raise InrInputError(f"--qualities: {bad[0]} is not one of {min(ladder)}..{max(ladder)}")
         if len(set(self.qualities)) != len(self.qualities):
             raise InrInputError("--qualities: a quality is named twice")
+        from ..train.target import parse_amount
+        for size in self.sizes:
+            parse_amount(size, "--sizes")
         if self.preset not in PRESET:
             raise InrInputError(f"--preset: expected one of {', '.join(PRESET)}, got {self.preset!r}")
         if self.device not in ALLOWED_DEVICES:
@@ -300,7 +312,9 @@ class BenchOptions:
         """The ``inrcodec bench`` command line that repeats this run on ``clips``, every option spelled out."""
         parts = ["inrcodec", "bench", *(str(c) for c in clips), "--codecs", ",".join(self.codecs)]
         if INRCODEC in self.codecs:
-            parts += ["--qualities", ",".join(map(str, self.qualities)), "--preset", self.preset,
+            parts += ["--qualities", ",".join(map(str, self.qualities)), *(["--sizes", ",".join(self.sizes)]
+                                                                           if self.sizes else []),
+                      "--preset", self.preset,
                       "--device", self.device]
             for flag, value in (("--iters", self.iters), ("--p-iters", self.p_iters)):
                 if value is not None:
@@ -326,10 +340,13 @@ class Point:
 
     codec: str
     value: int
+    size: str | None = None  # inrcodec --size (value unused)
 
     @property
     def setting(self) -> str:
-        """'q4' for an inrcodec quality, 'qp32' for an anchor QP."""
+        """'q4' for an inrcodec quality, 'size20k' for a --size, 'qp32' for an anchor QP."""
+        if self.size:
+            return f"size{self.size}"
         return f"q{self.value}" if self.codec == INRCODEC else f"qp{self.value}"
 
 
@@ -403,7 +420,7 @@ def _bd_or_reason(fn, anchor_pts, test_pts, unit: str) -> BDResult:
 
 def bd_table(rows: list[dict]) -> dict:
     """BD-rate of inrcodec against each anchor on PSNR-YUV and MS-SSIM (Y), and BD-PSNR on PSNR-YUV."""
-    test = [r for r in rows if r["codec"] == INRCODEC]
+    test = [r for r in rows if r["codec"] == INRCODEC and not r.get("target")]  # the --quality curve
     table = {}
     if not test:
         return table
@@ -520,7 +537,7 @@ def _points(opts: BenchOptions, chroma: str, bit_depth: int = 8) -> tuple[list[P
     points, skipped = [], {}
     for name in opts.codecs:
         if name == INRCODEC:
-            points += [Point(name, q) for q in opts.qualities]
+            points += [Point(name, q) for q in opts.qualities] + [Point(name, 0, s) for s in opts.sizes]
             continue
         reason = anchors.unsupported_reason(anchors.ANCHORS[name], chroma, bit_depth)
         if reason:
@@ -542,8 +559,9 @@ def bench_clip(src: Path, opts: BenchOptions, out_dir: Path, command: str) -> di
     for i, point in enumerate(points, 1):
         _say(opts, f"bench {src.name}: [{i}/{len(points)}] {codec_label(point.codec, opts)} {point.setting} ...")
         if point.codec == INRCODEC:
-            row, _ = measure_inrcodec(src, source, info, point.value, opts, out_dir, log_dir)
-            (out_dir / f"q{point.value}.y4m").unlink()
+            row, _ = measure_inrcodec(src, source, info, None if point.size else point.value, opts, out_dir,
+                                      log_dir, size=point.size)
+            (out_dir / f"{point.setting}.y4m").unlink()
         else:
             row = measure_anchor(src, source, info, point, opts, out_dir, log_dir)
         rows.append({"codec": point.codec, "preset": opts.preset if point.codec == INRCODEC
