@@ -1,0 +1,51 @@
+"""enc --size / --bitrate / --psnr / --ms-ssim end to end on the 48x32 8-frame clip at 30 iterations.
+
+What 8 frames at 30 iterations allow asserting honestly: the lambda controller acts on 4 updates
+of one fit, so the outcome is not near the target (the bytes are mostly the random start's); the
+tests check that each option encodes, reports what was asked and reached, with file_bytes the
+file's size, and that the rung follows the target. The +-10 % bar is tools/bench_targets.py's.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLIP = Path(__file__).resolve().parents[2] / "samples" / "carphone_48x32_8f.y4m"
+ENV = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def enc(tmp_path, *args):
+    dst = tmp_path / "out.inr"
+    proc = subprocess.run([sys.executable, "-m", "inrcodec.cli", "enc", str(CLIP), "-o", str(dst), "-y", "--iters",
+                           "30", "--gop", "8", "--threads", "1", "--json", "--quiet", *args],
+                          capture_output=True, text=True, env=ENV)
+    return proc, dst
+
+
+@pytest.mark.parametrize("args, key", [(("--size", "3k"), "target_bytes"), (("--bitrate", "500"), "target_bytes"),
+                                       (("--psnr", "24"), "target_psnr"), (("--ms-ssim", "0.8"), "target_ms_ssim")])
+def test_target_encodes_and_reports(tmp_path, args, key):
+    proc, dst = enc(tmp_path, *args)
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads(proc.stdout)
+    t = s["target"]
+    assert t["asked"] == " ".join(args) and key in t and 1 <= t["quality"] <= 9
+    assert s["file_bytes"] == dst.stat().st_size
+    if args[0] == "--bitrate":  # 500 kbit/s over 8 frames at 25 fps
+        assert t["target_bytes"] == round(500_000 / 8 * 8 / 25)
+    if key == "target_bytes":
+        assert t["file_bytes"] == s["file_bytes"] and t["quality"] == 9  # a 48x32 clip at kilobytes: the top rung
+    assert all(g["lam"] > 0 and g["target"] > 0 for g in s["gops"])
+
+
+@pytest.mark.parametrize("args", [("--size", "20k", "--quality", "3"), ("--size", "20k", "--lambda", "100"),
+                                  ("--size", "20k", "--psnr", "30"), ("--size", "50"), ("--size", "2x"),
+                                  ("--psnr", "30", "--layers", "2")])
+def test_conflicts_and_impossible_targets_exit_7(tmp_path, args):
+    proc, dst = enc(tmp_path, *args)
+    assert proc.returncode == 7 and not dst.exists()
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("inrcodec: error: ")
