@@ -58,6 +58,8 @@ class TestInvalidStreams:
 
 @pytest.mark.parametrize("backend", ["numpy", "ort", "torch"])
 def test_our_decoder_passes_the_suite(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")  # a player-only install has numpy and ort
     rows = runner.run_suite(cli_decoder(backend), HERE)
     assert len(rows) == len(tool.FEATURES) + len(MANIFEST) + len([e for e in MANIFEST if "salvage_frames" in e])
     assert not failures(rows), "\n".join(failures(rows))
