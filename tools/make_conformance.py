@@ -116,6 +116,10 @@ FEATURES: dict[str, tuple[str, str, dict]] = {
                   "drawn:NIRVANA_E", {}),
     "TINY_A": ("gnerv at 5x3, smaller than its 16x16 grid (chroma 3x2), left siting, seed 2^63 + 5; drawn "
                "weights, an I- and a P-model", "drawn:TINY_A", {}),
+    "HINERV_E": ("hinerv as the base network at 10 bits, 4:2:0, 29x23: two grid levels, local and modulation "
+                 "grids (samples 0..1023); drawn weights, an I- and a P-model", "drawn:HINERV_E", {}),
+    "LAYERS_C": ("three layers at 8-bit 4:2:0, 29x23: a gnerv base, gnerv and hinerv residual layers of "
+                 "residual_scale 1 (added undivided); drawn at step 1/32, so few samples clip", "drawn:LAYERS_C", {}),
 }
 
 # Streams whose weights are drawn, not trained (issue 30): a trained network at these sizes leaves
@@ -148,6 +152,11 @@ DRAWN: dict[str, dict] = {
     "TINY_A": {"width": 5, "height": 3, "n_frames": 4, "gop_size": 2, "gom_size": 2, "chroma_siting": 1,
                "seed": 2**63 + 5, "arch_id": 1, "arch_params": [1, 8, 8, 8, 8, 8], "rng_seed": 15, "max_symbol": 3,
                "step_code": -64},
+    "HINERV_E": {"width": 29, "height": 23, "n_frames": 4, "gop_size": 2, "gom_size": 2, "bit_depth": 10,
+                 "arch_id": 3, "arch_params": [2, 2, 2, 4, 8, 8, 8], "rng_seed": 17, "max_symbol": 3, "step_code": -64},
+    "LAYERS_C": {"width": 29, "height": 23, "n_frames": 4, "gop_size": 2, "gom_size": 2, "arch_id": 1,
+                 "arch_params": [1, 8, 8, 8, 8, 8], "layers": [[1, [1, 8, 8, 8, 8, 8], 1, 6], [3, [2, 2, 2, 2, 8, 8, 8], 1, 7]],
+                 "rng_seed": 18, "max_symbol": 3, "step_code": -80},
 }
 DRAWN_HEADER = {"fps_num": 25, "fps_den": 1, "chroma_format": 0, "bit_depth": 8, "color_range": 0,
                 "color_primaries": 2, "transfer": 2, "matrix": 2, "chroma_siting": 0, "coder_id": 1, "seed": 1}
@@ -170,6 +179,8 @@ EXERCISES: dict[str, dict] = {
     "NIRVANA_D": {"arch": "nirvana", "coder": "raw", "blob_methods": ["none"], "display": True},
     "NIRVANA_E": {"arch": "nirvana", "blob_methods": ["lzma", "none"]},
     "TINY_A": {"arch": "gnerv"},
+    "HINERV_E": {"arch": "hinerv", "bit_depth": 10, "layer_archs": ["hinerv"]},
+    "LAYERS_C": {"layer_archs": ["gnerv", "gnerv", "hinerv"], "residual_scales": [1, 1]},
 }
 
 # Streams kept as an older encoder wrote them: the decoder must go on reading their layout, but
@@ -356,8 +367,8 @@ def decoded_frames(path: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 def stream_facts(path: str) -> dict:
     """What a stream exercises, read from its headers and chunks: coder and architecture names,
-    chroma, gnerv's up_mode (None for another architecture), the BLOB methods used (sorted names)
-    and the frames of each GOP."""
+    chroma, gnerv's up_mode (None for another architecture), the BLOB methods used (sorted names),
+    the frames of each GOP, and the residual layers' architectures and residual_scale."""
     from inrcodec.api import open as open_inr
     from inrcodec.coders import BLOB_CODECS
     from inrcodec.coders.base import CODERS
@@ -369,11 +380,13 @@ def stream_facts(path: str) -> dict:
         arch = NETWORK_COSTS.name_of(h.arch_id)
         methods = {BLOB_CODECS.name_of(c.method) for g in range(h.n_goms) for c in f.reader.read_gom(g)
                    if isinstance(c, BlobChunk)}
-        layers = [] if f.reader.layers is None else [NETWORK_COSTS.name_of(ls.arch_id) for ls in f.reader.layers.residual]
+        residual = () if f.reader.layers is None else f.reader.layers.residual
+        layers = [NETWORK_COSTS.name_of(ls.arch_id) for ls in residual]
         return {"coder": CODERS.name_of(h.coder_id), "arch": arch, "chroma": f.chroma,
                 "up_mode": h.arch_params[0] if arch == "gnerv" else None, "blob_methods": sorted(methods),
                 "gop_frames": [h.gop_range(g)[1] for g in range(h.n_gops)], "bit_depth": h.bit_depth,
-                "layer_archs": [arch] + layers, "display": not f.reader.display.is_default}
+                "layer_archs": [arch] + layers, "residual_scales": [ls.residual_scale for ls in residual],
+                "display": not f.reader.display.is_default}
 
 
 def check_exercises(feature: str, path: str) -> None:
