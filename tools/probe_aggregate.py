@@ -51,8 +51,6 @@ def aggregate_network() -> type:
     import torch
     import torch.nn.functional as F
 
-    from inrcodec.models.ops import fourier
-
     base = gnerv_network()
 
     def warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -73,22 +71,8 @@ def aggregate_network() -> type:
             self._buf: list | None = None
             self._aux = None
 
-        def trunk(self, t):
-            b = t.shape[0]
-            z = F.gelu(self.time_fc(fourier(t, 1.25, self.pe_levels)))
-            x = self.embedding.expand(b, -1, -1, -1).contiguous(memory_format=torch.channels_last)
-            for shift, conv in zip(self.shift, self.convs):
-                scale, bias = shift(z).chunk(2, dim=1)
-                x = F.instance_norm(x) if x.shape[-1] * x.shape[-2] > 1 else x
-                x = x * (1 + scale[:, :, None, None]) + bias[:, :, None, None]
-                if self.up_mode == 0:
-                    x = F.gelu(F.pixel_shuffle(conv(x), 2))
-                else:
-                    x = F.gelu(conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)))
-            return x
-
         def own(self, t):
-            x = self.trunk(t)
+            x = self.features(t)
             return self.planes(self.heads(x)), self.head_f(x)
 
         def blend(self, own, f, refs, valid):

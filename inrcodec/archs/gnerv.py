@@ -79,6 +79,10 @@ def gnerv_network() -> type:
 
         def forward(self, t: torch.Tensor) -> list[torch.Tensor]:
             """Planes [Y, U, V] for time positions ``t`` in [0, 1), each [B, h, w], cropped."""
+            return self.planes(self.heads(self.features(t)))
+
+        def features(self, t: torch.Tensor) -> torch.Tensor:
+            """The last block's output [B, Cn, h, w] at half the padded frame: what the heads read."""
             b = t.shape[0]
             z = F.gelu(self.time_fc(fourier(t, PE_BASE, self.pe_levels)))
             # channels-last: oneDNN's small-channel convolutions train faster on it (docs/encoder-notes.md)
@@ -91,7 +95,7 @@ def gnerv_network() -> type:
                     x = F.gelu(F.pixel_shuffle(conv(x), 2))
                 else:
                     x = F.gelu(conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)))
-            return self.planes(self.heads(x))
+            return x
 
     return GnervNetwork
 
