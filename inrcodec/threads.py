@@ -15,6 +15,7 @@ environment. The thread count is not touched: the bytes of an encode depend on i
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -52,6 +53,8 @@ def others_running(samples: int = N_SAMPLES, gap_s: float = SAMPLE_GAP_S) -> int
         if line is None:
             return 0
         counts.append(int(line.split()[1]) - 1)  # this process is one of them
+        if counts[-1] <= 0:  # the fewest cannot go lower: no more looks (a quiet start costs one read)
+            break
     return max(0, min(counts))
 
 
@@ -70,14 +73,24 @@ def _n_threads(environ, n_cpus: int) -> int:
         return n_cpus
 
 
+def _torch_installed() -> bool:
+    """Whether torch can be imported here: a player-only install (no torch) has no libgomp to set,
+    and skips the looks at the run queue on every ``import inrcodec``."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 _chosen: str | None = None  # the value configure_openmp set in this process, if it set one
 
 
-def configure_openmp(environ=os.environ, *, measure=others_running, modules=sys.modules) -> str | None:
+def configure_openmp(environ=os.environ, *, measure=others_running, modules=sys.modules,
+                     has_torch=_torch_installed) -> str | None:
     """Set ``GOMP_SPINCOUNT`` in ``environ`` from what the machine is doing now; the value set, or
     None where a setting in USER_SETTINGS is already there or torch (its libgomp) is already loaded."""
     global _chosen
-    if any(name in environ for name in USER_SETTINGS) or "torch" in modules:
+    if any(name in environ for name in USER_SETTINGS) or "torch" in modules or not has_torch():
         return None
     n_cpus = _n_cpus()
     n_threads = _n_threads(environ, n_cpus)

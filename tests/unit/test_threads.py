@@ -36,7 +36,7 @@ class TestConfigure:
     def configure(env, others, n_cpus=2, modules=()):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(threads, "_n_cpus", lambda: n_cpus)
-            return configure_openmp(env, measure=lambda: others, modules=modules)
+            return configure_openmp(env, measure=lambda: others, modules=modules, has_torch=lambda: True)
 
     @pytest.mark.parametrize("others, value", [(0, str(SPIN_QUIET)), (1, str(SPIN_BUSY)), (5, str(SPIN_BUSY))])
     def test_sets_the_spin_count_from_the_machine(self, others, value):
@@ -60,6 +60,12 @@ class TestConfigure:
     def test_too_late_once_torch_is_loaded(self):
         env = {}
         assert self.configure(env, 0, modules={"torch": None}) is None and env == {}
+
+    def test_nothing_to_set_without_torch(self):
+        env, looked = {}, []
+        assert configure_openmp(env, measure=lambda: looked.append(1) or 0, modules=(),
+                                has_torch=lambda: False) is None
+        assert env == {} and looked == []  # a player-only install does not even look at the run queue
 
     def test_the_run_queue_is_read(self):
         assert threads.others_running(samples=2, gap_s=0.0) >= 0
