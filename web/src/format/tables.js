@@ -1,0 +1,69 @@
+/**
+ * Frequency tables (spec/entropy-coding.md §3) and the Laplace table built from its two integer
+ * parameters (§5). Everything is exact in binary64: counts and their sums stay below 2^40, and the
+ * fixed-point quantiser uses only IEEE ×, ÷ and truncation, as §3.2 fixes them.
+ */
+import { InrFormatError } from "./errors.js";
+
+export const PRECISION = 24;
+const F = 2 ** PRECISION;
+
+/**
+ * A table ready for coding: symbols offset .. offset+n-1; for n >= 2, `left` holds the n+1
+ * cumulative boundaries left_0 = 0 < left_1 < ... < left_n = 2^24 of §3.2.
+ * @typedef {{offset: number, n: number, left: Int32Array | null}} Table
+ */
+
+/**
+ * The fixed-point distribution of a FreqTable (§3.2).
+ * @param {number} offset @param {ArrayLike<number>} counts every count >= 1, sum <= 2^40
+ * @returns {Table}
+ */
+export function fixedPointTable(offset, counts) {
+  const n = counts.length;
+  if (n < 1 || n > 2 ** 16 + 1) throw new InrFormatError(`a frequency table of ${n} symbols (1 .. 65537)`);
+  if (n === 1) return { offset, n, left: null };
+  let total = 0;
+  for (let i = 0; i < n; i++) total += counts[i];
+  const scale = (F - n) / total;
+  const left = new Int32Array(n + 1);
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    left[i] = Math.trunc(c * scale) + i;
+    c += counts[i];
+  }
+  left[n] = F;
+  return { offset, n, left };
+}
+
+/**
+ * The two-sided geometric table of spec/entropy-coding.md §5.
+ * @param {number} code 1 .. 65535, the decay code / 2^16 @param {number} maxAbs 0 .. 2^15
+ * @returns {Table}
+ */
+export function laplaceTable(code, maxAbs) {
+  const m = new Float64Array(maxAbs + 1);
+  m[0] = 2 ** 20;
+  for (let j = 1; j <= maxAbs; j++) m[j] = Math.max(1, Math.floor((m[j - 1] * code) / 65536)); // < 2^36: exact
+  const counts = new Float64Array(2 * maxAbs + 1);
+  for (let j = 0; j <= maxAbs; j++) {
+    counts[maxAbs - j] = m[j];
+    counts[maxAbs + j] = m[j];
+  }
+  return fixedPointTable(-maxAbs, counts);
+}
+
+/**
+ * The index i with left_i <= q < left_{i+1} (binary search).
+ * @param {Int32Array} left @param {number} q 0 <= q < 2^24
+ */
+export function findIndex(left, q) {
+  let lo = 0;
+  let hi = left.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (left[mid] <= q) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
