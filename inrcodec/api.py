@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def encode(src, dst: str | os.PathLike, progress=None, *, overwrite: bool = False, fps=None,
-           bit_depth: int | None = None, **options: Any) -> EncodeSummary:
+           bit_depth: int | None = None, started: float | None = None, **options: Any) -> EncodeSummary:
     """Encode ``src`` into the .inr file ``dst``; options as the CLI's (gop, gom, quality, ...); an
     existing ``dst`` is replaced only with ``overwrite``.
 
@@ -30,6 +30,7 @@ def encode(src, dst: str | os.PathLike, progress=None, *, overwrite: bool = Fals
     uint8 RGB array (converted to YUV 4:4:4, BT.601), or an iterable of ``(Y, U, V)`` planes (4:2:0
     or 4:4:4 by the planes' shapes; uint8, or uint16 with ``bit_depth`` 10 or 12). ``fps`` (25 by
     default; a number, a Fraction or ``(num, den)``) is for frames only: a file has its own rate.
+    With ``time="5m"``, the budget counts from ``started`` (``time.time()`` seconds; default: the call).
 
     >>> import numpy as np, tempfile, os
     >>> y = np.zeros((2, 32, 48), np.uint8); uv = np.full((2, 16, 24), 128, np.uint8)
@@ -50,7 +51,7 @@ def encode(src, dst: str | os.PathLike, progress=None, *, overwrite: bool = Fals
         from .errors import InrInputError
 
         raise InrInputError("fps and bit_depth are for frames given as arrays: a file has its own")
-    return _encode(src, dst, opts, progress=progress, overwrite=overwrite)
+    return _encode(src, dst, opts, progress=progress, overwrite=overwrite, started=started)
 
 
 def open(path: str | os.PathLike, *, salvage: bool = False, device: str = "cpu",  # noqa: A001

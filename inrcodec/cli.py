@@ -245,12 +245,15 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
     """
     from .api import encode
     from .train.journal import journal_path
+    from .train.timing import process_start
     from .progress import ProgressBar
 
     bar = ProgressBar(enabled=not quiet)
     try:
         with _notices(quiet, verbose), _describing(verbose):
-            summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, **options)
+            # --time counts from the process's start: loading Python and torch is part of the wait
+            summary = _run(encode, src, dst, progress=bar.update, overwrite=overwrite, started=process_start(),
+                           **options)
     except SystemExit as stop:
         # an interrupt, a full disk, a failed worker keep the finished GOMs; an unusable input (7)
         # keeps none (a journal there is an earlier encode's, not this one's)
@@ -273,6 +276,9 @@ def enc_cmd(src, dst, overwrite, as_json, quiet, verbose, **options) -> None:
                    + f", {summary.seconds:.1f} s")
         if summary.target is not None:
             _echo(f"  target {_target_line(summary.target)}")
+        if summary.time is not None:
+            t = summary.time
+            _echo(f"  time {t['asked']}: {t['seconds']:.1f} s for {t['budget_s']:g} s ({t['off_percent']:+.1f} %)")
         n_pixels = summary.width * summary.height * summary.n_frames
         for k, (psnr, n_bytes) in enumerate(zip(summary.layer_psnr_yuv, summary.layer_bytes)):
             total = sum(summary.layer_bytes[:k + 1])

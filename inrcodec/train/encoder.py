@@ -36,11 +36,12 @@ from .gom import GomJob, GomResult, deterministic_cuda
 from .journal import GomEntry, Journal, fingerprint
 from .losses import build_loss, parse_loss
 from .options import TARGET_OPTIONS, EncodeOptions, option_flag
-from .plan import EncodePlan, Resolved, arch_class, build_plan, resolve
+from .plan import MIN_ITERS, EncodePlan, Resolved, arch_class, build_plan, resolve
 from .presets import PRESET
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 from .stats import GopReport, QualityStats
 from .target import allocate
+from .timing import END_RESERVE_S, GomClock, after_fit_seconds, check_budget, gom_ends, parse_duration
 
 __all__ = ["EncodeSummary", "encode"]
 
@@ -74,6 +75,8 @@ class EncodeSummary:
     # encoding to a target: what was asked and what was reached, e.g. {"asked": "--size 20k",
     # "target_bytes": 20000, "file_bytes": 19480, "off_percent": -2.6, "quality": 3, "lambda": [...]}
     target: dict | None = None
+    # --time: {"asked": "--time 2m", "budget_s": 120, "seconds": 118.2, "off_percent": -1.5}
+    time: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready view."""
@@ -113,6 +116,10 @@ def _resolve_checked(opts: EncodeOptions) -> Resolved:
     for flag, value in (("--iters", opts.iters), ("--p-iters", opts.p_iters)):
         if value is not None and value < 1:
             raise InrInputError(f"{flag} must be >= 1 (got {value})")
+        if value is not None and opts.time is not None:
+            raise InrInputError(f"--time and {flag} cannot be used together: the time sets the iterations")
+    if opts.time is not None:
+        parse_duration(opts.time)
     if not 1 <= opts.layers <= spec.MAX_LAYERS:
         raise InrInputError(f"--layers must be 1..{spec.MAX_LAYERS} (got {opts.layers})")
     if opts.layer_quality is not None:
@@ -143,9 +150,10 @@ def _resolve_checked(opts: EncodeOptions) -> Resolved:
 
 def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
            progress: Callable[[str, int, int, dict], None] | None = None, *,
-           overwrite: bool = False) -> EncodeSummary:
+           overwrite: bool = False, started: float | None = None) -> EncodeSummary:
     """Encode ``src`` to ``dst`` (a file written atomically; an existing one replaced only with
-    ``overwrite``) and return the summary."""
+    ``overwrite``) and return the summary. ``started`` (``time.time()`` seconds, not later than now):
+    when --time's clock started, e.g. the process's start on the command line; default: now."""
     res = _resolve_checked(opts)
     # refused before any work: -, the source itself, an existing file without overwrite, a read-only one;
     # a device or pipe is written through, with no partial file or journal to resume from
@@ -154,7 +162,9 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     # an image sequence's pattern names no file: each file it may read is an input (issue 32)
     inputs += tuple(p for _, p in pattern_files(src)) if is_path else ()
     resumable = check_output(dst, overwrite=overwrite, inputs=inputs, allow_stdout=False)
-    t_start = time.perf_counter()
+    t_start, wall_start = time.perf_counter(), time.time()
+    if started is not None:
+        wall_start = min(wall_start, started)
     device = pick_device(opts.device)
     if device.type == "cuda":
         deterministic_cuda()
@@ -169,6 +179,9 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         info = video.info
         plan = build_plan(opts, res, info, device, workers)
         header, layers, n_layers = plan.header, plan.layers, plan.n_layers
+        if plan.time_budget is not None:  # refused before any training: too little time for the fewest iterations
+            check_budget(plan.time_budget, MIN_ITERS, _model_seconds(plan, per_iteration=True),
+                         sum(_after_fit(plan, g) for g in range(header.n_gops)) * n_layers)
         # this process's one copy (run_serial's GOMs reuse it); missing perceptual weights are refused here
         loss = build_loss(plan.loss, str(device))
         if plan.judge is not None:
@@ -189,9 +202,10 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
             stats = QualityStats(n_layers)
             writer = ContainerWriter(dst, header, layers=layers, display=display, resumable=resumable,
                                      overwrite=overwrite, inputs=inputs)
-        tracker = _Progress(progress, plan, resumed, iters_text)
+        tracker = _Progress(progress, plan, resumed, iters_text, wall_start)
+        clocks = _clocks(plan, resumed, wall_start, workers) if plan.time_budget is not None else None
         # GOM k's share of a target is read off the reports of GOMs 0..k-lag when its job is built
-        jobs = _jobs(iter(video), plan, skip=resumed, reports=stats.reports)
+        jobs = _jobs(iter(video), plan, skip=resumed, reports=stats.reports, clocks=clocks)
         keep = False
         try:
             if journal is not None:
@@ -231,7 +245,14 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         kbps=file_bytes * 8 / (info.n_frames / fps) / 1000, bit_depth=info.bit_depth,
         seconds=time.perf_counter() - t_start, macs_per_pixel=macs, gops=stats.reports, resumed_goms=resumed,
         target=_reached(plan, file_bytes, quality), **quality,
+        time=None if plan.time_budget is None else _in_time(opts.time, plan.time_budget, time.time() - wall_start),
     )
+
+
+def _in_time(asked: str, budget: float, seconds: float) -> dict:
+    """What --time asked and what the encode took (from the clock's start)."""
+    return {"asked": f"--time {asked}", "budget_s": budget, "seconds": seconds,
+            "off_percent": 100 * (seconds / budget - 1)}
 
 
 def _reached(plan: EncodePlan, file_bytes: int, quality: dict) -> dict | None:
@@ -278,7 +299,33 @@ def _journal_state(journal: Journal, entry: GomEntry, n_layers: int) -> QualityS
                             f"run without --resume to start again") from None
 
 
-def _jobs(frames, plan: EncodePlan, skip: int, reports: list | None = None):
+def _model_seconds(plan: EncodePlan, per_iteration: bool = False) -> list[float]:
+    """Modelled seconds of every model's fit in fitting order (GOP by GOP, layer by layer), or of one
+    of its iterations."""
+    return [plan.gop_seconds[g] / plan.n_layers / (plan.gop_iters[g] if per_iteration else 1)
+            for g in range(plan.header.n_gops) for _ in range(plan.n_layers)]
+
+
+def _after_fit(plan: EncodePlan, g: int) -> float:
+    h = plan.header
+    return after_fit_seconds(h.gop_range(g)[1], h.width, h.height)
+
+
+def _clocks(plan: EncodePlan, skip: int, wall_start: float, workers: int) -> dict[int, GomClock]:
+    """--time: each GOM's end and its models' planned seconds; GOMs before ``skip`` are done (--resume)."""
+    h = plan.header
+    goms = range(skip, h.n_goms)
+    fits = _model_seconds(plan)
+    planned = {k: [fits[g * plan.n_layers + i] for g in h.gops_of_gom(k) for i in range(plan.n_layers)]
+               for k in goms}
+    after = {k: [_after_fit(plan, g) for g in h.gops_of_gom(k) for _ in range(plan.n_layers)] for k in goms}
+    now = time.time()
+    left = plan.time_budget - (now - wall_start) - END_RESERVE_S
+    ends = gom_ends([sum(planned[k]) + sum(after[k]) for k in goms], now, left, workers)
+    return {k: GomClock(end, tuple(planned[k]), tuple(after[k])) for k, end in zip(goms, ends)}
+
+
+def _jobs(frames, plan: EncodePlan, skip: int, reports: list | None = None, clocks: dict | None = None):
     """GomJobs in order, each built when its frames have been read (GOMs before ``skip`` are read past);
     with a target, each takes its share from ``reports`` (the list the encoder appends to: a runner
     builds job k once GOM k - workers is written, and ``allocate`` reads no later GOM)."""
@@ -289,17 +336,21 @@ def _jobs(frames, plan: EncodePlan, skip: int, reports: list | None = None):
         if k < skip:
             continue  # finished before the interruption: its chunks are in the partial file
         share = allocate(plan.target, header, reports or [], k) if plan.target is not None else None
-        yield GomJob(plan, k, gom_frames, share)
+        yield GomJob(plan, k, gom_frames, share, clocks[k] if clocks else None)
 
 
 class _Progress:
     """One bar for the whole encode: iterations done over all GOPs (so the ETA covers the whole
-    video), and what each GOM in flight is doing (one per worker)."""
+    video), and what each GOM in flight is doing (one per worker); with --time, seconds against the
+    budget instead, so the bar counts down to it."""
 
-    def __init__(self, progress, plan: EncodePlan, resumed: int, iters_text: str = "") -> None:
+    def __init__(self, progress, plan: EncodePlan, resumed: int, iters_text: str = "",
+                 wall_start: float | None = None) -> None:
         self.progress = progress
         self.header = header = plan.header
         self.iters_text = iters_text
+        self.budget = plan.time_budget
+        self.wall_start = time.time() if wall_start is None else wall_start
         self._first: tuple[float, int] | None = None  # (time, iterations) at the first report
         self._estimated = False
         # iterations of each GOM, every layer's
@@ -314,11 +365,17 @@ class _Progress:
         state = self.active.setdefault(gom_index, [label, 0, 0, total])
         if label != state[0]:  # the GOM moved on to its next GOP
             state[:] = [label, state[1] + state[3], 0, total]
-        state[2] = done
+        state[2], state[3] = done, total
         running = sum(s[1] + s[2] for s in self.active.values())
         status = ", ".join(s[0] for _, s in sorted(self.active.items()))
         if self.header.n_goms > 1:
             status = f"GOM {self.done_goms}/{self.header.n_goms} done; {status}"
+        if self.budget is not None:
+            spent = time.time() - self.wall_start
+            left = max(0.0, self.budget - spent)
+            self.progress("encode", min(round(spent), round(self.budget)), round(self.budget),
+                          {**values, "at": status, "left": f"{left:.0f}s"})
+            return
         self.progress("encode", self.base + running, self.total, {**values, "at": status})
         self._estimate(self.base + running)
 

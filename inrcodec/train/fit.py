@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,6 +36,9 @@ DECAY_REFRESH = 8  # iterations between refits of the entropy model's per-tensor
 GUARD_CHECK = 10  # iterations between checks of the distortion
 GUARD_SNAPSHOT = 250  # iterations between snapshots to roll back to
 GUARD_JUMP = 8.0  # a distortion this many times its running mean is a fall
+# --time: the clock starts after the first iterations (lazy initialisations, the optimiser's first
+# preconditioners) and the count is first revised soon after, inside the warm-up
+RETIME_FROM, RETIME_FIRST, RETIME_EVERY = 5, 25, 50
 
 
 @dataclass
@@ -51,12 +55,16 @@ class FitConfig:
     # ``make_optimizer(views, lr)`` over per-tensor shaped views (SOAP); None: Adam on the flat vector
     make_optimizer: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None
     seed: int = 0
-    progress: Callable[[int, dict], None] | None = None
+    progress: Callable[[int, int, dict], None] | None = None  # (iteration, iterations, values)
     loss: Loss | None = None  # the distortion (losses.py); None: the 6:1:1 MSE
     # encoding to a target (train/target.py): ``control(it, bits, dist)`` every ``control_every``
     # iterations returns lambda's factor from here on; None: lambda stays cfg.lam
     control: Callable[[int, float, float], float] | None = None
     control_every: int = 5
+    # encoding in a time budget (train/timing.py): ``retime(n, seconds)`` at RETIME_FIRST, then every
+    # RETIME_EVERY iterations, returns the fit's new iteration count from the seconds the ``n``
+    # iterations since RETIME_FROM took; None: cfg.iters, fixed
+    retime: Callable[[int, float], int] | None = None
 
 
 @dataclass
@@ -87,9 +95,9 @@ def fit_gop(
     loss_fn = cfg.loss if cfg.loss is not None else MSELoss()
     torch.manual_seed(cfg.seed)
     w = _FlatWeights(model.tensor_specs(), start, reference, start_step_codes, cfg.frozen, planes[0].device)
-    snapped, n_rollbacks = _train(model, w, planes, t_pos, cfg, loss_fn, offset, scale)
+    snapped, n_rollbacks, n_iters = _train(model, w, planes, t_pos, cfg, loss_fn, offset, scale)
     qmodel, est_bits = _integers(w, snapped, KIND_I if reference is None else KIND_P)
-    return FitResult(qmodel, est_bits, {"est_bits": est_bits, "rollbacks": n_rollbacks})
+    return FitResult(qmodel, est_bits, {"est_bits": est_bits, "rollbacks": n_rollbacks, "iters": n_iters})
 
 
 class _FlatWeights:
@@ -137,9 +145,9 @@ def _lr_scale(it: int, iters: int) -> float:
 
 
 def _train(model: InrModel, w: _FlatWeights, planes: list[torch.Tensor], t_pos: torch.Tensor, cfg: FitConfig,
-           loss_fn: Loss, offset: list[torch.Tensor] | None, scale: float) -> tuple[list[int] | None, int]:
+           loss_fn: Loss, offset: list[torch.Tensor] | None, scale: float) -> tuple[list[int] | None, int, int]:
     """The training loop: noise, then straight-through rounding on snapped steps for the last
-    ``ste_fraction``; returns (the snapped step codes, None if never snapped; rollbacks)."""
+    ``ste_fraction``; returns (the snapped step codes, None if never snapped; rollbacks; iterations run)."""
     device = planes[0].device
     lam = cfg.lam * loss_fn.lambda_scale
     n_frames = planes[0].shape[0]
@@ -149,19 +157,30 @@ def _train(model: InrModel, w: _FlatWeights, planes: list[torch.Tensor], t_pos: 
     else:
         opt = _ViewOptimizer(cfg.make_optimizer, w.theta, [s.shape for s in w.specs], cfg.lr, w.log2_step,
                              cfg.step_lr)
-    n_noise = cfg.iters - int(round(cfg.iters * cfg.ste_fraction))
+    iters = cfg.iters
+    n_noise = iters - int(round(iters * cfg.ste_fraction))
     gen = torch.Generator().manual_seed(cfg.seed)
     order = torch.empty(0, dtype=torch.long)
     batch = min(cfg.batch, n_frames)
     snapped_steps: torch.Tensor | None = None
     snapped: list[int] | None = None
     guard = _Guard(w, opt)
-    for it in range(cfg.iters):
+    clock0 = 0.0
+    it = -1
+    while it + 1 < iters:
+        it += 1
+        if cfg.retime is not None:
+            if it == RETIME_FROM:
+                clock0 = time.perf_counter()
+            elif it == RETIME_FIRST or it > RETIME_FIRST and (it - RETIME_FIRST) % RETIME_EVERY == 0:
+                iters = max(it + 2, cfg.retime(it - RETIME_FROM, time.perf_counter() - clock0))
+                if snapped is None:  # the straight-through phase keeps its share of the new count
+                    n_noise = max(it + 1, iters - int(round(iters * cfg.ste_fraction)))
         use_ste = it >= n_noise
         if use_ste and snapped is None:
             snapped = w.snap()
             snapped_steps = torch.tensor([step_from_code(c) for c in snapped], device=device)
-        lr_scale = _lr_scale(it, cfg.iters)
+        lr_scale = _lr_scale(it, iters)
         opt.param_groups[0]["lr"] = cfg.lr * lr_scale * guard.lr_mult
         opt.param_groups[1]["lr"] = 0.0 if snapped is not None else cfg.step_lr * lr_scale * guard.lr_mult
         if order.numel() < batch:
@@ -190,11 +209,11 @@ def _train(model: InrModel, w: _FlatWeights, planes: list[torch.Tensor], t_pos: 
         if w.free is not None:
             w.theta.grad.mul_(w.free)  # the optimiser moves nothing whose gradient has always been zero
         opt.step()
-        if cfg.progress is not None and (it % 10 == 0 or it == cfg.iters - 1):
+        if cfg.progress is not None and (it % 10 == 0 or it == iters - 1):
             shown = {"psnr": -10 * math.log10(max(dist.item(), 1e-12))} if isinstance(loss_fn, MSELoss) \
                 else {"dist": dist.item()}
-            cfg.progress(it, {"loss": loss.item(), **shown, "kbits": bits.item() / 1000})
-    return snapped, guard.n_rollbacks
+            cfg.progress(it, iters, {"loss": loss.item(), **shown, "kbits": bits.item() / 1000})
+    return snapped, guard.n_rollbacks, iters
 
 
 class _Guard:

@@ -30,6 +30,7 @@ from .presets import P_LR_FACTOR
 from ..decode.render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
 from .stats import GopReport, QualityStats
 from .target import CONTROL_EVERY, GomControl, GomTarget, LambdaControl
+from .timing import GomClock
 from ..decode.weights import KIND_I, KIND_P, encode_body
 
 # progress(gom_index, label, iteration done, iterations, values)
@@ -44,6 +45,7 @@ class GomJob:
     gom_index: int
     frames: list  # the GOM's frames, each (Y, U, V) planes (uint8, or uint16 above 8 bits)
     target: GomTarget | None = None  # encoding to a target: this GOM's share (train/target.py)
+    clock: GomClock | None = None  # encoding in a time budget: this GOM's end (train/timing.py)
 
 
 @dataclass
@@ -180,11 +182,13 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
     cb = None
     if progress is not None:
         label = f"GOP {g + 1}/{h.n_gops} {'IP'[kind]}" + (f" layer {layer.index}" if layer.index else "")
-        cb = _fit_progress(progress, job.gom_index, label, iters)
+        cb = _fit_progress(progress, job.gom_index, label)
     lr = model.learning_rate * (1.0 if kind == KIND_I else P_LR_FACTOR)
     cfg = FitConfig(iters=iters, lam=layer.lam, batch=plan.batch, lr=lr,
                     make_optimizer=make_optimizer(plan.optimizer),
                     seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=loss)
+    if job.clock is not None:  # --time: the count follows the clock, from this model's share of the GOM's time
+        cfg.retime = job.clock.retimer(j * len(plan.lams) + layer.index)
     lam_control = None
     if control is not None and layer.index == 0:
         aim = control.model_target(g)
@@ -207,7 +211,8 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
     lam_end = layer.lam * (lam_control.factor if lam_control is not None else 1.0)
     result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
                                     decoded_q.digest(), time.perf_counter() - t0, layer.index, lam_end,
-                                    *((lam_control.target, lam_control.last) if lam_control else ())))
+                                    *((lam_control.target, lam_control.last) if lam_control else ()),
+                                    iters=fit.stats["iters"]))
     layer.prev = (decoded, decoded_q.step_codes)
     return render_planes(model, t_pos)
 
@@ -218,5 +223,5 @@ def blob_chunk(gop_index: int, tag: int, raw: bytes) -> BlobChunk:
     return BlobChunk(gop_index, tag, BLOB_CODECS.id_of(name), len(raw), data)
 
 
-def _fit_progress(progress: GomProgress, gom_index: int, label: str, iters: int):
-    return lambda it, d: progress(gom_index, label, it + 1, iters, d)
+def _fit_progress(progress: GomProgress, gom_index: int, label: str):
+    return lambda it, iters, d: progress(gom_index, label, it + 1, iters, d)

@@ -10,6 +10,7 @@ import torch
 
 from ..coders import CODERS
 from ..container.chunks import LayerHeader, LayerSpec, SequenceHeader
+from ..container.spec import ChromaFormat
 from ..errors import InrInputError, InrNotice, InrUnsupportedError
 from ..levels import check_limits
 from ..metrics import SSIM_WINDOW
@@ -17,11 +18,16 @@ from ..models import ARCHITECTURES, InrModel
 from .losses import LossSpec
 from .memory import fit_batch
 from .options import DEFAULT_QUALITY, EncodeOptions
-from .presets import LAYER_QUALITY_STEP, PRESET
+from .presets import LAYER_QUALITY_STEP, PRESET, Preset
+from .speed import iteration_seconds
+from .timing import parse_duration
 from .target import CHUNK_BYTES, FILE_FIXED_BYTES, MIN_MODEL_BYTES, Target, model_budget, parse_amount, pick_quality
 
 DEFAULT_GOP = 30
 DEFAULT_GOM = 5
+MIN_ITERS = 50  # the fewest iterations a model gets from a preset or a time budget
+# --time: the share of the budget the plan's first guess gives to training (the clock decides the rest)
+TIME_GUESS_SHARE = 0.85
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class EncodePlan:
     header: SequenceHeader
     layers: LayerHeader | None  # progressive residual layers (spec/bitstream.md §5.6)
     lams: tuple[float, ...]  # lambda of each layer, the base layer's first
-    gop_iters: tuple[int, ...]  # training iterations of each GOP
+    gop_iters: tuple[int, ...]  # training iterations of each GOP (with --time: the first guess)
     loss: LossSpec  # the training distortion
     judge: LossSpec | None  # the LPIPS-style metric, whenever backbone weights are at hand
     batch: int  # frames per training step
@@ -40,6 +46,8 @@ class EncodePlan:
     optimizer: str = "soap"  # the weights' optimiser (train/optim.py, --optimizer)
     target: Target | None = None  # --size, --bitrate, --psnr, --ms-ssim (train/target.py)
     quality: int | None = None  # with a target: the ladder rung it chose
+    time_budget: float | None = None  # --time, seconds: iterations follow the clock (train/timing.py)
+    gop_seconds: tuple[float, ...] = ()  # modelled seconds of each GOP's fit, every layer's (speed.py)
 
     @property
     def n_layers(self) -> int:
@@ -77,27 +85,41 @@ class Resolved:
 
     arch_params: tuple[int, ...]  # of the base layer
     lam: float  # of the base layer
-    iters: int  # of an I-model (--iters), for a 30-frame GOP
-    p_iters: int  # of a P-model, for a 30-frame GOP
+    iters: int | None  # of an I-model, --iters (None: from the preset's time)
+    p_iters: int | None  # of a P-model, --p-iters (None: from the preset's time)
+    preset: Preset  # time per frame-pixel, and the P-models' share
     residual: tuple[tuple[tuple[int, ...], float], ...]  # (arch_params, lambda) of each residual layer
 
 
 def resolve(opts: EncodeOptions) -> Resolved:
     """``opts`` resolved; residual layers take their quality's ladder entry, unoverridden."""
     cls = arch_class(opts)
-    iters, p_iters = PRESET[opts.preset]
     return Resolved(cls.from_quality(quality_of(opts), **opts.arch),
                     opts.lam if opts.lam is not None else cls.LAMBDAS[quality_of(opts)],
-                    opts.iters if opts.iters is not None else iters,
-                    opts.p_iters if opts.p_iters is not None else p_iters,
+                    opts.iters, opts.p_iters, PRESET[opts.preset],
                     tuple((cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))))
 
 
-def gop_iterations(header: SequenceHeader, gop_index: int, iters: int, p_iters: int, scaled: bool) -> int:
-    """Iterations for one GOP: the I or P count, scaled to a short GOP's length unless given explicitly."""
-    n = header.gop_range(gop_index)[1]
-    n_iters = iters if gop_index % header.gom_size == 0 else p_iters
-    return max(50, round(n_iters * min(n, 30) / 30)) if scaled else n_iters
+def gop_iterations(header: SequenceHeader, model: str, us_per_frame_pixel: float, p_share: float,
+                   iters: int | None, p_iters: int | None, batch: int = 2) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Iterations of each GOP, and their modelled seconds: a GOM's time is ``us_per_frame_pixel`` for
+    every pixel of its frames, shared by its models as iterations in the ratio 1 : ``p_share`` per frame
+    (the I-model trains from a seeded start, a P-model from its predecessor), each turned into
+    iterations by the speed model (train/speed.py, by arithmetic: the same on every machine). An explicit
+    ``iters`` (I) or ``p_iters`` (P) is taken as it is; at least MIN_ITERS."""
+    chroma = ChromaFormat.from_code(header.chroma_format).label
+    per_iter = iteration_seconds(model, header.arch_params, header.width, header.height, chroma, batch)
+    counts = []
+    for k in range(header.n_goms):
+        gops = list(header.gops_of_gom(k))
+        frames = [header.gop_range(g)[1] for g in gops]
+        seconds = us_per_frame_pixel * 1e-6 * sum(frames) * header.width * header.height
+        weights = [n * (1.0 if j == 0 else p_share) for j, n in enumerate(frames)]
+        for j, w in enumerate(weights):
+            given = iters if j == 0 else p_iters
+            counts.append(given if given is not None else
+                          max(MIN_ITERS, round(seconds * w / sum(weights) / per_iter)))
+    return tuple(counts), tuple(n * per_iter for n in counts)
 
 
 def make_plan(opts: EncodeOptions, res: Resolved, header: SequenceHeader, loss: LossSpec, device: str,
@@ -107,12 +129,24 @@ def make_plan(opts: EncodeOptions, res: Resolved, header: SequenceHeader, loss: 
     layers = None if opts.layers == 1 else LayerHeader(tuple(
         LayerSpec(header.arch_id, tuple(a), opts.residual_scale, (opts.seed + k) % 2**64)
         for k, (a, _) in enumerate(res.residual, start=1)))
-    gop_iters = tuple(gop_iterations(header, g, res.iters, res.p_iters,
-                                     scaled=(opts.iters if g % header.gom_size == 0 else opts.p_iters) is None)
-                      for g in range(header.n_gops))
+    n_layers = 1 if layers is None else 1 + len(layers.residual)
+    if opts.time is not None:  # the first guess: the budget, less what is not training, as if it were a preset
+        us = 1e6 * max(0.0, time_budget(opts) * TIME_GUESS_SHARE) / (header.n_frames * header.width * header.height
+                                                                     * n_layers)
+    else:
+        us = res.preset.us_per_frame_pixel
+    gop_iters, gop_seconds = gop_iterations(header, opts.model, us, res.preset.p_share, res.iters, res.p_iters,
+                                            opts.batch)
     judge = replace(loss, spec="perceptual") if opts.perceptual_weights is not None else None
     return EncodePlan(header, layers, (res.lam, *(lam for _, lam in res.residual)), gop_iters, loss, judge,
-                      opts.batch, device, n_gpus, opts.optimizer)
+                      opts.batch, device, n_gpus, opts.optimizer,
+                      time_budget=time_budget(opts) if opts.time is not None else None,
+                      gop_seconds=tuple(s * n_layers for s in gop_seconds))
+
+
+def time_budget(opts: EncodeOptions) -> float:
+    """--time in seconds."""
+    return parse_duration(opts.time)
 
 
 def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, workers: int) -> EncodePlan:

@@ -3,12 +3,22 @@ owns its ``--quality`` ladder."""
 
 from __future__ import annotations
 
-# preset -> (I-model, P-model) iterations for a 30-frame GOP, scaled to shorter GOPs; why these
-# numbers: docs/encoder-notes.md
-PRESET: dict[str, tuple[int, int]] = {
-    "fast": (2000, 1000),
-    "medium": (20000, 7000),
-    "slow": (80000, 30000),
+from dataclasses import dataclass
+
+@dataclass(frozen=True)
+class Preset:
+    """A preset is time, not iterations: seconds of training per frame-pixel on the reference machine,
+    turned into each model's iterations by the speed model (train/speed.py), so that every network
+    size takes the time its preset promises; why these numbers: docs/encoder-notes.md."""
+
+    us_per_frame_pixel: float  # microseconds of training per pixel of every frame, each layer
+    p_share: float  # a P-model's iterations per I-model iteration (per frame of its GOP)
+
+
+PRESET: dict[str, Preset] = {
+    "fast": Preset(40.0, 0.5),
+    "medium": Preset(350.0, 0.35),
+    "slow": Preset(1400.0, 0.375),
 }
 
 # --optimizer: the weights' optimiser (train/optim.py builds them)

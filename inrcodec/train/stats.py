@@ -28,6 +28,7 @@ class GopReport:
     target: float = 0.0  # with --size/--psnr/...: the fit's target (training bits or distortion), else 0
     ctrl: float = 0.0  # the controlled training value last seen (train/target.py learns from it)
     err: float = 0.0  # with --psnr/--ms-ssim: the GOP's measured error (MSE on [0, 1], 1 - MS-SSIM-Y)
+    iters: int = 0  # training iterations the fit ran (with --time: what the clock allowed)
 
 
 # the running sums and their shapes (layer_sse: one row per layer)

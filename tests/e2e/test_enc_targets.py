@@ -49,3 +49,34 @@ def test_conflicts_and_impossible_targets_exit_7(tmp_path, args):
     proc, dst = enc(tmp_path, *args)
     assert proc.returncode == 7 and not dst.exists()
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("inrcodec: error: ")
+
+
+def enc_timed(tmp_path, *args):
+    dst = tmp_path / "out.inr"
+    proc = subprocess.run([sys.executable, "-m", "inrcodec.cli", "enc", str(CLIP), "-o", str(dst), "-y",
+                           "--gop", "4", "--gom", "2", "--threads", "1", "--json", "--quiet", *args],
+                          capture_output=True, text=True, env=ENV)
+    return proc, dst
+
+
+def test_time_budget_encodes_and_reports(tmp_path):
+    proc, dst = enc_timed(tmp_path, "--time", "15s", "--quality", "1")
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads(proc.stdout)
+    t = s["time"]
+    assert t["asked"] == "--time 15s" and t["budget_s"] == 15.0 and t["seconds"] > 0
+    assert t["off_percent"] == pytest.approx(100 * (t["seconds"] / 15.0 - 1))
+    # every model trained what its share of the clock allowed, the I-model more than its P-model
+    assert [g["kind"] for g in s["gops"]] == ["I", "P"] and all(g["iters"] >= 27 for g in s["gops"])
+    assert s["gops"][0]["iters"] > s["gops"][1]["iters"]
+    assert s["file_bytes"] == dst.stat().st_size
+
+
+@pytest.mark.parametrize("args, says", [(("--time", "30", "--iters", "100"), "--time and --iters"),
+                                        (("--time", "30", "--p-iters", "9"), "--time and --p-iters"),
+                                        (("--time", "5x"), "--time: expected a duration"),
+                                        (("--time", "0.2"), "too short")])
+def test_time_conflicts_and_impossible_budgets_exit_7(tmp_path, args, says):
+    proc, dst = enc_timed(tmp_path, *args)
+    assert proc.returncode == 7 and not dst.exists()
+    assert proc.stderr.count("\n") == 1 and says in proc.stderr

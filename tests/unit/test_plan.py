@@ -12,7 +12,9 @@ from inrcodec.train.gom import GomJob
 from inrcodec.train.losses import LossSpec, build_loss
 from inrcodec.train.options import EncodeOptions
 from inrcodec.errors import InrNotice
-from inrcodec.train.plan import make_plan, resolve, structure
+from inrcodec.train.plan import MIN_ITERS, gop_iterations, make_plan, resolve, structure
+from inrcodec.train.presets import PRESET
+from inrcodec.train.speed import iteration_seconds
 from inrcodec.container.chunks import SequenceHeader
 from inrcodec.archs.gnerv import Gnerv
 from inrcodec.archs.nirvana import Nirvana
@@ -28,7 +30,7 @@ def header(n_frames: int = 20, gop: int = 4, gom: int = 2, arch_params=Gnerv.QUA
 def test_resolve_takes_the_architectures_ladder_and_overrides():
     r = resolve(EncodeOptions(quality=4, model="nirvana", arch={"patch_size": 16}, preset="fast"))
     assert r.arch_params == (16,) + Nirvana.QUALITY[4][1:] and r.lam == Nirvana.LAMBDAS[4]
-    assert (r.iters, r.p_iters) == (2000, 1000)
+    assert (r.iters, r.p_iters, r.preset) == (None, None, PRESET["fast"])  # iterations come from the time
     # residual layers: the ladder two steps up, without the base layer's overrides
     r = resolve(EncodeOptions(quality=4, layers=3, arch={"channels": (8, 8, 8)}, lam=5.0))
     assert r.arch_params == (1, 16, 16, 8, 8, 8) and r.lam == 5.0
@@ -42,16 +44,54 @@ def test_plan_is_frozen_and_a_job_is_plan_index_frames():
         plan.batch = 1
     assert plan.lams == (Gnerv.LAMBDAS[4], Gnerv.LAMBDAS[6])
     assert plan.layers.residual[0].seed == 8 and plan.layers.residual[0].residual_scale == opts.residual_scale
-    # GOP 0 and 2 open a GOM (--iters given: not scaled), the others are P (the preset's, scaled to 4 frames)
-    assert plan.gop_iters[:3] == (100, max(50, round(1000 * 4 / 30)), 100)
+    # GOP 0 and 2 open a GOM (--iters given: taken as it is), the others are P (from the preset's time)
+    p_iters = plan.gop_iters[1]
+    assert plan.gop_iters[:3] == (100, p_iters, 100) and p_iters >= MIN_ITERS
     job = GomJob(plan, 1, frames=[])
-    # and, encoding to a target, its share of it (train/target.py: a function of earlier GOMs' reports)
-    assert [f.name for f in dataclasses.fields(job)] == ["plan", "gom_index", "frames", "target"]
-    assert job.target is None
-    assert [plan.gop_iters[g] for g in plan.header.gops_of_gom(1)] == [100, 133] and plan.device_of(1) == "cpu"
+    # and, encoding to a target, its share of it (train/target.py: a function of earlier GOMs' reports),
+    # and in a time budget, its clock (train/timing.py)
+    assert [f.name for f in dataclasses.fields(job)] == ["plan", "gom_index", "frames", "target", "clock"]
+    assert job.target is None and job.clock is None and plan.time_budget is None
+    assert [plan.gop_iters[g] for g in plan.header.gops_of_gom(1)] == [100, p_iters] and plan.device_of(1) == "cpu"
     assert plan.n_layers == 2
     assert pickle.loads(pickle.dumps(job)).plan == plan
     assert dataclasses.replace(plan, n_gpus=2).device_of(3) == "cuda:1"
+
+
+class TestPresetTime:
+    """A preset is time per frame-pixel: iterations follow the network's modelled speed."""
+
+    @staticmethod
+    def iters(h, preset="medium", **given):
+        p = PRESET[preset]
+        return gop_iterations(h, "gnerv", p.us_per_frame_pixel, p.p_share, given.get("iters"), given.get("p_iters"))
+
+    def test_a_gom_takes_its_frames_pixels_time(self):
+        h = header(n_frames=60, gop=30, gom=2)
+        h = dataclasses.replace(h, width=176, height=144)
+        counts, seconds = self.iters(h)
+        budget = PRESET["medium"].us_per_frame_pixel * 1e-6 * 60 * 176 * 144
+        assert sum(seconds) == pytest.approx(budget, rel=0.01)
+        # the I-model trains 1 : p_share of the P-model's iterations per frame
+        assert counts[1] / counts[0] == pytest.approx(PRESET["medium"].p_share, rel=0.01)
+
+    def test_a_larger_network_trains_fewer_iterations_in_the_same_time(self):
+        small = dataclasses.replace(header(n_frames=30, gop=30, gom=1), width=176, height=144,
+                                    arch_params=Gnerv.QUALITY[2])
+        large = dataclasses.replace(small, arch_params=Gnerv.QUALITY[8])
+        (n_small,), (s_small,) = self.iters(small)
+        (n_large,), (s_large,) = self.iters(large)
+        assert n_large < n_small and s_large == pytest.approx(s_small, rel=0.01)
+        assert iteration_seconds("gnerv", Gnerv.QUALITY[8], 176, 144) > iteration_seconds("gnerv", Gnerv.QUALITY[2],
+                                                                                          176, 144)
+
+    def test_slower_presets_train_longer_and_explicit_counts_are_kept(self):
+        h = header(n_frames=8, gop=4, gom=2)
+        fast, medium, slow = (self.iters(h, p)[0] for p in ("fast", "medium", "slow"))
+        assert fast[0] < medium[0] < slow[0]
+        assert self.iters(h, iters=7, p_iters=9)[0] == (7, 9)
+        tiny = dataclasses.replace(h, width=16, height=16)
+        assert min(self.iters(tiny, "fast")[0]) == MIN_ITERS
 
 
 def test_the_loss_is_built_once_per_process():
