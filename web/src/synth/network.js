@@ -202,8 +202,15 @@ export class Network {
     this.w = null;
   }
 
-  /** Take the GOP's float32 weights in wire order (Float32Array each, as tensorShapes gives them). */
+  /** Take the GOP's float32 weights: Float32Arrays in wire order (as tensorShapes gives them), or the
+   * decoder core's Map of name -> {shape, data} (web/README.md). */
   load(arrays) {
+    if (arrays instanceof Map) {
+      arrays = this.specs.map(([name]) => {
+        if (!arrays.has(name)) throw new Error(`the decoded model has no tensor ${name}`);
+        return arrays.get(name).data;
+      });
+    }
     if (arrays.length !== this.specs.length) throw new Error(`expected ${this.specs.length} tensors, got ${arrays.length}`);
     const w = {};
     this.specs.forEach(([name, dims], i) => {

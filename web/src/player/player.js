@@ -1,0 +1,170 @@
+// The player's engine, the same in a Web Worker and under node: bytes in (streamed), frames out.
+//
+// It feeds the decoder core (web/src/format, its API in web/README.md) the file's bytes as they
+// arrive; each GOM becomes playable as soon as its chunks are in, so the first frame shows long
+// before a large file is read. A frame request waits for its GOM, decodes the GOM's models (the last
+// two GOMs' are kept), loads the GOP's weights into the synthesis (web/src/synth) and renders the
+// batch of RENDER_BATCH frames that holds it, from the GOP's first frame as every inrcodec decoder does.
+
+import { Synthesis, RENDER_BATCH } from '../synth/network.js';
+import { archName } from '../synth/program.js';
+import { frameMd5 } from './md5.js';
+
+const CHROMA = { 0: '420', 1: '444' };
+
+export class Player {
+  /**
+   * @param {object} ort  onnxruntime-web
+   * @param {object} format  the decoder core (web/src/format/index.js)
+   * @param {object} sessionOptions  onnxruntime-web session options
+   */
+  constructor(ort, format, sessionOptions = { executionProviders: ['wasm'] }) {
+    this.ort = ort;
+    this.format = format;
+    this.sessionOptions = sessionOptions;
+    this.file = null;
+    this.info = null;
+    this.bytes = 0;
+    this.complete = false;
+    this.error = null;
+    this.gomDecoders = new Map(); // GOM index -> () => Promise<models[gop in GOM][layer]>
+    this.gomModels = new Map(); // GOM index -> Promise of its decoded models (the last two kept)
+    this.waiters = new Map(); // GOM index -> [{resolve, reject}]
+    this.batch = null; // {key, frames}
+    this.loaded = null; // GOP whose weights the synthesis holds
+    this.queue = Promise.resolve(); // renders run one at a time
+    this.renderMs = 0;
+    this.rendered = 0;
+    this.onHeader = () => {};
+    this.onGom = () => {};
+  }
+
+  /** Reads `readable` (a ReadableStream or async iterable of Uint8Array) to its end, feeding the core. */
+  async read(readable) {
+    const stream = new this.format.InrStream();
+    try {
+      if (readable.getReader) {
+        const reader = readable.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          this.push(stream, value);
+        }
+      } else {
+        for await (const chunk of readable) this.push(stream, chunk);
+      }
+      stream.end();
+      this.complete = true;
+      if (!this.file) throw new this.format.InrTruncatedError('the file ends before its sequence header');
+      for (const [gom, list] of this.waiters) {
+        for (const w of list) w.reject(new this.format.InrFormatError(`GOM ${gom}: not in the file`));
+      }
+      this.waiters.clear();
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    }
+  }
+
+  push(stream, chunk) {
+    this.bytes += chunk.length;
+    for (const ev of stream.push(chunk)) {
+      if (ev.type === 'header') this.setFile(ev.file);
+      else if (ev.type === 'gom') this.addGom(ev.gom ?? ev.index, () => ev.decode());
+    }
+  }
+
+  fail(err) {
+    this.error = err;
+    for (const list of this.waiters.values()) for (const w of list) w.reject(err);
+    this.waiters.clear();
+  }
+
+  setFile(file) {
+    this.file = file;
+    const h = file.header;
+    this.info = {
+      width: h.width, height: h.height, nFrames: h.nFrames, fpsNum: h.fpsNum, fpsDen: h.fpsDen,
+      chroma: CHROMA[h.chromaFormat], bitDepth: h.bitDepth, gopSize: h.gopSize, gomSize: h.gomSize,
+      colorRange: h.colorRange, matrix: h.matrix,
+      layers: file.layers.map((l) => ({ archId: l.archId, arch: archName(l.archId), archParams: l.archParams, scale: l.residualScale ?? 1 })),
+    };
+    this.setLayers(this.info.layers.length);
+    this.onHeader(this.info);
+  }
+
+  /** Decode only the first `k` layers from now on (the page's layer selector). */
+  setLayers(k) {
+    const old = this.synth;
+    this.nLayers = k;
+    this.synth = new Synthesis(this.ort, { ...this.info, layers: this.info.layers.slice(0, k) }, this.sessionOptions);
+    this.loaded = null;
+    this.batch = null;
+    if (old) this.queue = this.queue.then(() => old.release());
+  }
+
+  addGom(gom, decode) {
+    this.gomDecoders.set(gom, decode);
+    for (const w of this.waiters.get(gom) ?? []) w.resolve();
+    this.waiters.delete(gom);
+    this.onGom(gom);
+  }
+
+  /** Resolves when GOM `gom`'s chunks have arrived. */
+  arrived(gom) {
+    if (this.gomDecoders.has(gom)) return Promise.resolve();
+    if (this.error) return Promise.reject(this.error);
+    if (this.complete) return Promise.reject(new this.format.InrFormatError(`GOM ${gom}: not in the file`));
+    return new Promise((resolve, reject) => {
+      if (!this.waiters.has(gom)) this.waiters.set(gom, []);
+      this.waiters.get(gom).push({ resolve, reject });
+    });
+  }
+
+  models(gom) {
+    if (!this.gomModels.has(gom)) {
+      this.gomModels.set(gom, Promise.resolve().then(() => this.gomDecoders.get(gom)()));
+      while (this.gomModels.size > 2) this.gomModels.delete(this.gomModels.keys().next().value);
+    }
+    return this.gomModels.get(gom);
+  }
+
+  /** Frame `n`: {index, planes [Y, U, V] (Uint8Array, or Uint16Array above 8 bits), md5}. */
+  async frame(n) {
+    if (!this.info) throw new Error('no file open');
+    const { nFrames, gopSize, gomSize } = this.info;
+    if (!(Number.isInteger(n) && n >= 0 && n < nFrames)) throw new RangeError(`frame ${n} outside 0..${nFrames - 1}`);
+    const gop = Math.floor(n / gopSize), gom = Math.floor(gop / gomSize);
+    const offset = n - gop * gopSize, first = offset - (offset % RENDER_BATCH);
+    await this.arrived(gom);
+    const run = this.queue.then(() => this.renderBatch(gop, gom, first));
+    this.queue = run.catch(() => {});
+    const frames = await run;
+    const planes = frames[offset - first];
+    return { index: n, planes, md5: frameMd5(planes) };
+  }
+
+  async renderBatch(gop, gom, first) {
+    const key = `${this.nLayers}/${gop}/${first}`;
+    if (this.batch?.key === key) return this.batch.frames;
+    const count = Math.min(this.info.nFrames - gop * this.info.gopSize, this.info.gopSize);
+    const t0 = performance.now();
+    if (this.loaded !== gop) {
+      const models = await this.models(gom);
+      const inGom = models[gop - gom * this.info.gomSize];
+      if (!inGom) throw new this.format.InrFormatError(`GOP ${gop}: no model in the file`);
+      this.synth.load(inGom.slice(0, this.nLayers).map((m) => m.weights));
+      this.loaded = gop;
+    }
+    const offsets = [];
+    for (let i = first; i < Math.min(count, first + RENDER_BATCH); i++) offsets.push(i);
+    const frames = await this.synth.render(offsets);
+    this.renderMs += performance.now() - t0;
+    this.rendered += frames.length;
+    this.batch = { key, frames };
+    return frames;
+  }
+
+  /** Frames rendered a second so far (synthesis and weight decoding, not waiting for bytes). */
+  get fps() { return this.renderMs > 0 ? (1000 * this.rendered) / this.renderMs : 0; }
+}

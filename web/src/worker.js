@@ -1,0 +1,74 @@
+// The player's Web Worker: reads the file (streamed), decodes and synthesises frames, so the page
+// never blocks. Messages in: {type: 'open', url} or {type: 'open', file}; {type: 'frame', id, n, rgba};
+// {type: 'layers', k}. Messages out: 'header', 'progress', 'gom', 'end', 'frame' (id, n, md5, rgba?,
+// planes?, fps), 'error' (id when it answers a request, message).
+
+import * as ort from 'onnxruntime-web/wasm';
+import * as format from './format/index.js';
+import { Player } from './player/player.js';
+import { toRgba } from './player/yuv.js';
+
+// onnxruntime-web's .wasm and .mjs are copied to dist/ort/ by the build; an absolute URL (a bare
+// relative path fails to resolve from inside onnxruntime-web, FIELD-NOTES).
+ort.env.wasm.wasmPaths = new URL('ort/', self.location.href).href;
+// threads need cross-origin isolation (SharedArrayBuffer): inrcodec play and the tests serve the
+// COOP/COEP headers; a plain static host gets one thread
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+ort.env.logLevel = 'error';
+
+let player = null;
+
+function describe(err) {
+  const name = err?.name && err.name !== 'Error' ? `${err.name}: ` : '';
+  return `${name}${err?.message ?? String(err)}`;
+}
+
+function post(msg, transfer = []) { self.postMessage(msg, transfer); }
+
+async function open(msg) {
+  player = new Player(ort, format);
+  const me = player;
+  let total = null;
+  player.onHeader = (info) => post({ type: 'header', info, total, threads: ort.env.wasm.numThreads });
+  player.onGom = (gom) => post({ type: 'gom', gom, bytes: me.bytes });
+  let body;
+  if (msg.url) {
+    const res = await fetch(msg.url);
+    if (!res.ok) throw new Error(`${msg.url}: HTTP ${res.status} ${res.statusText}`);
+    total = Number(res.headers.get('content-length')) || null;
+    body = res.body;
+  } else {
+    total = msg.file.size;
+    body = msg.file.stream();
+  }
+  await player.read(body);
+  if (me === player) post({ type: 'end', bytes: me.bytes });
+}
+
+async function frame(msg) {
+  const me = player;
+  if (!me) throw new Error('no file open');
+  const f = await me.frame(msg.n);
+  const out = { type: 'frame', id: msg.id, n: msg.n, md5: f.md5, fps: me.fps };
+  const transfer = [];
+  if (msg.rgba) {
+    const i = me.info;
+    out.rgba = toRgba(f.planes, i.width, i.height, i);
+    transfer.push(out.rgba.buffer);
+  }
+  if (msg.planes) out.planes = f.planes.map((p) => Array.from(p));
+  post(out, transfer);
+}
+
+self.onmessage = (e) => {
+  const msg = e.data;
+  let job;
+  if (msg.type === 'open') job = open(msg);
+  else if (msg.type === 'frame') job = frame(msg);
+  else if (msg.type === 'layers') job = Promise.resolve().then(() => player.setLayers(msg.k));
+  else job = Promise.reject(new Error(`unknown message ${msg.type}`));
+  job.catch((err) => post({ type: 'error', id: msg.id, message: describe(err) }));
+};
+
+self.onerror = (e) => post({ type: 'error', message: describe(e.error ?? e.message) });
+self.onunhandledrejection = (e) => post({ type: 'error', message: describe(e.reason) });

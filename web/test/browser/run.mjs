@@ -1,0 +1,114 @@
+// Drives the distribution's Chromium (never a browser download) through playwright-core for
+// tests/web/test_web_browser.py and tools/bench_web.py. Reads one JSON object on stdin:
+//   {chromium, base (the server's http://127.0.0.1:PORT), jobs: [...]}
+// and prints one JSON line per job. Jobs:
+//   {kind: 'check', src, expected?: [md5 per frame]}  ?src=&check=1: status, the frames' MD5s, the
+//       samples of every frame whose MD5 is not the expected one, and the timings
+//   {kind: 'seek', src, targets: [n...]}  the seek bar set to each n: the frame then shown; then the
+//       step buttons
+//   {kind: 'open', src, screenshot?: path, playMs?: ms}  the page as a user opens it: time to the first
+//       frame on the canvas, optionally playing a while, then a screenshot
+import { chromium } from 'playwright-core';
+
+const chunks = [];
+for await (const c of process.stdin) chunks.push(c);
+const { chromium: executablePath, base, jobs, timeoutMs = 120000 } = JSON.parse(Buffer.concat(chunks).toString());
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
+});
+const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
+
+const url = (src, extra = '') => `${base}/?src=${encodeURIComponent(src)}${extra}`;
+
+async function settled(page) {
+  // the check hook's end: 'done', or an error in #status
+  await page.waitForFunction(() => {
+    const s = document.getElementById('status');
+    return s.classList.contains('error') || s.textContent === 'done';
+  }, null, { timeout: timeoutMs });
+}
+
+async function check(page, job) {
+  await page.goto(url(job.src, '&check=1'));
+  await settled(page);
+  const r = await page.evaluate(() => ({
+    status: document.getElementById('status').textContent,
+    error: document.getElementById('status').classList.contains('error'),
+    frames: document.getElementById('frames').textContent.split('\n').filter(Boolean).map((l) => l.split(' ')),
+    timing: window.inrcodec.timing,
+    info: window.inrcodec.info,
+    speed: document.getElementById('i-speed').textContent,
+  }));
+  r.samples = {};
+  for (const [i, md5] of r.frames) {
+    if (job.expected && job.expected[Number(i)] !== md5) {
+      r.samples[i] = await page.evaluate((n) => window.inrcodec.samples(n), Number(i));
+    }
+  }
+  return r;
+}
+
+const shownIs = (page, n) => page.waitForFunction((k) => window.inrcodec.shown?.n === k, n, { timeout: timeoutMs });
+
+async function seek(page, job) {
+  await page.goto(url(job.src));
+  await shownIs(page, 0);
+  const seen = [];
+  for (const n of job.targets) {
+    await page.evaluate((k) => {
+      const s = document.getElementById('seek');
+      s.value = String(k);
+      s.dispatchEvent(new Event('input'));
+    }, n);
+    await shownIs(page, n);
+    seen.push(await page.evaluate(() => ({ ...window.inrcodec.shown, pos: document.getElementById('pos').textContent })));
+  }
+  const last = job.targets[job.targets.length - 1];
+  await page.click('#prev');
+  await shownIs(page, last - 1);
+  seen.push(await page.evaluate(() => ({ ...window.inrcodec.shown, pos: document.getElementById('pos').textContent })));
+  await page.click('#next');
+  await shownIs(page, last);
+  seen.push(await page.evaluate(() => ({ ...window.inrcodec.shown, pos: document.getElementById('pos').textContent })));
+  return { seen };
+}
+
+async function open(page, job) {
+  await page.goto(url(job.src));
+  await page.waitForFunction(() => window.inrcodec.timing.firstFrame !== undefined
+    || document.getElementById('status').classList.contains('error'), null, { timeout: timeoutMs });
+  if (job.playMs) {
+    await page.click('#play');
+    await page.waitForTimeout(job.playMs);
+    await page.click('#play');
+  }
+  const r = await page.evaluate(() => ({
+    timing: window.inrcodec.timing, shown: window.inrcodec.shown,
+    status: document.getElementById('status').textContent,
+    error: document.getElementById('status').classList.contains('error'),
+    speed: document.getElementById('i-speed').textContent,
+    first: document.getElementById('i-first').textContent,
+  }));
+  if (job.screenshot) await page.screenshot({ path: job.screenshot });
+  return r;
+}
+
+const KINDS = { check, seek, open };
+for (const job of jobs) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let out;
+  try {
+    out = { job: job.kind, src: job.src, ...(await KINDS[job.kind](page, job)) };
+  } catch (e) {
+    out = { job: job.kind, src: job.src, failed: String(e), status: await page.evaluate(() => document.getElementById('status')?.textContent).catch(() => null) };
+  }
+  out.pageErrors = errors;
+  process.stdout.write(JSON.stringify(out) + '\n');
+  await page.close();
+}
+await browser.close();
