@@ -10,7 +10,7 @@ from inrcodec.container.chunks import SequenceHeader
 from inrcodec.errors import InrInputError
 from inrcodec.models import ARCHITECTURES
 from inrcodec.train.stats import GopReport
-from inrcodec.train.target import (CHUNK_BYTES, CONTROL_SWING, LAMBDA_RANGE, FILE_FIXED_BYTES, GomControl, LambdaControl, Target, allocate,
+from inrcodec.train.target import (CHUNK_BYTES, CONTROL_SWING, LAMBDA_RANGE, FILE_FIXED_BYTES, PSNR_RATIO_PRIOR, GomControl, LambdaControl, Target, allocate,
                                    learn_w_p, model_budget, parse_amount, pick_quality, prior_bpp)
 
 
@@ -76,6 +76,9 @@ def test_psnr_allocation_keeps_the_clip_average():
     h = header()
     t = Target("psnr", 30.0, "--psnr 30", lag=1)
     assert allocate(t, h, [], 0).amount == pytest.approx(1e-3)
+    # before any model is measured, the training distortion held is worth less than the decoded error
+    # (the fit improves after the controller's window): the first model aims above the target
+    assert allocate(t, h, [], 0).ratio == PSNR_RATIO_PRIOR < 1
     # GOM 0 came out at twice the allowed error: GOM 1 may have none left, clipped at a quarter
     worse = [report(0, "I", 5000, 300.0, ctrl=1e-3, err=2e-3), report(1, "P", 2000, 300.0, ctrl=1e-3, err=2e-3)]
     assert allocate(t, h, worse, 1).amount == pytest.approx(1e-3 / 4)
