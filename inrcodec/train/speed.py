@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from ..archs import ARCHITECTURES
 
-# architecture -> (a seconds, b seconds per MAC of the batch, c seconds per parameter)
+# architecture -> (a seconds, b seconds per MAC of the batch, c seconds per parameter). gnerv: from
+# carphone's medium encodes on a quiet machine (README: q4 495 s, q6 602 s for 27000 iterations, so
+# 18.0 and 21.9 ms an iteration, the difference all MACs); the others as gnerv until measured
 SPEED: dict[str, tuple[float, float, float]] = {
-    "gnerv": (0.010, 1.0e-10, 1.0e-7),
-    "hinerv": (0.010, 1.0e-10, 1.0e-7),
-    "nirvana": (0.010, 1.0e-10, 1.0e-7),
+    "gnerv": (0.0108, 1.1e-10, 0.0),
+    "hinerv": (0.0108, 1.1e-10, 0.0),
+    "nirvana": (0.0108, 1.1e-10, 0.0),
 }
 # an architecture the table does not know (a plug-in) is timed as gnerv
 DEFAULT_SPEED = SPEED["gnerv"]
