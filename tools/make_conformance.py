@@ -658,6 +658,26 @@ def _level_file(width: int, height: int, arch_id: int, arch_params: tuple) -> by
         arch_id=arch_id, arch_params=arch_params, coder_id=1, seed=1))
 
 
+def _weight_file() -> bytes:
+    """A valid one-frame gnerv file whose I-model has one weight of 32767 x step(64) = 524272, every
+    other weight 0: above the range a decoder renders (spec/models.md §4b)."""
+    from inrcodec.container.chunks import ModelChunk, SequenceHeader
+    from inrcodec.container.writer import serialize
+    from inrcodec.decode.model_io import plan_layers
+    from inrcodec.decode.weights import KIND_I, QuantizedModel, encode_body
+
+    header = SequenceHeader(
+        width=16, height=16, n_frames=1, fps_num=25, fps_den=1, chroma_format=0, bit_depth=8, color_range=0,
+        color_primaries=2, transfer=2, matrix=2, chroma_siting=0, gop_size=1, gom_size=1, arch_id=1,
+        arch_params=(1, 2, 4, 4, 4), coder_id=1, seed=1)
+    specs = plan_layers(header, None)[0].specs
+    symbols = [np.zeros(s.shape, np.int32) for s in specs]
+    codes = [0] * len(specs)
+    symbols[3].flat[0], codes[3] = 32767, 64  # shift.0.weight
+    body = encode_body(QuantizedModel(KIND_I, 0, codes, symbols), header.coder_id, specs)
+    return serialize(header, [ModelChunk(0, KIND_I, body)])
+
+
 def _nirvana_q1() -> tuple:
     from inrcodec.archs.nirvana import Nirvana
 
@@ -735,7 +755,8 @@ INVALID: dict[str, tuple] = {
                      "levels.md §2 max_pixels: a valid 16384x16384 nirvana file", "InrUnsupportedError", None),
     "LEVEL_MACS": (None, ("file", lambda: _level_file(256, 256, 1, (0, 1, 1, 512, 512))),
                    "levels.md §2 max_macs_per_pixel: a valid gnerv file of 596 737 MACs per pixel",
-                   "InrUnsupportedError", None),
+                   "InrUnsupportedError", None),    "WEIGHT_RANGE": (None, ("file", _weight_file), "models.md §4b: a gnerv I-model with one weight of "
+                     "32767 x 16 = 524272 (step code 64)", "InrUnsupportedError", None),
 }
 
 

@@ -25,6 +25,7 @@ from .bands import check_memory, plan_pieces
 from .batch import render_batch
 from .options import DecodeOptions, check_threads
 from .synthesis import choose_backend, make_synthesis
+from .weight_range import check_weight_range
 from .weights import QuantizedModel
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -135,16 +136,24 @@ class InrFile:
             if last_gop is not None and g > last_gop:
                 break
             qms = [decode_model(layer, self.header, *grouped[g][layer.index]) for layer in self._layers]
-            prev = [model_weights(layer, qm, None if prev is None else prev[layer.index], g)
+            prev = [self._weights(layer, qm, None if prev is None else prev[layer.index], g)
                     for layer, qm in zip(self._layers, qms)]
             yield g, qms, prev
+
+    @staticmethod
+    def _weights(layer, qm: QuantizedModel, prev: list[np.ndarray] | None, gop_index: int) -> list[np.ndarray]:
+        """A model's binary32 weights, refused (exit 6) outside the range every decoder renders alike
+        (spec/models.md §4b), before a frame of its GOP is rendered."""
+        weights = model_weights(layer, qm, prev, gop_index)
+        check_weight_range(layer.specs, weights, gop_index, layer.index)
+        return weights
 
     def _gop_weights(self, gop_index: int) -> list[list[np.ndarray]]:
         h = self.header
         if self._state is not None and self._state[0] == gop_index - 1 and gop_index % h.gom_size != 0:
             # sequential playback: the predecessors are at hand (read_gop checks every layer's MODL is there)
             grouped = self._by_gop(self._reader.read_gop(gop_index))[gop_index]
-            weights = [model_weights(layer, decode_model(layer, h, *grouped[layer.index]),
+            weights = [self._weights(layer, decode_model(layer, h, *grouped[layer.index]),
                                      self._state[1][layer.index], gop_index) for layer in self._layers]
         else:
             weights = None

@@ -26,7 +26,7 @@ import {
 import { InrFormatError, InrInputError, InrTruncatedError, InrUnsupportedError } from "./errors.js";
 import { checkLevel } from "./levels.js";
 import { initArrays } from "./prng.js";
-import { decodeModel, dequantize } from "./weights.js";
+import { checkWeightRange, decodeModel, dequantize } from "./weights.js";
 
 const SALVAGE_HINT = " (a salvage reader may recover the complete GOMs before the damage)";
 
@@ -164,6 +164,7 @@ export class Sequence {
         const layer = this.layers[k];
         const qm = await decodeModel(layer, modl, blobs, this.header.coderId);
         const data = dequantize(layer, qm, prev[k], () => this.theta0(k));
+        checkWeightRange(layer, data, g, k);
         prev[k] = data;
         const weights = new Map(layer.tensors.map((t, j) => [t.name, { shape: t.shape, data: data[j] }]));
         models.push({ ...qm, gop: g, layer: k, weights });

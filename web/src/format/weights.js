@@ -7,7 +7,7 @@
 import { ByteReader } from "./bytes.js";
 import { getCoder } from "./coders.js";
 import { decompressBlob } from "./blob.js";
-import { InrFormatError } from "./errors.js";
+import { InrFormatError, InrUnsupportedError } from "./errors.js";
 import { laplaceTable } from "./tables.js";
 
 export const KIND_I = 0;
@@ -194,6 +194,29 @@ export function dequantize(layer, qm, prev, theta0) {
     const fr = Math.fround;
     for (let j = 0; j < t.numel; j++) out[j] = fr(fr(eps * z[j]) + fr(kappa * p[j])) + sym[j] * step;
     return out;
+  });
+}
+
+/** The largest |weight| a decoder renders (spec/models.md §4b). */
+export const MAX_WEIGHT = 64;
+
+/**
+ * Refuse a decoded model with a weight that is not finite or above MAX_WEIGHT in magnitude
+ * (spec/models.md §4b), before a frame of its GOP is rendered: InrUnsupportedError (exit 6).
+ * @param {{tensors: import("./archs.js").TensorSpec[]}} layer @param {Float32Array[]} data
+ * @param {number} gop @param {number} k the layer
+ */
+export function checkWeightRange(layer, data, gop, k) {
+  layer.tensors.forEach((t, i) => {
+    let top = 0;
+    for (const v of data[i]) {
+      if (!(Math.abs(v) <= top)) top = Number.isNaN(v) ? NaN : Math.abs(v);
+      if (Number.isNaN(top)) break;
+    }
+    if (top <= MAX_WEIGHT) return;
+    const where = `GOP ${gop}` + (k ? ` layer ${k}` : "");
+    const what = Number.isFinite(top) ? `a weight of magnitude ${top}` : "a weight that is not finite (NaN or infinity)";
+    throw new InrUnsupportedError(`${where}: ${t.name} holds ${what}, outside the ±${MAX_WEIGHT} a decoder renders (spec/models.md §4b)`);
   });
 }
 
