@@ -42,6 +42,14 @@ export function fixedPointTable(offset, counts) {
  * @returns {Table}
  */
 export function laplaceTable(code, maxAbs) {
+  return fixedPointTable(-maxAbs, laplaceCounts(code, maxAbs));
+}
+
+/**
+ * The counts m_max_abs .. m_1, m_0, m_1 .. m_max_abs of §5.
+ * @param {number} code @param {number} maxAbs @returns {Float64Array}
+ */
+export function laplaceCounts(code, maxAbs) {
   const m = new Float64Array(maxAbs + 1);
   m[0] = 2 ** 20;
   for (let j = 1; j <= maxAbs; j++) m[j] = Math.max(1, Math.floor((m[j - 1] * code) / 65536)); // < 2^36: exact
@@ -50,7 +58,7 @@ export function laplaceTable(code, maxAbs) {
     counts[maxAbs - j] = m[j];
     counts[maxAbs + j] = m[j];
   }
-  return fixedPointTable(-maxAbs, counts);
+  return counts;
 }
 
 /**
