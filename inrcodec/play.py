@@ -3,8 +3,8 @@ local static server, so that a file just encoded can be watched in a browser tab
 
 The server is the standard library's, bound to 127.0.0.1 only. It serves the built player at ``/``
 and the given files at their own paths, with the headers that let onnxruntime-web use threads
-(cross-origin isolation: COOP ``same-origin`` and COEP ``require-corp``) and no caching, so that a
-file encoded again under the same name plays anew. Nothing is fetched from elsewhere.
+(cross-origin isolation: COOP ``same-origin`` and COEP ``require-corp``); the player's files are
+revalidated, the videos never cached, so that a file encoded again under the same name plays anew. Nothing is fetched from elsewhere.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
     "Cross-Origin-Resource-Policy": "same-origin",
-    "Cache-Control": "no-store",
 }
+# the player's files may be cached (revalidated each time: Chromium then keeps the compiled wasm);
+# the videos never are, so that a file encoded again under the same name plays anew
+CACHE = {".inr": "no-store"}
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
          ".inr": "application/octet-stream", ".map": "application/json"}
 
@@ -52,6 +54,8 @@ class _Handler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         for name, value in HEADERS.items():
             self.send_header(name, value)
+        ext = os.path.splitext(urllib.parse.urlsplit(self.path).path)[1]
+        self.send_header("Cache-Control", CACHE.get(ext, "no-cache"))
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:  # quiet: the URL is what the user needs

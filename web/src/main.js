@@ -19,6 +19,7 @@ window.inrcodec = {
   shown: null, // {n, md5} of the frame on the canvas
   get info() { return state.info; },
   samples: (n) => request({ n, planes: true }).then((r) => r.planes),
+  show: (n) => show(n), // decode and draw frame n (benchmarks)
 };
 
 function status(text, error = false) {
@@ -45,6 +46,7 @@ function onMessage(worker, e) {
   if (worker !== state.worker) return; // a file opened since
   const m = e.data;
   if (m.type === 'header') return onHeader(m);
+  if (m.type === 'mark') { state.timing[m.name] = m.t - performance.timeOrigin; return; }
   if (m.type === 'gom') return showSize(m.bytes);
   if (m.type === 'end') { state.total = m.bytes; showSize(m.bytes); state.timing.read = performance.now(); return; }
   if (m.type === 'frame' || (m.type === 'error' && m.id)) {
@@ -60,6 +62,17 @@ function onMessage(worker, e) {
   }
 }
 
+function newWorker() {
+  const workerUrl = new URL('worker.js', import.meta.url);
+  if (params.get('threads')) workerUrl.searchParams.set('threads', params.get('threads'));
+  return new Worker(workerUrl, { type: 'module' });
+}
+
+// A worker made at page load starts onnxruntime-web's wasm at once, so a file opened later by the
+// picker or by drag and drop shows its first frame without waiting for it. Each file after the first
+// gets a fresh worker (the old one, and whatever it was reading, is dropped).
+let spare = newWorker();
+
 function open(source, name) {
   state.worker?.terminate();
   for (const p of state.pending.values()) p.reject(new Error('another file was opened'));
@@ -70,7 +83,8 @@ function open(source, name) {
   $('frames').textContent = '';
   $('i-name').textContent = name;
   status('reading…');
-  const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
+  const worker = spare ?? newWorker();
+  spare = null;
   worker.onmessage = (e) => onMessage(worker, e);
   worker.onerror = (e) => { e.preventDefault(); if (worker === state.worker) fail(e.message || 'the decoder stopped'); };
   state.worker = worker;

@@ -7,14 +7,28 @@ import * as ort from 'onnxruntime-web/wasm';
 import * as format from './format/index.js';
 import { Player } from './player/player.js';
 import { toRgba } from './player/yuv.js';
+import { Graph } from './synth/onnx.js';
 
 // onnxruntime-web's .wasm and .mjs are copied to dist/ort/ by the build; an absolute URL (a bare
 // relative path fails to resolve from inside onnxruntime-web, FIELD-NOTES).
 ort.env.wasm.wasmPaths = new URL('ort/', self.location.href).href;
-// threads need cross-origin isolation (SharedArrayBuffer): inrcodec play and the tests serve the
-// COOP/COEP headers; a plain static host gets one thread
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+// Threads need cross-origin isolation (SharedArrayBuffer): inrcodec play and the tests serve the
+// COOP/COEP headers; a plain static host gets one thread. The page's ?threads=N reaches here as the
+// worker's own query.
+const asked = Number(new URL(self.location.href).searchParams.get('threads')) || 0;
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, asked || navigator.hardwareConcurrency || 1)) : 1;
 ort.env.logLevel = 'error';
+
+// Start onnxruntime-web's wasm (fetch, compile, threads) now, while the page asks for the file: a
+// one-node graph's session is the way to make it initialise.
+const warmup = (() => {
+  const g = new Graph('warmup');
+  g.output(g.op('Identity', [g.input('x', [1])]), [1]);
+  return ort.InferenceSession.create(g.model()).then(() => mark('wasm')).catch(() => {});
+})();
+
+/** A timing mark for the page (window.inrcodec.timing), on the page's clock. */
+function mark(name) { self.postMessage({ type: 'mark', name, t: performance.timeOrigin + performance.now() }); }
 
 let player = null;
 
@@ -29,8 +43,14 @@ async function open(msg) {
   player = new Player(ort, format);
   const me = player;
   let total = null;
-  player.onHeader = (info) => post({ type: 'header', info, total, threads: ort.env.wasm.numThreads });
-  player.onGom = (gom) => post({ type: 'gom', gom, bytes: me.bytes });
+  player.onHeader = (info) => {
+    post({ type: 'header', info, total, threads: ort.env.wasm.numThreads });
+    me.synth.prepare().then(() => mark('sessions'), () => {});
+  };
+  player.onGom = (gom) => {
+    if (gom === 0) mark('gom0');
+    post({ type: 'gom', gom, bytes: me.bytes });
+  };
   let body;
   if (msg.url) {
     const res = await fetch(msg.url);

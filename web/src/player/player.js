@@ -100,6 +100,8 @@ export class Player {
     this.synth = new Synthesis(this.ort, { ...this.info, layers: this.info.layers.slice(0, k) }, this.sessionOptions);
     this.loaded = null;
     this.batch = null;
+    // the sessions are built while the first GOM downloads; a failure shows at the first frame
+    this.synth.prepare().catch(() => {});
     if (old) this.queue = this.queue.then(() => old.release());
   }
 

@@ -278,9 +278,16 @@ export class Network {
     return graphModel(this.graphOps, inputs, weights, this.outputs, this.heads);
   }
 
-  async session_() {
-    if (!this.session) this.session = await this.ort.InferenceSession.create(this.graph(), this.sessionOptions);
+  session_() {
+    if (!this.session) this.session = this.ort.InferenceSession.create(this.graph(), this.sessionOptions);
     return this.session;
+  }
+
+  /** Make the session before the first weights arrive (the graph needs only their shapes), so that a
+   * player can build it while the file is still downloading. */
+  prepare() {
+    if (!this.w) this.load(this.specs.map(([, dims]) => new Float32Array(numel(dims))));
+    return this.session_();
   }
 
   /** Planes [Y, U, V] (Float32Array [B·h·w] each, with dims) of the frames at time positions t. */
@@ -365,7 +372,11 @@ export class Network {
     return [val(Y, [b, H, W]), val(U, [b, ch, cw]), val(V, [b, ch, cw])];
   }
 
-  async release() { if (this.session) await this.session.release(); this.session = null; }
+  async release() {
+    const s = this.session;
+    this.session = null;
+    if (s) await (await s).release();
+  }
 }
 
 function concat(...arrays) {
@@ -416,6 +427,9 @@ export class Synthesis {
       offset: k === 0 ? 0.5 : 0,
     }, sessionOptions), fr(l.scale ?? 1)]);
   }
+
+  /** Build every layer's session now (before the weights: see Network.prepare). */
+  prepare() { return Promise.all(this.nets.map(([net]) => net.prepare())); }
 
   /** Each layer's float32 weights in wire order: weights[layer][tensor]. */
   load(weights) { this.nets.forEach(([net], k) => net.load(weights[k])); }

@@ -1,6 +1,6 @@
 // Drives the distribution's Chromium (never a browser download) through playwright-core for
 // tests/web/test_web_browser.py and tools/bench_web.py. Reads one JSON object on stdin:
-//   {chromium, base (the server's http://127.0.0.1:PORT), jobs: [...]}
+//   {chromium, base (the server's http://127.0.0.1:PORT), jobs: [...], query? (added to each page's URL)}
 // and prints one JSON line per job. Jobs:
 //   {kind: 'check', src, expected?: [md5 per frame]}  ?src=&check=1: status, the frames' MD5s, the
 //       samples of every frame whose MD5 is not the expected one, and the timings
@@ -8,11 +8,12 @@
 //       step buttons
 //   {kind: 'open', src, screenshot?: path, playMs?: ms}  the page as a user opens it: time to the first
 //       frame on the canvas, optionally playing a while, then a screenshot
+//   {kind: 'speed', src}  'open', then frames 1.. decoded and drawn as fast as they come: ms, frames
 import { chromium } from 'playwright-core';
 
 const chunks = [];
 for await (const c of process.stdin) chunks.push(c);
-const { chromium: executablePath, base, jobs, timeoutMs = 120000 } = JSON.parse(Buffer.concat(chunks).toString());
+const { chromium: executablePath, base, jobs, timeoutMs = 120000, query = '' } = JSON.parse(Buffer.concat(chunks).toString());
 
 const browser = await chromium.launch({
   executablePath,
@@ -21,7 +22,7 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
 
-const url = (src, extra = '') => `${base}/?src=${encodeURIComponent(src)}${extra}`;
+const url = (src, extra = '') => `${base}/?src=${encodeURIComponent(src)}${extra}${query ? `&${query}` : ''}`;
 
 async function settled(page) {
   // the check hook's end: 'done', or an error in #status
@@ -96,7 +97,19 @@ async function open(page, job) {
   return r;
 }
 
-const KINDS = { check, seek, open };
+async function speed(page, job) {
+  // every frame decoded and drawn on the canvas as fast as the player goes (no pacing to the frame rate)
+  const first = await open(page, job);
+  const r = await page.evaluate(async () => {
+    const n = window.inrcodec.info.nFrames;
+    const t0 = performance.now();
+    for (let i = 1; i < n; i++) if (!(await window.inrcodec.show(i))) return { failed: `frame ${i}` };
+    return { frames: n - 1, ms: performance.now() - t0, speed: document.getElementById('i-speed').textContent };
+  });
+  return { ...first, ...r };
+}
+
+const KINDS = { check, seek, open, speed };
 for (const job of jobs) {
   const page = await context.newPage();
   const errors = [];
