@@ -8,7 +8,6 @@ export class InrError extends Error {
   /** @param {string} message one line naming the structure, field and offset */
   constructor(message) {
     super(message);
-    this.name = new.target.name;
   }
 
   /** The spec's exit status of this class. */
@@ -50,4 +49,16 @@ export class InrInputError extends InrError {
   get exitCode() {
     return 7;
   }
+}
+
+// Names set on the prototypes, not taken from the constructors: a minifier may rename those.
+for (const [cls, name] of [
+  [InrError, "InrError"],
+  [InrFormatError, "InrFormatError"],
+  [InrTruncatedError, "InrTruncatedError"],
+  [InrChecksumError, "InrChecksumError"],
+  [InrUnsupportedError, "InrUnsupportedError"],
+  [InrInputError, "InrInputError"],
+]) {
+  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
 }
