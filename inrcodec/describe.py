@@ -28,6 +28,8 @@ def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits |
         chunks = [{"type": c.type, "offset": c.offset, "payload_bytes": c.payload_size, "bytes": c.total_size,
                    "gop": c.gop_index, "kind": None if c.kind is None else "IP"[int(c.kind)], "layer": c.layer}
                   for c in r.chunks()]
+        # what the encode aimed at (targ, §5.8: informative, the first one that reads)
+        aimed = next((c.record for c in r.chunks() if c.record is not None), None)
         goms = []
         n_goms = r.n_complete_goms if r.salvage_note is not None else h.n_goms
         for m in range(n_goms):
@@ -75,7 +77,40 @@ def describe(path: str | os.PathLike, *, salvage: bool = False, limits: Limits |
             "chunks": chunks,
             "limits": _limits(h, r.layers, LEVEL if limits is None else limits),
             "salvage_note": r.salvage_note,
+            "encode_target": None if aimed is None else _reached(aimed, size),
         }
+
+
+def _reached(record: dict, file_bytes: int) -> dict:
+    """A targ record with what this file shows of it: for a size, the file's own bytes."""
+    out = dict(record)
+    target = record.get("target")
+    if isinstance(target, dict) and target.get("kind") == "bytes" and isinstance(target.get("value"), (int, float)) \
+            and target["value"] > 0:
+        out["target"] = {**target, "file_bytes": file_bytes, "off_percent": 100 * (file_bytes / target["value"] - 1)}
+    return out
+
+
+def target_lines(aimed: dict) -> list[str]:
+    """``info``'s lines for a targ record: what was asked, what was reached."""
+    lines = []
+    t = aimed.get("target")
+    if isinstance(t, dict):
+        if "file_bytes" in t:
+            reached = f"{t['file_bytes']} bytes for {t['value']:.0f} ({t['off_percent']:+.1f} %)"
+        elif t.get("kind") == "psnr" and "psnr_yuv" in t:
+            reached = f"PSNR-YUV {t['psnr_yuv']:.2f} dB for {t['value']:g} ({t['psnr_yuv'] - t['value']:+.2f} dB)"
+        elif t.get("kind") == "ms-ssim" and "ms_ssim_y" in t:
+            reached = f"MS-SSIM-Y {t['ms_ssim_y']:.4f} for {t['value']:g}"
+        else:
+            reached = "not recorded"
+        rung = f", quality {t['quality']}" if "quality" in t else ""
+        lines.append(f"encoded to a target: {t.get('asked', '?')}: {reached}{rung}")
+    tm = aimed.get("time")
+    if isinstance(tm, dict) and "budget_s" in tm and "seconds" in tm:
+        lines.append(f"encoded in a time budget: {tm.get('asked', '?')}: {tm['seconds']:.1f} s for "
+                     f"{tm['budget_s']:g} s")
+    return lines
 
 
 _NAMED = {"color_primaries": PRIMARIES, "transfer": TRANSFER, "matrix": MATRIX}
@@ -235,6 +270,8 @@ def format_description(d: dict) -> str:
             lines.append(f"  layer {layer['layer']}: {layer['architecture']} {tuple(layer['arch_params'])}, "
                          f"scale {layer['residual_scale']}, {lmacs} MACs/pixel, {layer['bytes']} bytes "
                          f"({layer['bytes'] * 8 / n_pixels:.4f} bpp)")
+    if d.get("encode_target"):
+        lines += target_lines(d["encode_target"])
     lines.append(f"container overhead: {d['overhead_bytes']} bytes "
                  f"({100 * d['overhead_bytes'] / max(1, d['file_bytes']):.2f} % of the file)")
     lines.append("index:")

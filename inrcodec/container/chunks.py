@@ -8,6 +8,7 @@ writer and the salvage scan all apply the same checks.
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import dataclass, field, fields
 from typing import Callable, Iterator
@@ -681,6 +682,26 @@ class AncillaryChunk:
             raise InrFormatError(
                 f"ancillary chunk type {self.code!r} must be 4 ASCII letters, the first lowercase"
             )
+
+
+def target_payload(record: dict) -> bytes:
+    """A targ payload (§5.8): ``record`` as compact UTF-8 JSON, keys sorted; ValueError above the limit."""
+    data = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if len(data) > spec.MAX_TARG_PAYLOAD_BYTES:
+        raise ValueError(f"targ: {len(data)} bytes, above {spec.MAX_TARG_PAYLOAD_BYTES}")
+    return data
+
+
+def read_target_record(payload: bytes) -> dict | None:
+    """A targ payload's record (§5.8), or None where it is not one (too long, not UTF-8, not a JSON
+    object): the chunk is informative, so a reader ignores a bad one instead of refusing the file."""
+    if len(payload) > spec.MAX_TARG_PAYLOAD_BYTES:
+        return None
+    try:
+        record = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .chunks import (
     read_index,
     read_layer_header,
     read_model,
+    read_target_record,
     read_trailer,
 )
 from ..errors import (
@@ -85,6 +86,7 @@ class ChunkInfo:
     gop_index: int | None = None
     kind: spec.ModelKind | None = None
     layer: int | None = None  # MODL: its layer; BLOB: the layer of the MODL before it
+    record: dict | None = None  # targ: what the encode aimed at (§5.8), when it reads as one
 
 
 class _Source:
@@ -575,4 +577,6 @@ class ContainerReader:
             return ChunkInfo(*sizes, gop_index=b.gop_index, layer=layer), len(b.data)
         if is_critical(raw.code) and raw.code not in _STRUCTURE:
             raise _unknown_critical(raw)
+        if raw.code == spec.TARG:
+            return ChunkInfo(*sizes, record=read_target_record(raw.payload)), 0
         return ChunkInfo(*sizes), 0

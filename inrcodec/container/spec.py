@@ -179,6 +179,8 @@ class Timing(_HeaderCode):
 
 
 DISP = b"disp"  # §5.7: the ancillary display chunk's type
+TARG = b"targ"  # §5.8: the ancillary chunk of what an encode aimed at (informative)
+MAX_TARG_PAYLOAD_BYTES = 4096  # a targ longer than this is not read (§5.8)
 
 _WHAT = {"ChromaFormat": "chroma format", "ColorRange": "colour range", "ChromaSiting": "chroma siting",
          "FieldOrder": "field order", "Timing": "timing"}

@@ -21,7 +21,7 @@ from ..coders import CODERS
 from ..decode.device import pick_device
 from ..decode.options import check_threads
 from ..container import spec
-from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader
+from ..container.chunks import BlobChunk, DisplayInfo, IndexRecord, LayerHeader, SequenceHeader, target_payload
 from ..container.reader import ContainerReader
 from ..container.spec import ChromaFormat
 from ..container.writer import ContainerWriter, partial_path
@@ -223,6 +223,8 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 entries.append(GomEntry(len(entries), writer.size_bytes, stats.to_json()))
                 if journal is not None:
                     journal.append(entries[-1])
+            if plan.target is not None or plan.time_budget is not None:  # what was asked, for info (§5.8)
+                writer.write_ancillary(spec.TARG, target_payload(_target_record(plan, opts, stats, info, wall_start)))
             file_bytes = writer.close()
         except BaseException as exc:
             # Ctrl-C, a kill signal turned into an exception, a full disk, a failed worker...: keep
@@ -247,6 +249,25 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         target=_reached(plan, file_bytes, quality), **quality,
         time=None if plan.time_budget is None else _in_time(opts.time, plan.time_budget, time.time() - wall_start),
     )
+
+
+def _target_record(plan: EncodePlan, opts: EncodeOptions, stats: QualityStats, info, wall_start: float) -> dict:
+    """The targ chunk's record (spec/bitstream.md §5.8): the target and the time asked, and what the
+    models reached (a size is read off the file itself)."""
+    record = {}
+    t = plan.target
+    if t is not None:
+        aimed = {"asked": t.asked, "kind": t.kind, "value": round(t.value, 6), "quality": plan.quality}
+        if t.kind != "bytes":
+            q = stats.summary(sample_peak(info.bit_depth), info.n_frames,
+                              ssim=min(info.width, info.height) >= SSIM_WINDOW, deep=False)
+            key = "psnr_yuv" if t.kind == "psnr" else "ms_ssim_y"
+            aimed[key] = round(q[key], 4 if key == "psnr_yuv" else 6)
+        record["target"] = aimed
+    if plan.time_budget is not None:
+        record["time"] = {"asked": f"--time {opts.time}", "budget_s": plan.time_budget,
+                          "seconds": round(time.time() - wall_start, 1)}
+    return record
 
 
 def _in_time(asked: str, budget: float, seconds: float) -> dict:

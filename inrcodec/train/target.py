@@ -41,9 +41,10 @@ W_P_PRIOR = 0.5  # a P-model's bytes against its GOM's I-model's at one lambda, 
 # exact rounding) lowers the error further: carphone's I-model ended at 2.20e-4 decoded for 2.71e-4
 # held (0.81), which overshot --psnr 36 by 0.59 dB with a prior of 1 (docs/encoder-notes.md)
 PSNR_RATIO_PRIOR = 0.8
-# bytes of the file outside the models: preamble, SHDR, disp, GIDX, IEND, and per chunk its framing and
-# index record (measured on gnerv files: 94 + 18 per MODL)
-FILE_FIXED_BYTES, CHUNK_BYTES = 94, 18
+# bytes of the file outside the models: preamble, SHDR, disp, GIDX, IEND, the targ chunk (§5.8: about
+# 100 bytes with a size target), and per chunk its framing and index record (measured on gnerv files:
+# 94 + 18 per MODL, before targ)
+FILE_FIXED_BYTES, CHUNK_BYTES = 94 + 100, 18
 MIN_MODEL_BYTES = 64  # a model below this is side information only: a target that leaves less is refused
 # the controller inside each fit (fractions of the fit's iterations)
 # CONTROL_SWING: a log-ratio error of 1 held over the whole window moves log lambda by this much, so a

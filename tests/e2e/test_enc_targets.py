@@ -40,6 +40,15 @@ def test_target_encodes_and_reports(tmp_path, args, key):
     if key == "target_bytes":
         assert t["file_bytes"] == s["file_bytes"] and t["quality"] == 9  # a 48x32 clip at kilobytes: the top rung
     assert all(g["lam"] > 0 and g["target"] > 0 for g in s["gops"])
+    # and the file says what it aimed at (a targ chunk, spec/bitstream.md §5.8): info shows asked and reached
+    info = json.loads(subprocess.run([sys.executable, "-m", "inrcodec.cli", "info", str(dst), "--json"],
+                                     capture_output=True, text=True, env=ENV, check=True).stdout)
+    aimed = info["encode_target"]["target"]
+    assert aimed["asked"] == t["asked"] and aimed["quality"] == t["quality"]
+    if key == "target_bytes":
+        assert aimed["file_bytes"] == s["file_bytes"] and aimed["value"] == pytest.approx(t["target_bytes"], abs=1)
+    elif key == "target_psnr":
+        assert aimed["psnr_yuv"] == pytest.approx(t["psnr_yuv"], abs=1e-3)
 
 
 @pytest.mark.parametrize("args", [("--size", "20k", "--quality", "3"), ("--size", "20k", "--lambda", "100"),
@@ -70,6 +79,17 @@ def test_time_budget_encodes_and_reports(tmp_path):
     assert [g["kind"] for g in s["gops"]] == ["I", "P"] and all(g["iters"] >= 27 for g in s["gops"])
     assert s["gops"][0]["iters"] > s["gops"][1]["iters"]
     assert s["file_bytes"] == dst.stat().st_size
+    text = subprocess.run([sys.executable, "-m", "inrcodec.cli", "info", str(dst)], capture_output=True, text=True,
+                          env=ENV, check=True).stdout
+    assert "encoded in a time budget: --time 15s:" in text and "targ" in text
+
+
+def test_an_encode_without_a_target_has_no_targ(tmp_path):
+    proc, dst = enc_timed(tmp_path, "--iters", "30", "--quality", "1")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(subprocess.run([sys.executable, "-m", "inrcodec.cli", "info", str(dst), "--json"],
+                                     capture_output=True, text=True, env=ENV, check=True).stdout)
+    assert info["encode_target"] is None and all(c["type"] != "targ" for c in info["chunks"])
 
 
 @pytest.mark.parametrize("args, says", [(("--time", "30", "--iters", "100"), "--time and --iters"),

@@ -752,3 +752,48 @@ def test_header_repr_names_the_coded_fields():
     assert h.color_primaries == 9  # the fields stay the stored numbers
     assert "transfer=3 (reserved (3))" in repr(SequenceHeader(176, 144, 60, 30, 1, 0, 8, 0, 2, 3, 2, 0, 30, 2, 1,
                                                               (1, 4, 8, 8), 1, 1))
+
+
+class TestTargetRecord:
+    """targ (spec/bitstream.md §5.8): informative JSON; a bad one is ignored, never an error."""
+
+    def test_round_trip_compact_and_sorted(self):
+        from inrcodec.container.chunks import read_target_record, target_payload
+
+        record = {"time": {"budget_s": 120.0}, "target": {"asked": "--size 20k", "kind": "bytes", "value": 20000}}
+        data = target_payload(record)
+        assert read_target_record(data) == record and data.startswith(b'{"target":') and b" " not in data.replace(
+            b"--size 20k", b"")
+
+    @pytest.mark.parametrize("payload", [b"[1,2]", b"\xff\xfe", b"{", b"7", b'{"a":' * 5000 + b"1" + b"}" * 5000,
+                                         b'{"a":"' + b"x" * 5000 + b'"}'])
+    def test_what_is_not_a_short_json_object_is_ignored(self, payload):
+        from inrcodec.container.chunks import read_target_record
+
+        assert read_target_record(payload) is None
+
+    def test_a_record_above_the_limit_is_not_written(self):
+        from inrcodec.container.chunks import target_payload
+
+        with pytest.raises(ValueError, match="targ"):
+            target_payload({"a": "x" * 5000})
+
+    def test_the_reader_lists_it_and_decodes_as_without(self, tmp_path):
+        from inrcodec.container.chunks import target_payload
+        from inrcodec.container.reader import ContainerReader
+        from inrcodec.container.writer import ContainerWriter
+
+        src = "tests/conformance/TINY_A/stream.inr"
+        with ContainerReader(src) as r:
+            header, layers, chunks = r.header, r.layers, [r.read_gom(m) for m in range(r.header.n_goms)]
+        dst = tmp_path / "t.inr"
+        w = ContainerWriter(dst, header, layers=layers)
+        for gom in chunks:
+            for c in gom:
+                (w.write_blob if type(c).__name__ == "BlobChunk" else w.write_model)(c)
+        w.write_ancillary("targ", target_payload({"target": {"asked": "--psnr 30", "kind": "psnr", "value": 30}}))
+        w.close()
+        with ContainerReader(dst) as r:
+            listed = [c for c in r.chunks() if c.type == "targ"]
+            assert len(listed) == 1 and listed[0].record["target"]["asked"] == "--psnr 30"
+            assert [r.read_gom(m) for m in range(r.header.n_goms)] == chunks
