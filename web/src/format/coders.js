@@ -2,9 +2,11 @@
  * The entropy coders of spec/entropy-coding.md: raw (id 0, §4), range (id 1, §2.3) and rANS
  * (id 2, §2.4), each with the same two verbs: `decode(stream, segments)` -> one Int32Array of
  * symbols per segment, and `encode(segments)` -> bytes. A segment is {count, table} (symbols for
- * encode). The range and ANS states are 64-bit: they are BigInts here, so every step is the
- * spec's integer arithmetic exactly (tables and symbols stay plain numbers). A decoded range or
- * ANS stream is accepted only when re-encoding its symbols gives the same bytes (§2.5).
+ * encode). The range and ANS states are 64-bit: each is a pair of 32-bit words held in numbers,
+ * every product split so that no value passes 2^53, so each step is the spec's integer
+ * arithmetic exactly (test/format/bigint-coders.js, the spec transcribed with BigInts, is the
+ * oracle the tests compare with). A decoded range or ANS stream is accepted only when re-encoding
+ * its symbols gives the same bytes (§2.5).
  */
 import { InrFormatError, InrTruncatedError, InrUnsupportedError } from "./errors.js";
 import { findIndex } from "./tables.js";
@@ -13,10 +15,25 @@ import { findIndex } from "./tables.js";
 /** @typedef {{count: number, table: Table}} Segment */
 /** @typedef {{symbols: Int32Array, table: Table}} EncodeSegment */
 
-const MASK64 = (1n << 64n) - 1n;
-const TWO32 = 1n << 32n;
-const TWO64 = 1n << 64n;
-const TWO24 = 1n << 24n;
+const TWO32 = 4294967296;
+const TWO24 = 16777216;
+
+/*
+ * 64-bit values are pairs (hi, lo) of numbers in 0 .. 2^32-1. Every product below is split so
+ * that no intermediate value reaches 2^53: each step is exact integer arithmetic, the spec's.
+ */
+
+/** hi and lo words of s * x for s < 2^40, x < 2^25 (written to `out`). */
+function mul(s, x, out) {
+  const sh = Math.floor(s / 1048576); // s = sh * 2^20 + sl
+  const sl = s - sh * 1048576;
+  const a = sh * x; // < 2^45
+  const ah = Math.floor(a / 4096); // a * 2^20 = ah * 2^32 + al * 2^20
+  const low = (a - ah * 4096) * 1048576 + sl * x; // < 2^32 + 2^45
+  const c = Math.floor(low / TWO32);
+  out.hi = ah + c;
+  out.lo = low - c * TWO32;
+}
 
 /** Whether a segment contributes bits (§1: not when its table has one symbol or count is 0). */
 function contributes(count, table) {
@@ -62,18 +79,6 @@ function sameBytes(a, b) {
   return true;
 }
 
-/** Per-table BigInt copies of left_i and p_i (made once per table). */
-function bigTable(table) {
-  const { left, n } = table;
-  const l = new Array(n);
-  const p = new Array(n);
-  for (let i = 0; i < n; i++) {
-    l[i] = BigInt(left[i]);
-    p[i] = BigInt(left[i + 1] - left[i]);
-  }
-  return { l, p };
-}
-
 // -- range (id 1) ------------------------------------------------------------------------------
 
 /** @param {Uint8Array} stream @param {Segment[]} segments @returns {Int32Array[]} */
@@ -85,34 +90,54 @@ function decodeRange(stream, segments) {
     if (stream.length) throw new InrFormatError(`range stream of ${stream.length} bytes where no segment contributes`);
     return out;
   }
-  let pos = 0;
   const nw = words.length;
-  const next = () => (pos < nw ? BigInt(words[pos++]) : 0n);
-  // D = X ⊖ L. Decoding keeps 0 <= D < R after every index, so D needs no modular arithmetic.
-  let d = next() << 32n;
-  d |= next();
-  let r = MASK64;
+  let pos = 0;
+  // D = X ⊖ L (the decoder needs L only through it); decoding keeps 0 <= D < R after every index
+  let dh = pos < nw ? words[pos++] : 0;
+  let dl = pos < nw ? words[pos++] : 0;
+  let rh = 0xffffffff;
+  let rl = 0xffffffff;
+  const m = { hi: 0, lo: 0 };
   for (const k of live) {
     const { count, table } = segments[k];
-    const { l, p } = bigTable(table);
-    const left = table.left;
+    const { left, offset } = table;
     const sym = out[k];
-    const offset = table.offset;
     for (let j = 0; j < count; j++) {
-      const s = r >> 24n;
-      const q = d / s;
+      const s = rh * 256 + (rl >>> 24); // R >> 24, < 2^40
+      let q = Math.floor((dh * TWO32 + dl) / s); // within one or two of D div s
+      if (q >= TWO24 + 2) throw new InrFormatError("range stream: a point outside the coded interval (not a valid stream)");
+      mul(s, q, m);
+      let r = (dh - m.hi) * TWO32 + (dl - m.lo); // D - s*q exactly (small)
+      while (r < 0) {
+        q -= 1;
+        r += s;
+      }
+      while (r >= s) {
+        q += 1;
+        r -= s;
+      }
       if (q >= TWO24) throw new InrFormatError("range stream: a point outside the coded interval (not a valid stream)");
-      const i = findIndex(left, Number(q));
-      d -= s * l[i];
-      r = s * p[i];
-      if (r < TWO32) {
-        r <<= 32n;
-        d = (d << 32n) | next();
+      const i = findIndex(left, q);
+      // D = D - s*left_i = r + s*(q - left_i); R = s*p_i
+      mul(s, q - left[i], m);
+      const low = m.lo + r;
+      const c = low >= TWO32 ? 1 : 0;
+      dh = m.hi + c;
+      dl = low - c * TWO32;
+      mul(s, left[i + 1] - left[i], m);
+      rh = m.hi;
+      rl = m.lo;
+      if (rh === 0) {
+        // renormalise: R < 2^32, so D < 2^32 too
+        rh = rl;
+        rl = 0;
+        dh = dl;
+        dl = pos < nw ? words[pos++] : 0;
       }
       sym[j] = i + offset;
     }
   }
-  if (pos !== nw || d >= (1n << 33n) - 1n) {
+  if (pos !== nw || !(dh === 0 || (dh === 1 && dl < 0xffffffff))) {
     throw new InrFormatError("range stream: its end does not match the last symbol (entropy-coding.md §2.3 end rule)");
   }
   if (!sameBytes(encodeRange(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
@@ -124,43 +149,67 @@ function decodeRange(stream, segments) {
 /** @param {EncodeSegment[]} segments @returns {Uint8Array} */
 function encodeRange(segments) {
   const words = [];
-  let low = 0n;
-  let r = MASK64;
-  /** @type {{w: bigint, n: number} | null} */
-  let run = null;
+  let lh = 0;
+  let ll = 0;
+  let rh = 0xffffffff;
+  let rl = 0xffffffff;
+  let coded = false;
+  let runWord = -1; // the pending run (w, n), none while runWord < 0
+  let runCount = 0;
   const writeRun = (carry) => {
-    words.push(Number(run.w + carry));
+    words.push(runWord + carry);
     const fill = carry ? 0 : 0xffffffff;
-    for (let i = 1; i < run.n; i++) words.push(fill);
-    run = null;
+    for (let i = 1; i < runCount; i++) words.push(fill);
+    runWord = -1;
   };
+  const m = { hi: 0, lo: 0 };
   for (const { symbols, table } of segments) {
     if (!contributes(symbols.length, table)) continue;
-    const { l, p } = bigTable(table);
+    const { left, offset, n } = table;
+    coded = true;
     for (let j = 0; j < symbols.length; j++) {
-      const i = symbols[j] - table.offset;
-      if (!(i >= 0 && i < table.n)) throw new RangeError(`symbol ${symbols[j]} outside its table`);
-      const s = r >> 24n;
-      r = s * p[i];
-      const low2 = (low + s * l[i]) & MASK64;
-      const carry = low2 < low ? 1n : 0n;
-      if (run !== null && low2 + r < TWO64) writeRun(carry);
-      low = low2;
-      if (r < TWO32) {
-        r <<= 32n;
-        const t = low >> 32n;
-        low = (low << 32n) & MASK64;
-        if (run !== null) run.n += 1;
-        else if (low + r < TWO64) words.push(Number(t));
-        else run = { w: t, n: 1 };
+      const i = symbols[j] - offset;
+      if (!(i >= 0 && i < n)) throw new RangeError(`symbol ${symbols[j]} outside its table`);
+      const s = rh * 256 + (rl >>> 24);
+      mul(s, left[i + 1] - left[i], m);
+      rh = m.hi;
+      rl = m.lo;
+      mul(s, left[i], m); // L' = L ⊕ s*left_i; carry when it wraps
+      let low = ll + m.lo;
+      let c = low >= TWO32 ? 1 : 0;
+      ll = low - c * TWO32;
+      const high = lh + m.hi + c;
+      const carry = high >= TWO32 ? 1 : 0;
+      lh = high - carry * TWO32;
+      // L + R < 2^64?
+      const fits = () => lh + rh + (ll + rl >= TWO32 ? 1 : 0) < TWO32;
+      if (runWord >= 0 && fits()) writeRun(carry);
+      if (rh === 0) {
+        rh = rl;
+        rl = 0;
+        const t = lh;
+        lh = ll;
+        ll = 0;
+        if (runWord >= 0) runCount += 1;
+        else if (fits()) words.push(t);
+        else {
+          runWord = t;
+          runCount = 1;
+        }
       }
     }
   }
-  if (r === MASK64) return new Uint8Array(0);
-  const pt = (low + TWO32 - 1n) & MASK64;
-  if (run !== null) writeRun(pt < low ? 1n : 0n);
-  words.push(Number(pt >> 32n));
-  if (((low + r) & MASK64) >> 32n === pt >> 32n) words.push(0);
+  if (!coded) return new Uint8Array(0);
+  // P = L ⊕ (2^32 - 1)
+  let pl = ll + 0xffffffff;
+  const c = pl >= TWO32 ? 1 : 0;
+  pl -= c * TWO32;
+  let ph = lh + c;
+  const wrapped = ph >= TWO32 ? 1 : 0;
+  ph -= wrapped * TWO32;
+  if (runWord >= 0) writeRun(wrapped);
+  words.push(ph);
+  if ((lh + rh + (ll + rl >= TWO32 ? 1 : 0)) % TWO32 === ph) words.push(0);
   return wordsToBytes(words);
 }
 
@@ -177,23 +226,34 @@ function decodeAns(stream, segments) {
   }
   let pos = words.length - 1;
   if (pos < 0 || words[pos] === 0) throw new InrFormatError("ANS stream: empty, or its last word is 0");
-  let x = BigInt(words[pos--]);
-  while (x < TWO32 && pos >= 0) x = (x << 32n) | BigInt(words[pos--]);
+  let xh = 0;
+  let xl = words[pos--];
+  if (pos >= 0) {
+    xh = xl;
+    xl = words[pos--];
+  }
+  const m = { hi: 0, lo: 0 };
   for (const k of live) {
     const { count, table } = segments[k];
-    const { p } = bigTable(table);
-    const left = table.left;
+    const { left, offset } = table;
     const sym = out[k];
-    const offset = table.offset;
     for (let j = 0; j < count; j++) {
-      const q = Number(x & 0xffffffn);
+      const q = xl % TWO24;
       const i = findIndex(left, q);
-      x = (x >> 24n) * p[i] + BigInt(q - left[i]);
-      if (x < TWO32 && pos >= 0) x = (x << 32n) | BigInt(words[pos--]);
+      // x = (x >> 24) * p_i + (q - left_i)
+      mul(xh * 256 + Math.floor(xl / TWO24), left[i + 1] - left[i], m);
+      const low = m.lo + (q - left[i]);
+      const c = low >= TWO32 ? 1 : 0;
+      xh = m.hi + c;
+      xl = low - c * TWO32;
+      if (xh === 0 && pos >= 0) {
+        xh = xl;
+        xl = words[pos--];
+      }
       sym[j] = i + offset;
     }
   }
-  if (x !== TWO24 || pos >= 0) {
+  if (xh !== 0 || xl !== TWO24 || pos >= 0) {
     throw new InrFormatError("ANS stream: it does not end in the encoder's start state (entropy-coding.md §2.4)");
   }
   if (!sameBytes(encodeAns(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
@@ -207,25 +267,37 @@ function encodeAns(segments) {
   const live = segments.filter(({ symbols, table }) => contributes(symbols.length, table));
   if (live.length === 0) return new Uint8Array(0);
   const bulk = [];
-  let x = TWO24;
+  let xh = 0;
+  let xl = TWO24;
   for (let k = live.length - 1; k >= 0; k--) {
     const { symbols, table } = live[k];
-    const { l, p } = bigTable(table);
+    const { left, offset, n } = table;
     for (let j = symbols.length - 1; j >= 0; j--) {
-      const i = symbols[j] - table.offset;
-      if (!(i >= 0 && i < table.n)) throw new RangeError(`symbol ${symbols[j]} outside its table`);
-      const pi = p[i];
-      if (x >> 40n >= pi) {
-        bulk.push(Number(x & 0xffffffffn));
-        x >>= 32n;
+      const i = symbols[j] - offset;
+      if (!(i >= 0 && i < n)) throw new RangeError(`symbol ${symbols[j]} outside its table`);
+      const p = left[i + 1] - left[i];
+      if (Math.floor(xh / 256) >= p) {
+        bulk.push(xl);
+        xl = xh;
+        xh = 0;
       }
-      x = (x / pi) * TWO24 + l[i] + (x % pi);
+      // x div p and x mod p, 16 bits of x at a time below the high word
+      const qh = Math.floor(xh / p);
+      const t1 = (xh - qh * p) * 65536 + (xl >>> 16);
+      const q1 = Math.floor(t1 / p);
+      const t2 = (t1 - q1 * p) * 65536 + (xl & 0xffff);
+      const q2 = Math.floor(t2 / p);
+      const quot = qh * TWO32 + q1 * 65536 + q2; // < 2^40
+      // x = quot * 2^24 + left_i + (x mod p)
+      const top = Math.floor(quot / 256);
+      const low = (quot - top * 256) * TWO24 + left[i] + (t2 - q2 * p);
+      const c = low >= TWO32 ? 1 : 0;
+      xh = top + c;
+      xl = low - c * TWO32;
     }
   }
-  while (x !== 0n) {
-    bulk.push(Number(x & 0xffffffffn));
-    x >>= 32n;
-  }
+  bulk.push(xl);
+  if (xh !== 0) bulk.push(xh);
   return wordsToBytes(bulk);
 }
 

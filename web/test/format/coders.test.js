@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ByteReader, crc32, decodeUvarint } from "../../src/format/bytes.js";
 import { CODERS, getCoder } from "../../src/format/coders.js";
+import { CODERS as ORACLE } from "./bigint-coders.js";
 import { decompressBlob, wrapXz } from "../../src/format/blob.js";
 import { InrFormatError, InrTruncatedError, InrUnsupportedError } from "../../src/format/errors.js";
 import { Pcg64 } from "../../src/format/prng.js";
@@ -182,6 +183,30 @@ describe("coders", () => {
   }
 
   test("unknown coder id", () => assert.throws(() => getCoder(200), InrUnsupportedError));
+
+  for (const [id, oracle] of ORACLE) {
+    test(`${oracle.name}: the same bytes and symbols as the spec transcribed with BigInts, damaged streams too`, () => {
+      const coder = getCoder(id);
+      for (let seed = 100; seed < 160; seed++) {
+        const message = randomMessage(seed, 1 + (seed % 4), 1500);
+        const bytes = oracle.encode(message);
+        assert.equal(toHex(coder.encode(message)), toHex(bytes), `seed ${seed}`);
+        const r = rng(seed);
+        for (let k = 0; k < 8 && bytes.length; k++) {
+          const bad = bytes.slice();
+          bad[Math.floor(r() * bad.length)] ^= 1 + Math.floor(r() * 255);
+          const outcome = (c) => {
+            try {
+              return c.decode(bad, segmentsOf(message)).map((a) => [...a].join());
+            } catch (err) {
+              return err.constructor.name;
+            }
+          };
+          assert.deepEqual(outcome(coder), outcome(oracle), `seed ${seed}, damage ${k}`);
+        }
+      }
+    });
+  }
 
   test("range: a word appended after a one-word flush passes the end rule, not §2.5", () => {
     const message = [{ symbols: Int32Array.of(0), table: fixedPointTable(0, [1000, 1]) }];
