@@ -11,6 +11,10 @@ The program's cheap operations (time encodings, MLPs, temporal interpolations, w
 weights) and the heads' PixelShuffle, crop and offset stay with the numpy backend, which this one
 extends; the graph runs what costs, the operations on maps (``MAP_KINDS``). Samples stay within ±1
 of the reference decoder (tests/unit/test_onnx_graph.py, the golden streams).
+
+The web player builds the same graphs in JavaScript (web/src/synth/onnx.js, from the programs of
+web/src/synth/program.js, cut as ``OrtNetwork`` cuts them): tests/web/test_web_graphs.py requires
+the bytes to be equal for every golden stream and quality ladder, so a change here is made there too.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ async function open(page, job) {
   if (job.playMs) {
     await page.click('#play');
     await page.waitForTimeout(job.playMs);
-    await page.click('#play');
+    if ((await page.textContent('#play')) !== '▶') await page.click('#play'); // pause, unless it reached the end
   }
   const r = await page.evaluate(() => ({
     timing: window.inrcodec.timing, shown: window.inrcodec.shown,
