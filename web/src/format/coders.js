@@ -9,7 +9,7 @@
  * its symbols gives the same bytes (§2.5).
  */
 import { InrFormatError, InrTruncatedError, InrUnsupportedError } from "./errors.js";
-import { findIndex } from "./tables.js";
+import { bucketTable, findIndex } from "./tables.js";
 
 /** @typedef {import("./tables.js").Table} Table */
 /** @typedef {{count: number, table: Table}} Segment */
@@ -17,6 +17,7 @@ import { findIndex } from "./tables.js";
 
 const TWO32 = 4294967296;
 const TWO24 = 16777216;
+const LUT_MIN_COUNT = 1024; // segments this long find symbols through a bucket table
 
 /*
  * 64-bit values are pairs (hi, lo) of numbers in 0 .. 2^32-1. Every product below is split so
@@ -101,6 +102,7 @@ function decodeRange(stream, segments) {
   for (const k of live) {
     const { count, table } = segments[k];
     const { left, offset } = table;
+    const lut = count >= LUT_MIN_COUNT ? bucketTable(table) : null;
     const sym = out[k];
     for (let j = 0; j < count; j++) {
       const s = rh * 256 + (rl >>> 24); // R >> 24, < 2^40
@@ -117,7 +119,9 @@ function decodeRange(stream, segments) {
         r -= s;
       }
       if (q >= TWO24) throw new InrFormatError("range stream: a point outside the coded interval (not a valid stream)");
-      const i = findIndex(left, q);
+      let i;
+      if (lut === null) i = findIndex(left, q);
+      else i = findIndex(left, q, lut[q >>> 12], lut[(q >>> 12) + 1]);
       // D = D - s*left_i = r + s*(q - left_i); R = s*p_i
       mul(s, q - left[i], m);
       const low = m.lo + r;
@@ -181,9 +185,7 @@ function encodeRange(segments) {
       const high = lh + m.hi + c;
       const carry = high >= TWO32 ? 1 : 0;
       lh = high - carry * TWO32;
-      // L + R < 2^64?
-      const fits = () => lh + rh + (ll + rl >= TWO32 ? 1 : 0) < TWO32;
-      if (runWord >= 0 && fits()) writeRun(carry);
+      if (runWord >= 0 && lh + rh + (ll + rl >= TWO32 ? 1 : 0) < TWO32) writeRun(carry); // L + R < 2^64
       if (rh === 0) {
         rh = rl;
         rl = 0;
@@ -191,7 +193,7 @@ function encodeRange(segments) {
         lh = ll;
         ll = 0;
         if (runWord >= 0) runCount += 1;
-        else if (fits()) words.push(t);
+        else if (lh + rh + (ll + rl >= TWO32 ? 1 : 0) < TWO32) words.push(t);
         else {
           runWord = t;
           runCount = 1;
@@ -236,10 +238,13 @@ function decodeAns(stream, segments) {
   for (const k of live) {
     const { count, table } = segments[k];
     const { left, offset } = table;
+    const lut = count >= LUT_MIN_COUNT ? bucketTable(table) : null;
     const sym = out[k];
     for (let j = 0; j < count; j++) {
       const q = xl % TWO24;
-      const i = findIndex(left, q);
+      let i;
+      if (lut === null) i = findIndex(left, q);
+      else i = findIndex(left, q, lut[q >>> 12], lut[(q >>> 12) + 1]);
       // x = (x >> 24) * p_i + (q - left_i)
       mul(xh * 256 + Math.floor(xl / TWO24), left[i + 1] - left[i], m);
       const low = m.lo + (q - left[i]);

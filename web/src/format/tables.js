@@ -61,13 +61,35 @@ export function laplaceCounts(code, maxAbs) {
   return counts;
 }
 
+const LUT_SHIFT = 12; // 4096 buckets of 2^12 values of q
+
 /**
- * The index i with left_i <= q < left_{i+1} (binary search).
- * @param {Int32Array} left @param {number} q 0 <= q < 2^24
+ * For each bucket of q values (q >> 12), the index of the symbol holding its first q: decoding
+ * starts there and steps on (made once per table, for segments long enough to pay for it).
+ * @param {Table} table @returns {Int32Array}
  */
-export function findIndex(left, q) {
-  let lo = 0;
-  let hi = left.length - 2;
+export function bucketTable(table) {
+  if (!table.lut) {
+    const { left, n } = table;
+    const lut = new Int32Array((1 << (24 - LUT_SHIFT)) + 1);
+    let i = 0;
+    for (let b = 0; b < lut.length - 1; b++) {
+      const q = b << LUT_SHIFT;
+      while (left[i + 1] <= q) i++;
+      lut[b] = i;
+    }
+    lut[lut.length - 1] = n - 1;
+    table.lut = lut;
+  }
+  return table.lut;
+}
+
+/**
+ * The index i with left_i <= q < left_{i+1}, by binary search between lo and hi (inclusive;
+ * by default the whole table).
+ * @param {Int32Array} left @param {number} q 0 <= q < 2^24 @param {number} [lo] @param {number} [hi]
+ */
+export function findIndex(left, q, lo = 0, hi = left.length - 2) {
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (left[mid] <= q) lo = mid;
