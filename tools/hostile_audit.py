@@ -100,6 +100,12 @@ def synthetic(path: str, width: int, height: int, n_frames: int, arch_id: int, p
     return len(data)
 
 
+def _frames_of(path: str) -> int:
+    """n_frames of an .inr file's header."""
+    with ContainerReader(path) as r:
+        return r.header.n_frames
+
+
 @dataclasses.dataclass
 class Outcome:
     case: str
@@ -112,9 +118,10 @@ class Outcome:
 
 
 def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, stdin=None, stdout=None,
-        env_extra: dict | None = None, on_start=None, close_stdout: bool = False) -> tuple[int | None, float, float, bool, str]:
+        env_extra: dict | None = None, on_start=None, close_stdout: bool = False,
+        grep: str | None = None) -> tuple[int | None, float, float, bool, str]:
     """Run the CLI; (exit code or None, seconds, peak RSS MiB polled from /proc every 20 ms, timed out,
-    last stderr line)."""
+    last stderr line, or with ``grep`` the first line holding it)."""
     env = {**os.environ, "PYTHONPATH": tree, **(env_extra or {})}
     cap = int(cap_gb * 2**30)
 
@@ -127,7 +134,8 @@ def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, 
     err = tempfile.TemporaryFile()
     t0 = time.perf_counter()
     # cwd is not this checkout: ``python -m`` puts the working folder first on sys.path
-    p = subprocess.Popen([sys.executable, "-m", "inrcodec.cli", *argv], env=env, preexec_fn=limits, cwd=cwd,
+    cmd = [sys.executable, *argv] if argv[:1] == ["-c"] else [sys.executable, "-m", "inrcodec.cli", *argv]
+    p = subprocess.Popen(cmd, env=env, preexec_fn=limits, cwd=cwd,
                          stdin=stdin if stdin is not None else subprocess.DEVNULL,
                          stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=err)
     if on_start is not None:
@@ -154,6 +162,8 @@ def run(argv: list[str], tree: str, timeout: float, cap_gb: float, *, cwd: str, 
     err.seek(0)
     lines = err.read().decode(errors="replace").strip().splitlines()
     tail = lines[-1] if lines else ""
+    if grep is not None:
+        tail = next((ln for ln in lines if grep in ln), f"no line with {grep!r}")
     if lines and "Traceback" in "\n".join(lines):
         tail = "TRACEBACK: " + tail
     return (None if timed_out else p.returncode), seconds, hwm_kib / 1024, timed_out, tail[:160]
@@ -417,12 +427,14 @@ def cases(work: str):
                 lambda: f"{n}-byte file"
         return setup
 
-    def extreme_weights(arch_id, params, backend):
-        """Issue 32 item 5: legal weights at the largest step and symbols; compared with --backend torch."""
+    def extreme_weights(arch_id, params, backend, max_symbol=32767, step_code=64):
+        """Issue 32 item 5: legal weights at the largest step and symbols (|w| up to 524272, refused
+        since spec/models.md §4b), or at the edge of the range (max_symbol 1024 at step 1/16: |w| <= 64);
+        four frames of one GOP, compared with --backend torch."""
         def setup(tmp):
             path = os.path.join(tmp, "extreme.inr")
-            synthetic(path, 32, 32, 2, arch_id, params, rng=np.random.default_rng(5), max_symbol=32767,
-                      step_code=64)
+            synthetic(path, 32, 32, 4, arch_id, params, rng=np.random.default_rng(5), max_symbol=max_symbol,
+                      step_code=step_code)
             out, ref = os.path.join(tmp, "out.y4m"), os.path.join(tmp, "ref.y4m")
 
             def check():
@@ -465,6 +477,126 @@ def cases(work: str):
         argv = ["enc", "-", "-o", os.path.join(tmp, "s.inr"), "--quiet", "--frames", "1", "-q", "1",
                 "--iters", "3", "--p-iters", "3"]
         return argv, {"stdin": r_fd, "env_extra": {"TMPDIR": tmp}}, lambda: f"spool peaked at {spool[0] >> 20} MiB"
+
+    def before_payload(kind, cmd):
+        """Issue 32 item 3: a chunk between SHDR and the first payload chunk of ODDSIZE_A (index rebuilt,
+        CRCs valid unless ``kind`` says otherwise); ``cmd``: dec, info or extract."""
+        def setup(tmp):
+            import make_conformance as mc  # the conformance suite's chunk surgery, written from spec/
+
+            golden = open(os.path.join(REPO, "tests", "conformance", "ODDSIZE_A", "stream.inr"), "rb").read()
+            disp = mc.DISP_PAYLOAD
+            rotated = disp[:8] + (999).to_bytes(2, "big") + disp[10:]
+            chunk = {"XXXX": [[b"XXXX", b"future"]], "DISP": [[b"DISP", disp]], "crc": [[b"XXXX", b"future"]],
+                     "garbage": [[b"ZZZZ", b"Z" * 26]], "SHDR": None, "GIDX": [[b"GIDX", bytes(8)]],
+                     "IEND": [[b"IEND", bytes(8)]], "LHDR": [[b"LHDR", bytes(2)]],
+                     "disp twice": [[b"disp", disp], [b"disp", rotated]]}[kind]
+            if chunk is None:
+                data = mc._rebuild(golden, lambda c: mc._after_shdr(list(c[0]))(c))
+            elif kind in ("GIDX", "IEND"):  # the rebuild drops these: insert a stand-in and rename it
+                data = mc._rebuild(golden, mc._after_shdr([b"QQQQ", chunk[0][1]]))
+                data = data.replace(mc._frame(b"QQQQ", chunk[0][1]), mc._frame(*chunk[0]))
+            else:
+                data = mc._rebuild(golden, mc._after_shdr(*chunk))
+            if kind == "crc":
+                data = mc._flip_in(b"XXXX", 0, 2)(data)
+            elif kind == "garbage":  # its length byte becomes 'Z' too: 90 bytes of payload read across SHDR's neighbours
+                at = data.index(b"ZZZZ") + 4
+                data = data[:at] + b"Z" + data[at + 1:]
+            path = os.path.join(tmp, "chunks.inr")
+            with open(path, "wb") as f:
+                f.write(data)
+            out = os.path.join(tmp, "out.inr" if cmd == "extract" else "out.y4m")
+            argv = {"dec": ["dec", path, "-o", out, "--quiet"], "info": ["info", path],
+                    "extract": ["extract", path, "-o", out, "--layers", "1"]}[cmd]
+            return argv, {}, lambda: "output written" if os.path.exists(out) else ""
+        return setup
+
+    def threads(n):
+        """Issue 32 item 4: dec --threads far above the cores."""
+        def setup(tmp):
+            return ["dec", small, "-o", null_device(tmp), "--quiet", "--threads", str(n)], {}, lambda: ""
+        return setup
+
+    def ppm_sequence(folder, n, skip=(), odd=None):
+        """``n`` binary PPM frames f_001.ppm .. in ``folder`` (numbers in ``skip`` left out, frame ``odd``
+        of another size); the pattern."""
+        os.makedirs(folder, exist_ok=True)
+        for i in range(1, n + 1):
+            if i in skip:
+                continue
+            h, w = (16, 24) if i == odd else (24, 32)
+            pixels = np.random.default_rng(i).integers(0, 256, (h, w, 3), dtype=np.uint8)
+            with open(os.path.join(folder, f"f_{i:03d}.ppm"), "wb") as f:
+                f.write(b"P6\n%d %d\n255\n" % (w, h) + pixels.tobytes())
+        return os.path.join(folder, "f_%03d.ppm")
+
+    quick = ["--quiet", "-q", "1", "--iters", "5", "--p-iters", "5", "--threads", "1"]
+
+    def sequence_self(tmp):
+        """Issue 32 item 7: an image-sequence pattern whose output is one of its own frames."""
+        pattern = ppm_sequence(os.path.join(tmp, "seq"), 9)
+        frame = os.path.join(tmp, "seq", "f_001.ppm")
+        data = open(frame, "rb").read()
+        return ["enc", pattern, "-o", frame, "-y", *quick], {}, lambda: (
+            "input intact" if open(frame, "rb").read() == data else "INPUT FRAME OVERWRITTEN")
+
+    def numpy_frames(what):
+        """Issue 32 item 8: inrcodec.encode on numpy frames it cannot use; prints the class, exits with its code."""
+        frames = {"zero-size array": "np.zeros((2, 0, 16), np.uint8)",
+                  "V (9,8) beside U (8,8)": "[(np.zeros((16, 16), np.uint8), np.zeros((8, 8), np.uint8), "
+                                            "np.zeros((9, 8), np.uint8))] * 2",
+                  "1-D Y plane": "[(np.zeros(16, np.uint8), np.zeros(8, np.uint8), np.zeros(8, np.uint8))]",
+                  "3-D Y plane": "[(np.zeros((2, 16, 16), np.uint8), np.zeros((8, 8), np.uint8), "
+                                 "np.zeros((8, 8), np.uint8))]",
+                  "fps=inf": "np.zeros((2, 16, 16), np.uint8)"}[what]
+        fps = "float('inf')" if what == "fps=inf" else "25"
+
+        def setup(tmp):
+            code = ("import sys, numpy as np, inrcodec\nfrom inrcodec.errors import InrError\ntry:\n"
+                    f"    inrcodec.encode({frames}, {os.path.join(tmp, 'x.inr')!r}, fps={fps}, iters=5, p_iters=5)\n"
+                    "except InrError as e:\n    print(type(e).__name__ + ': ' + str(e), file=sys.stderr)\n"
+                    "    sys.exit(e.exit_code)\n")
+            return ["-c", code], {}, lambda: ""
+        return setup
+
+    def y4m_stdin_w0(tmp):
+        """Issue 32 item 8: a y4m header with W0 on standard input."""
+        path = os.path.join(tmp, "w0.y4m")
+        with open(path, "wb") as f:
+            f.write(b"YUV4MPEG2 W0 H16 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes(384))
+        return ["enc", "-", "-o", os.path.join(tmp, "x.inr"), *quick], {"stdin": open(path, "rb")}, lambda: ""
+
+    def sequence_gap(tmp):
+        """Issue 32 item 9: an image sequence of 9 files missing f_005 (FFmpeg stops at the gap)."""
+        pattern = ppm_sequence(os.path.join(tmp, "seq"), 9, skip=(5,))
+        out = os.path.join(tmp, "x.inr")
+        return ["enc", pattern, "-o", out, *quick[1:]], {"grep": "stops after"}, lambda: (
+            f"{_frames_of(out)} frames encoded" if os.path.exists(out) else "no output")
+
+    def y4m_cut(tmp):
+        """Issue 32 item 9: a y4m that ends inside its third frame."""
+        data = open(SAMPLE, "rb").read()
+        first = data.index(b"FRAME")
+        frame = data.index(b"FRAME", first + 1) - first
+        path = os.path.join(tmp, "cut.y4m")
+        with open(path, "wb") as f:
+            f.write(data[:first + 2 * frame + frame // 2])
+        out = os.path.join(tmp, "x.inr")
+        return ["enc", path, "-o", out, *quick[1:]], {"grep": "ends inside"}, lambda: (
+            f"{_frames_of(out)} frames encoded" if os.path.exists(out) else "no output")
+
+    def sequence_odd_frame(tmp):
+        """Issue 32 item 10: frame 5 of a sequence has another size: nothing may be left behind."""
+        pattern = ppm_sequence(os.path.join(tmp, "seq"), 9, odd=5)
+        out = os.path.join(tmp, "x.inr")
+        return ["enc", pattern, "-o", out, *quick, "--gop", "2", "--gom", "1"], {}, lambda: (
+            "left: " + (", ".join(sorted(f for f in os.listdir(tmp) if f != "seq")) or "nothing"))
+
+    def missing_folder(tmp):
+        """Issue 32 item 11: -o names a folder (trailing /) that does not exist."""
+        return ["dec", small, "-o", os.path.join(tmp, "nodir") + "/", "--quiet"], {}, lambda: (
+            "a FILE nodir was created" if os.path.isfile(os.path.join(tmp, "nodir")) else "no nodir")
 
     def body_offset(tmp):
         path = os.path.join(tmp, "body.inr")
@@ -530,12 +662,30 @@ def cases(work: str):
         (f"32.2 {backend} 4 gnerv layers (1,1,1,255,1) 1024^2", level_file(1024, 1024, 1, GNERV, (1, 1, 1, 255, 1), 4,
                                                                      backend=backend)) for backend in BACKENDS
     ] + [
-        (f"32.5 {backend} {name} 32x32, step code 64, symbols +-32767", extreme_weights(arch, params, backend))
+        (f"32.3 {cmd} {kind} between SHDR and the payload", before_payload(kind, cmd))
+        for kind in ("XXXX", "DISP", "crc", "garbage", "SHDR", "GIDX", "IEND", "LHDR", "disp twice")
+        for cmd in ("dec", "info", "extract")
+    ] + [
+        (f"32.4 dec --threads {n}", threads(n)) for n in (1000, 100000, 2147483648)
+    ] + [
+        (f"32.5 {backend} {name} 32x32, step code {code}, symbols +-{sym}",
+         extreme_weights(arch, params, backend, sym, code))
         for name, arch, params in (("hinerv", HINERV, (1, 1, 0, 0, 16, 16, 16, 16, 16)),
                                    ("gnerv", GNERV, (1, 16, 16, 16, 16, 16)), ("nirvana", NIRVANA, (16, 16, 2, 16, 16)))
+        for sym, code in ((32767, 64), (1024, -64))
         for backend in ("ort", "numpy")
     ] + [
         ("32.6 enc - --frames 1, endless y4m on stdin", endless_stdin),
+        ("32.7 enc seq/f_%03d.ppm -o seq/f_001.ppm -y", sequence_self),
+    ] + [
+        (f"32.8 encode(numpy frames): {what}", numpy_frames(what))
+        for what in ("zero-size array", "V (9,8) beside U (8,8)", "1-D Y plane", "3-D Y plane", "fps=inf")
+    ] + [
+        ("32.8 enc - with y4m header W0 on stdin", y4m_stdin_w0),
+        ("32.9 enc image sequence missing f_005", sequence_gap),
+        ("32.9 enc y4m cut inside frame 3", y4m_cut),
+        ("32.10 enc sequence, frame 5 of another size", sequence_odd_frame),
+        ("32.11 dec -o nodir/", missing_folder),
     ]
 
 
