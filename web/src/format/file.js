@@ -146,32 +146,84 @@ export class Sequence {
    * @param {number} m @param {object[]} chunks MODL and BLOB chunks (readModel / readBlob)
    * @returns {Promise<DecodedModel[][]>} [GOP in the GOM][layer]
    */
-  async decodeChunks(m, chunks) {
-    const gom = this.goms[m];
-    const out = [];
-    const prev = this.layers.map(() => null);
-    let i = 0;
-    for (let g = gom.firstGop; g < gom.firstGop + gom.nGops; g++) {
-      const models = [];
-      for (let k = 0; k < this.fileLayers; k++) {
-        const modl = chunks[i++];
-        const blobs = [];
-        while (i < chunks.length && chunks[i].type === "BLOB") blobs.push(chunks[i++]);
-        if (!modl || modl.type !== "MODL" || modl.gop !== g || modl.layer !== k) {
-          throw new InrFormatError(`GOM ${m}: no MODL of GOP ${g} layer ${k} where expected`);
-        }
-        if (k >= this.layers.length) continue; // a layer not decoded
-        const layer = this.layers[k];
-        const qm = await decodeModel(layer, modl, blobs, this.header.coderId);
-        const data = dequantize(layer, qm, prev[k], () => this.theta0(k));
-        checkWeightRange(layer, data, g, k);
-        prev[k] = data;
-        const weights = new Map(layer.tensors.map((t, j) => [t.name, { shape: t.shape, data: data[j] }]));
-        models.push({ ...qm, gop: g, layer: k, weights });
-      }
-      out.push(models);
+  decodeChunks(m, chunks) {
+    const d = new GomDecoder(this, m);
+    d.addChunks(chunks);
+    return d.all();
+  }
+}
+
+/**
+ * Decodes one GOM's models GOP by GOP, each P-model from its layer's previous model, as the
+ * GOPs' chunks arrive: `gop(j)` decodes the GOM's GOPs 0 .. j (once) and gives GOP j's models.
+ */
+export class GomDecoder {
+  /** @param {Sequence} seq @param {number} m */
+  constructor(seq, m) {
+    this.seq = seq;
+    this.m = m;
+    this.gom = seq.goms[m];
+    /** @type {object[][]} each GOP's MODL and BLOB chunks */
+    this.gopChunks = [];
+    /** @type {Promise<DecodedModel[]>[]} */
+    this.results = [];
+    this.prev = seq.layers.map(() => null);
+  }
+
+  /** Add the chunks of whole GOPs, in order (each GOP opens with its layer-0 MODL). */
+  addChunks(chunks) {
+    for (const c of chunks) {
+      if ((c.type === "MODL" && c.layer === 0) || this.gopChunks.length === 0) this.gopChunks.push([]);
+      this.gopChunks[this.gopChunks.length - 1].push(c);
     }
-    return out;
+  }
+
+  /**
+   * The models (one per decoded layer) of the GOM's j-th GOP.
+   * @param {number} j @returns {Promise<DecodedModel[]>}
+   */
+  gop(j) {
+    if (!(Number.isInteger(j) && j >= 0 && j < this.gopChunks.length)) {
+      return Promise.reject(new InrInputError(`GOM ${this.m}: GOP ${this.gom.firstGop + j} has not arrived`));
+    }
+    for (let x = this.results.length; x <= j; x++) {
+      this.results[x] = (x ? this.results[x - 1] : Promise.resolve()).then(() => this._decode(x));
+    }
+    return this.results[j];
+  }
+
+  /** Every GOP's models, once the GOM's chunks are all in. @returns {Promise<DecodedModel[][]>} */
+  all() {
+    if (this.gopChunks.length !== this.gom.nGops) {
+      return Promise.reject(new InrFormatError(`GOM ${this.m}: ${this.gopChunks.length} of its ${this.gom.nGops} GOPs`));
+    }
+    return Promise.all(this.gopChunks.map((_, j) => this.gop(j)));
+  }
+
+  async _decode(x) {
+    const seq = this.seq;
+    const g = this.gom.firstGop + x;
+    const chunks = this.gopChunks[x];
+    const models = [];
+    let i = 0;
+    for (let k = 0; k < seq.fileLayers; k++) {
+      const modl = chunks[i++];
+      const blobs = [];
+      while (i < chunks.length && chunks[i].type === "BLOB") blobs.push(chunks[i++]);
+      if (!modl || modl.type !== "MODL" || modl.gop !== g || modl.layer !== k) {
+        throw new InrFormatError(`GOM ${this.m}: no MODL of GOP ${g} layer ${k} where expected`);
+      }
+      if (k >= seq.layers.length) continue; // a layer not decoded
+      const layer = seq.layers[k];
+      const qm = await decodeModel(layer, modl, blobs, seq.header.coderId);
+      const data = dequantize(layer, qm, this.prev[k], () => seq.theta0(k));
+      checkWeightRange(layer, data, g, k);
+      this.prev[k] = data;
+      const weights = new Map(layer.tensors.map((t, j) => [t.name, { shape: t.shape, data: data[j] }]));
+      models.push({ ...qm, gop: g, layer: k, weights });
+    }
+    if (i !== chunks.length) throw new InrFormatError(`GOM ${this.m}: GOP ${g} holds chunks after its layers`);
+    return models;
   }
 }
 
@@ -190,7 +242,7 @@ export class InrFile extends Sequence {
       throw err;
     }
     this.display = this._readDisplay();
-    this._cache = { gom: -1, models: null };
+    this._cache = { gom: -1, decoder: null };
   }
 
   _loadIndex() {
@@ -306,20 +358,32 @@ export class InrFile extends Sequence {
     return out;
   }
 
+  /** GOM m's decoder (the last one asked for is kept, with what it decoded). @param {number} m */
+  _gomDecoder(m) {
+    if (this._cache.gom !== m) {
+      const d = new GomDecoder(this, m);
+      d.addChunks(this.readGomChunks(m));
+      this._cache = { gom: m, decoder: d };
+    }
+    return this._cache.decoder;
+  }
+
   /**
-   * Decode GOM m: every GOP's models, every decoded layer (the last GOM decoded is kept).
+   * Decode GOM m: every GOP's models, every decoded layer.
    * @param {number} m @returns {Promise<DecodedModel[][]>}
    */
-  decodeGom(m) {
-    if (this._cache.gom !== m) {
-      const chunks = this.readGomChunks(m);
-      const models = this.decodeChunks(m, chunks);
-      this._cache = { gom: m, models };
-      models.catch(() => {
-        if (this._cache.models === models) this._cache = { gom: -1, models: null };
-      });
-    }
-    return this._cache.models;
+  async decodeGom(m) {
+    return this._gomDecoder(m).all();
+  }
+
+  /**
+   * The models of GOP `gop` (one per decoded layer), its GOM decoded from the I-model up to it.
+   * @param {number} gop @returns {Promise<DecodedModel[]>}
+   */
+  async decodeGop(gop) {
+    if (!(Number.isInteger(gop) && gop >= 0 && gop < this.nGops)) throw new InrInputError(`GOP ${gop} outside 0..${this.nGops - 1}`);
+    const m = this.gops[gop].gom;
+    return this._gomDecoder(m).gop(gop - this.goms[m].firstGop);
   }
 
   /**
@@ -328,13 +392,10 @@ export class InrFile extends Sequence {
    * @returns {Promise<Map<string, {shape: number[], data: Float32Array}>>}
    */
   async weights(gop, layer = 0) {
-    if (!(Number.isInteger(gop) && gop >= 0 && gop < this.nGops)) throw new InrInputError(`GOP ${gop} outside 0..${this.nGops - 1}`);
     if (!(Number.isInteger(layer) && layer >= 0 && layer < this.layers.length)) {
       throw new InrInputError(`layer ${layer} outside 0..${this.layers.length - 1}`);
     }
-    const g = this.gops[gop];
-    const models = await this.decodeGom(g.gom);
-    return models[gop - this.goms[g.gom].firstGop][layer].weights;
+    return (await this.decodeGop(gop))[layer].weights;
   }
 }
 

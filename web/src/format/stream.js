@@ -1,8 +1,8 @@
 /**
  * Streaming: an .inr file fed in pieces as they arrive (`push(Uint8Array)`), yielding the header
- * as soon as SHDR (and LHDR) are in, and each GOM as soon as its chunks are complete — when the
- * next GOM's I-model or the index has arrived — so a player can start on GOM 0 long before the
- * file ends. Every chunk is checked as it arrives (§4.1: CRC, framing; §4.3 and §6: place and
+ * as soon as SHDR (and LHDR) are in, each GOP as soon as its chunks are complete — when the next
+ * GOP's first MODL or the index has arrived — and each GOM after its last GOP, so a player can
+ * start on GOP 0 long before the file ends. Every chunk is checked as it arrives (§4.1: CRC, framing; §4.3 and §6: place and
  * GOP order; §5.7: disp). The index, which comes last, is then checked against every payload
  * chunk seen (same offset, type and GOP), and IEND against the index: a streamed GOM is decoded
  * before the index that a strict whole-file open (§7.1) reads first, and the file's remaining
@@ -22,10 +22,11 @@ import {
   readTrailer,
 } from "./chunks.js";
 import { InrFormatError, InrTruncatedError } from "./errors.js";
-import { Sequence, readHeaders, unknownCritical } from "./file.js";
+import { GomDecoder, Sequence, readHeaders, unknownCritical } from "./file.js";
 
 /**
  * @typedef {{type: "header", file: Sequence}
+ *   | {type: "gop", index: number, gom: number, file: Sequence, decode: () => Promise<import("./file.js").DecodedModel[]>}
  *   | {type: "gom", index: number, file: Sequence, decode: () => Promise<import("./file.js").DecodedModel[][]>}
  *   | {type: "end", file: Sequence}} StreamEvent
  */
@@ -92,8 +93,8 @@ export class InrStream {
       this.phase = "chunks";
       this.order = new GopOrder(this.file.fileLayers);
       this.seen = []; // every payload chunk: {code, gop, offset}, for the index
-      this.gomChunks = null;
-      this.gomIndex = -1;
+      this.gomDecoder = null; // the GOM in progress
+      this.gopChunks = null; // the GOP in progress
       this.display = null;
       events.push({ type: "header", file: this.file });
     }
@@ -106,17 +107,21 @@ export class InrStream {
         const chunk = c.type === "MODL" ? readModel(b, c, f.chunkLimits) : readBlob(b, c, f.chunkLimits);
         if (chunk.type === "MODL") {
           this.order.model(chunk.gop, where, chunk.layer);
-          if (chunk.layer === 0 && chunk.gop % f.header.gomSize === 0) {
-            this._gomDone(events);
-            this.gomIndex = chunk.gop / f.header.gomSize;
-            this.gomChunks = [];
+          if (chunk.layer === 0) {
+            this._gopDone(events);
+            if (chunk.gop % f.header.gomSize === 0) {
+              this._gomDone(events);
+              this.gomDecoder = new GomDecoder(f, chunk.gop / f.header.gomSize);
+            }
+            this.gopChunks = [];
           }
         } else this.order.blob(chunk.gop, where);
         // the bytes stay (the buffer only grows), so the chunk's views stay valid
-        this.gomChunks.push(chunk);
+        this.gopChunks.push(chunk);
         this.seen.push({ code: chunk.type === "MODL" ? 0 : 1, gop: chunk.gop, offset: c.offset });
       } else if (c.type === "GIDX") {
         this.order.expectThrough(f.nGops - 1, "GIDX");
+        this._gopDone(events);
         this._gomDone(events);
         const entries = readIndex(b, c, f.chunkLimits);
         if (entries.length !== this.seen.length) {
@@ -159,14 +164,21 @@ export class InrStream {
     return events;
   }
 
-  /** The GOM in progress is complete: yield it. */
+  /** The GOP in progress is complete: yield it. */
+  _gopDone(events) {
+    if (this.gopChunks === null) return;
+    const d = this.gomDecoder;
+    const j = d.gopChunks.length;
+    d.addChunks(this.gopChunks);
+    this.gopChunks = null;
+    events.push({ type: "gop", index: d.gom.firstGop + j, gom: d.m, file: this.file, decode: () => d.gop(j) });
+  }
+
+  /** The GOM in progress is complete (its last GOP yielded): yield it. */
   _gomDone(events) {
-    if (this.gomChunks === null) return;
-    const f = this.file;
-    const m = this.gomIndex;
-    const chunks = this.gomChunks;
-    this.gomChunks = null;
-    let promise = null;
-    events.push({ type: "gom", index: m, file: f, decode: () => (promise ??= f.decodeChunks(m, chunks)) });
+    if (this.gomDecoder === null) return;
+    const d = this.gomDecoder;
+    this.gomDecoder = null;
+    events.push({ type: "gom", index: d.m, file: this.file, decode: () => d.all() });
   }
 }

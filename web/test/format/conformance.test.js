@@ -37,9 +37,11 @@ describe("golden streams", () => {
         assert.deepEqual([...m.weights].map(([n, w]) => [n, w.shape]), ref[i].tensors, `names and shapes, model ${i}`);
         assert.equal(floatMd5(m), ref[i].float_md5, `binary32 weights of GOP ${m.gop} layer ${m.layer}`);
       });
-      // weights(gop, layer) gives the same arrays as decodeGom
+      // weights(gop, layer) of a fresh file (its GOM decoded up to that GOP only) gives the same arrays
       const last = models[models.length - 1];
-      assert.equal(floatMd5({ weights: await f.weights(last.gop, last.layer) }), ref[ref.length - 1].float_md5);
+      const fresh = openFile(bytes);
+      assert.equal(floatMd5({ weights: await fresh.weights(last.gop, last.layer) }), ref[ref.length - 1].float_md5);
+      assert.equal((await fresh.decodeGop(0)).length, f.layers.length);
     });
   }
 });
@@ -55,6 +57,13 @@ describe("golden streams, streamed", () => {
       assert.equal(events[events.length - 1].type, "end");
       const goms = events.filter((e) => e.type === "gom");
       assert.deepEqual(goms.map((e) => e.index), [...Array(events[0].file.nGoms).keys()]);
+      // a "gop" event per GOP, in order, each before its GOM's; its models those of the GOM's
+      const gops = events.filter((e) => e.type === "gop");
+      assert.deepEqual(gops.map((e) => e.index), [...Array(events[0].file.nGops).keys()]);
+      gops.forEach((e) => assert.ok(events.indexOf(e) < events.findIndex((x) => x.type === "gom" && x.index === e.gom)));
+      const perGop = [];
+      for (const e of gops) perGop.push(...(await e.decode()));
+      assert.deepEqual(perGop.map((m) => weightsMd5(m)), expected.models.map((m) => m.weights_md5));
       if (goms.length > 1) assert.ok(goms[0].at < bytes.length, "GOM 0 before the end of the file");
       // byte by byte: every GOM is out before the trailer has arrived, and GOM m before GOM m + 1's end
       const s = new InrStream();
