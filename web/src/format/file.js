@@ -106,25 +106,44 @@ export class Sequence {
     this.nGops = Math.ceil(nFrames / gopSize);
     this.nGoms = Math.ceil(this.nGops / gomSize);
     this.chunkLimits.nGops = this.nGops;
-    this.gops = [];
-    for (let g = 0; g < this.nGops; g++) {
-      const start = g * gopSize;
-      this.gops.push({
-        index: g,
-        gom: Math.floor(g / gomSize),
-        start,
-        count: Math.min(gopSize, nFrames - start),
-        kind: g % gomSize === 0 ? "I" : "P",
-      });
-    }
-    this.goms = [];
-    for (let m = 0; m < this.nGoms; m++) {
-      const firstGop = m * gomSize;
-      const nGops = Math.min(gomSize, this.nGops - firstGop);
-      const start = this.gops[firstGop].start;
-      const last = this.gops[firstGop + nGops - 1];
-      this.goms.push({ index: m, firstGop, nGops, start, count: last.start + last.count - start });
-    }
+    this._gops = null;
+    this._goms = null;
+  }
+
+  /**
+   * GOP g (spec/bitstream.md §6): its GOM, first frame, frame count and kind.
+   * @param {number} g @returns {{index: number, gom: number, start: number, count: number, kind: "I" | "P"}}
+   */
+  gop(g) {
+    if (!(Number.isInteger(g) && g >= 0 && g < this.nGops)) throw new InrInputError(`GOP ${g} outside 0..${this.nGops - 1}`);
+    const { gopSize, gomSize } = this.header;
+    const start = g * gopSize;
+    return { index: g, gom: Math.floor(g / gomSize), start, count: Math.min(gopSize, this.nFrames - start), kind: g % gomSize ? "P" : "I" };
+  }
+
+  /**
+   * GOM m: its first GOP, GOP count, first frame and frame count.
+   * @param {number} m @returns {{index: number, firstGop: number, nGops: number, start: number, count: number}}
+   */
+  gom(m) {
+    if (!(Number.isInteger(m) && m >= 0 && m < this.nGoms)) throw new InrInputError(`GOM ${m} outside 0..${this.nGoms - 1}`);
+    const firstGop = m * this.header.gomSize;
+    const nGops = Math.min(this.header.gomSize, this.nGops - firstGop);
+    const start = firstGop * this.header.gopSize;
+    const last = this.gop(firstGop + nGops - 1);
+    return { index: m, firstGop, nGops, start, count: last.start + last.count - start };
+  }
+
+  /** Every GOP, as gop(g) gives it; built on first use (a header may declare up to 10^7 GOPs). */
+  get gops() {
+    this._gops ??= Array.from({ length: this.nGops }, (_, g) => this.gop(g));
+    return this._gops;
+  }
+
+  /** Every GOM, as gom(m) gives it; built on first use. */
+  get goms() {
+    this._goms ??= Array.from({ length: this.nGoms }, (_, m) => this.gom(m));
+    return this._goms;
   }
 
   /** The GOP of frame `i`. @param {number} i */
@@ -162,7 +181,7 @@ export class GomDecoder {
   constructor(seq, m) {
     this.seq = seq;
     this.m = m;
-    this.gom = seq.goms[m];
+    this.gom = seq.gom(m);
     /** @type {object[][]} each GOP's MODL and BLOB chunks */
     this.gopChunks = [];
     /** @type {Promise<DecodedModel[]>[]} */
@@ -281,7 +300,7 @@ export class InrFile extends Sequence {
       if (e.gop % this.header.gomSize === 0 && (i === 0 || entries[i - 1].gop !== e.gop)) starts.push(i);
     });
     starts.push(entries.length);
-    this._gomSlices = this.goms.map((g, m) => [starts[m], starts[m + 1]]);
+    this._gomSlices = starts.slice(0, -1).map((start, m) => [start, starts[m + 1]]);
   }
 
   /** No trailer: walk the chunks to say why (cut, damage, bytes after IEND). */
@@ -329,7 +348,7 @@ export class InrFile extends Sequence {
     const entries = this.entries.slice(i0, i1);
     const start = entries[0].offset;
     const end = i1 < this.entries.length ? this.entries[i1].offset : this.indexOffset;
-    const order = new GopOrder(this.fileLayers, this.goms[m].firstGop);
+    const order = new GopOrder(this.fileLayers, this.gom(m).firstGop);
     const out = [];
     let pos = start;
     let e = 0;
@@ -382,8 +401,8 @@ export class InrFile extends Sequence {
    */
   async decodeGop(gop) {
     if (!(Number.isInteger(gop) && gop >= 0 && gop < this.nGops)) throw new InrInputError(`GOP ${gop} outside 0..${this.nGops - 1}`);
-    const m = this.gops[gop].gom;
-    return this._gomDecoder(m).gop(gop - this.goms[m].firstGop);
+    const m = this.gop(gop).gom;
+    return this._gomDecoder(m).gop(gop - this.gom(m).firstGop);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   InrUnsupportedError,
   openFile,
 } from "../../src/format/index.js";
+import { crc32 } from "../../src/format/bytes.js";
 import { readHeaders } from "../../src/format/file.js";
 import { SUITE, allModels, readBytes, readJson, weightsMd5 } from "./helpers.js";
 
@@ -56,6 +57,23 @@ describe("container", () => {
     await assert.rejects(f.weights(0, 1), InrInputError);
     const w = await f.weights(3);
     assert.deepEqual(w.get("embedding").shape.length, 4);
+  });
+
+  test("a header declaring 10^7 GOPs costs nothing until they are asked for", () => {
+    const bytes = golden("ODDSIZE_A").slice(0, 71); // preamble, SHDR (payload at 17, 46 bytes), "MODL"
+    const v = new DataView(bytes.buffer);
+    v.setUint32(17 + 4, 10_000_000); // n_frames
+    v.setUint32(17 + 23, 1); // gop_size
+    v.setUint32(63, crc32(bytes, 12, 63));
+    const s = new InrStream();
+    const t = performance.now();
+    assert.deepEqual(s.push(bytes.subarray(0, 67)), []); // LHDR or not: the next type tells
+    const [ev] = s.push(bytes.subarray(67));
+    ev.file.gop(9_999_999);
+    assert.ok(performance.now() - t < 200);
+    assert.equal(ev.file.nGops, 10_000_000);
+    assert.deepEqual(ev.file.gom(4_999_999), { index: 4_999_999, firstGop: 9_999_998, nGops: 2, start: 9_999_998, count: 2 });
+    assert.throws(() => openFile(bytes), InrTruncatedError);
   });
 
   test("the disp chunk", () => {
