@@ -37,7 +37,7 @@ function mul(s, x, out) {
 }
 
 /** Whether a segment contributes bits (§1: not when its table has one symbol or count is 0). */
-function contributes(count, table) {
+export function contributes(count, table) {
   return count > 0 && table.n > 1;
 }
 
@@ -62,7 +62,8 @@ function bytesToWords(stream, what) {
   return words;
 }
 
-function wordsToBytes(words) {
+/** 32-bit words as little-endian bytes (§2.1). @param {ArrayLike<number>} words */
+export function wordsToBytes(words) {
   const out = new Uint8Array(words.length * 4);
   for (let i = 0, p = 0; i < words.length; i++, p += 4) {
     const w = words[i];
@@ -80,17 +81,39 @@ function sameBytes(a, b) {
   return true;
 }
 
+/**
+ * The start of a range or ANS decode: the output arrays (those of segments that contribute
+ * nothing already filled), the stream's words and the contributing segments' indices (none: the
+ * stream must be empty, §1).
+ * @param {Uint8Array} stream @param {Segment[]} segments @param {string} what "range" or "ANS"
+ */
+export function startDecode(stream, segments, what) {
+  const out = prepare(segments);
+  const words = bytesToWords(stream, what);
+  const live = segments.map((s, k) => k).filter((k) => contributes(segments[k].count, segments[k].table));
+  if (live.length === 0 && stream.length) {
+    throw new InrFormatError(`${what} stream of ${stream.length} bytes where no segment contributes`);
+  }
+  return { out, words, live };
+}
+
+/**
+ * §2.5: the stream must be the encoding of the symbols it decoded to.
+ * @param {(segments: EncodeSegment[]) => Uint8Array} encode @param {Uint8Array} stream
+ * @param {Segment[]} segments @param {Int32Array[]} out @param {number[]} live @param {string} what
+ */
+export function checkCanonical(encode, stream, segments, out, live, what) {
+  if (!sameBytes(encode(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
+    throw new InrFormatError(`${what} stream is not the encoding of its symbols (entropy-coding.md §2.5)`);
+  }
+}
+
 // -- range (id 1) ------------------------------------------------------------------------------
 
 /** @param {Uint8Array} stream @param {Segment[]} segments @returns {Int32Array[]} */
 function decodeRange(stream, segments) {
-  const out = prepare(segments);
-  const words = bytesToWords(stream, "range");
-  const live = segments.map((s, k) => k).filter((k) => contributes(segments[k].count, segments[k].table));
-  if (live.length === 0) {
-    if (stream.length) throw new InrFormatError(`range stream of ${stream.length} bytes where no segment contributes`);
-    return out;
-  }
+  const { out, words, live } = startDecode(stream, segments, "range");
+  if (live.length === 0) return out;
   const nw = words.length;
   let pos = 0;
   // D = X ⊖ L (the decoder needs L only through it); decoding keeps 0 <= D < R after every index
@@ -144,9 +167,7 @@ function decodeRange(stream, segments) {
   if (pos !== nw || !(dh === 0 || (dh === 1 && dl < 0xffffffff))) {
     throw new InrFormatError("range stream: its end does not match the last symbol (entropy-coding.md §2.3 end rule)");
   }
-  if (!sameBytes(encodeRange(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
-    throw new InrFormatError("range stream is not the encoding of its symbols (entropy-coding.md §2.5)");
-  }
+  checkCanonical(encodeRange, stream, segments, out, live, "range");
   return out;
 }
 
@@ -219,13 +240,8 @@ function encodeRange(segments) {
 
 /** @param {Uint8Array} stream @param {Segment[]} segments @returns {Int32Array[]} */
 function decodeAns(stream, segments) {
-  const out = prepare(segments);
-  const words = bytesToWords(stream, "ANS");
-  const live = segments.map((s, k) => k).filter((k) => contributes(segments[k].count, segments[k].table));
-  if (live.length === 0) {
-    if (stream.length) throw new InrFormatError(`ANS stream of ${stream.length} bytes where no segment contributes`);
-    return out;
-  }
+  const { out, words, live } = startDecode(stream, segments, "ANS");
+  if (live.length === 0) return out;
   let pos = words.length - 1;
   if (pos < 0 || words[pos] === 0) throw new InrFormatError("ANS stream: empty, or its last word is 0");
   let xh = 0;
@@ -261,9 +277,7 @@ function decodeAns(stream, segments) {
   if (xh !== 0 || xl !== TWO24 || pos >= 0) {
     throw new InrFormatError("ANS stream: it does not end in the encoder's start state (entropy-coding.md §2.4)");
   }
-  if (!sameBytes(encodeAns(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
-    throw new InrFormatError("ANS stream is not the encoding of its symbols (entropy-coding.md §2.5)");
-  }
+  checkCanonical(encodeAns, stream, segments, out, live, "ANS");
   return out;
 }
 

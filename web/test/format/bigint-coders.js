@@ -4,10 +4,11 @@
  * computes the same with pairs of 32-bit numbers, which is faster; coders.test.js holds the two
  * together). Not used by the core.
  */
-import { InrFormatError, InrUnsupportedError } from "../../src/format/errors.js";
+import { checkCanonical, contributes, startDecode, wordsToBytes } from "../../src/format/coders.js";
+import { InrFormatError } from "../../src/format/errors.js";
 import { findIndex } from "../../src/format/tables.js";
 
-/** @typedef {import("./tables.js").Table} Table */
+/** @typedef {import("../../src/format/tables.js").Table} Table */
 /** @typedef {{count: number, table: Table}} Segment */
 /** @typedef {{symbols: Int32Array, table: Table}} EncodeSegment */
 
@@ -16,51 +17,7 @@ const TWO32 = 1n << 32n;
 const TWO64 = 1n << 64n;
 const TWO24 = 1n << 24n;
 
-/** Whether a segment contributes bits (§1: not when its table has one symbol or count is 0). */
-function contributes(count, table) {
-  return count > 0 && table.n > 1;
-}
-
-/** Fill segments that contribute nothing with their table's offset; the others are left to the coder. */
-function prepare(segments) {
-  return segments.map(({ count, table }) => {
-    const out = new Int32Array(count);
-    if (!contributes(count, table)) out.fill(table.offset);
-    return out;
-  });
-}
-
-function bytesToWords(stream, what) {
-  if (stream.length % 4 !== 0) {
-    throw new InrFormatError(`${what} stream of ${stream.length} bytes, not a whole number of 32-bit words`);
-  }
-  const n = stream.length / 4;
-  const words = new Uint32Array(n);
-  for (let i = 0, p = 0; i < n; i++, p += 4) {
-    words[i] = (stream[p] | (stream[p + 1] << 8) | (stream[p + 2] << 16) | (stream[p + 3] << 24)) >>> 0;
-  }
-  return words;
-}
-
-function wordsToBytes(words) {
-  const out = new Uint8Array(words.length * 4);
-  for (let i = 0, p = 0; i < words.length; i++, p += 4) {
-    const w = words[i];
-    out[p] = w & 0xff;
-    out[p + 1] = (w >>> 8) & 0xff;
-    out[p + 2] = (w >>> 16) & 0xff;
-    out[p + 3] = w >>> 24;
-  }
-  return out;
-}
-
-function sameBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Per-table BigInt copies of left_i and p_i (made once per table). */
+/** Per-table BigInt copies of left_i and p_i. */
 function bigTable(table) {
   const { left, n } = table;
   const l = new Array(n);
@@ -76,13 +33,8 @@ function bigTable(table) {
 
 /** @param {Uint8Array} stream @param {Segment[]} segments @returns {Int32Array[]} */
 function decodeRange(stream, segments) {
-  const out = prepare(segments);
-  const words = bytesToWords(stream, "range");
-  const live = segments.map((s, k) => k).filter((k) => contributes(segments[k].count, segments[k].table));
-  if (live.length === 0) {
-    if (stream.length) throw new InrFormatError(`range stream of ${stream.length} bytes where no segment contributes`);
-    return out;
-  }
+  const { out, words, live } = startDecode(stream, segments, "range");
+  if (live.length === 0) return out;
   let pos = 0;
   const nw = words.length;
   const next = () => (pos < nw ? BigInt(words[pos++]) : 0n);
@@ -113,9 +65,7 @@ function decodeRange(stream, segments) {
   if (pos !== nw || d >= (1n << 33n) - 1n) {
     throw new InrFormatError("range stream: its end does not match the last symbol (entropy-coding.md §2.3 end rule)");
   }
-  if (!sameBytes(encodeRange(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
-    throw new InrFormatError("range stream is not the encoding of its symbols (entropy-coding.md §2.5)");
-  }
+  checkCanonical(encodeRange, stream, segments, out, live, "range");
   return out;
 }
 
@@ -166,13 +116,8 @@ function encodeRange(segments) {
 
 /** @param {Uint8Array} stream @param {Segment[]} segments @returns {Int32Array[]} */
 function decodeAns(stream, segments) {
-  const out = prepare(segments);
-  const words = bytesToWords(stream, "ANS");
-  const live = segments.map((s, k) => k).filter((k) => contributes(segments[k].count, segments[k].table));
-  if (live.length === 0) {
-    if (stream.length) throw new InrFormatError(`ANS stream of ${stream.length} bytes where no segment contributes`);
-    return out;
-  }
+  const { out, words, live } = startDecode(stream, segments, "ANS");
+  if (live.length === 0) return out;
   let pos = words.length - 1;
   if (pos < 0 || words[pos] === 0) throw new InrFormatError("ANS stream: empty, or its last word is 0");
   let x = BigInt(words[pos--]);
@@ -194,9 +139,7 @@ function decodeAns(stream, segments) {
   if (x !== TWO24 || pos >= 0) {
     throw new InrFormatError("ANS stream: it does not end in the encoder's start state (entropy-coding.md §2.4)");
   }
-  if (!sameBytes(encodeAns(live.map((k) => ({ symbols: out[k], table: segments[k].table }))), stream)) {
-    throw new InrFormatError("ANS stream is not the encoding of its symbols (entropy-coding.md §2.5)");
-  }
+  checkCanonical(encodeAns, stream, segments, out, live, "ANS");
   return out;
 }
 
