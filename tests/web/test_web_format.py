@@ -29,3 +29,20 @@ def test_decoder_core_node_tests(node):
     report = "\n".join(failed[:40] + lines[-12:])
     assert run.returncode == 0, f"npm run test:format failed:\n{report}"
     assert "# fail 0" in run.stdout, report
+
+
+def test_fixture_is_the_reference_decoders():
+    """web/test/format/fixtures/reference.json is what tools/export_web_fixtures.py writes now: a golden
+    stream regenerated, or a change to the reference decoder's weights, shows here, not as a JavaScript
+    failure far from its cause."""
+    import json
+
+    import export_web_fixtures as tool  # tools/, on the path through pyproject.toml
+
+    with open(os.path.join(WEB, "test", "format", "fixtures", "reference.json")) as f:
+        fixture = json.load(f)
+    streams = {d.name: tool.stream_weights(d / "stream.inr") for d in sorted(tool.ROOT.iterdir())
+               if (d / "stream.inr").is_file()}
+    assert fixture["weights"] == streams, "regenerate: python tools/export_web_fixtures.py > " \
+                                          "web/test/format/fixtures/reference.json"
+    assert fixture["coders"] == tool.coder_cases()
