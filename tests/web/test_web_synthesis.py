@@ -52,25 +52,37 @@ def conformance_report(got: list[list[np.ndarray]], want: list[list[np.ndarray]]
 
 
 @pytest.fixture(scope="module")
-def rendered(node_modules, node, tmp_path_factory) -> dict[str, bytes]:
-    """Every golden stream rendered by one node process (one wasm start for all)."""
+def rendered(node_modules, node, tmp_path_factory) -> dict[str, tuple[bytes, bytes]]:
+    """Every golden stream rendered by one node process (one wasm start for all): in batches of
+    RENDER_BATCH frames as every inrcodec decoder, and one frame at a time as the player does."""
     root = tmp_path_factory.mktemp("web_synthesis")
     dirs = []
     for feature in golden_features():
         export(os.path.join(CONFORMANCE, feature, "stream.inr"), str(root / feature))
         dirs.append(str(root / feature))
-    subprocess.run([node, os.path.join(WEB, "test", "synthesis", "render.mjs"), *dirs], cwd=WEB, check=True,
-                   capture_output=True, text=True, timeout=900)
-    return {os.path.basename(d): open(os.path.join(d, "frames.bin"), "rb").read() for d in dirs}
+    script = os.path.join(WEB, "test", "synthesis", "render.mjs")
+    for extra in ([], ["--batch", "1"]):
+        subprocess.run([node, script, *extra, *dirs], cwd=WEB, check=True, capture_output=True, text=True, timeout=900)
+    return {os.path.basename(d): (open(os.path.join(d, "frames.bin"), "rb").read(),
+                                  open(os.path.join(d, "frames_b1.bin"), "rb").read()) for d in dirs}
 
 
 @pytest.mark.parametrize("feature", golden_features())
 def test_golden_stream_frames_conform(rendered, feature):
     expected, want = reference_frames(feature)
-    got = split_frames(rendered[feature], want)
+    got = split_frames(rendered[feature][0], want)
     worst, differ, total = conformance_report(got, want, expected["max_abs_diff"])
     assert worst <= expected["max_abs_diff"], f"{feature}: a sample differs by {worst}"
     assert differ * 1000 <= total, f"{feature}: {differ} of {total} samples differ (more than 1 in 1000)"
+
+
+@pytest.mark.parametrize("feature", golden_features())
+def test_one_frame_at_a_time_gives_the_same_samples(rendered, feature):
+    """The player renders a frame alone (a first frame or a seek costs one frame, not four): with
+    onnxruntime-web every frame's samples are the same whichever batch it is rendered in. Should an
+    upgrade change that, this fails and the player goes back to RENDER_BATCH (web/src/player/player.js)."""
+    batched, alone = rendered[feature]
+    assert alone == batched
 
 
 def test_the_rule_sees_a_wrong_frame():

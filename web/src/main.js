@@ -19,7 +19,8 @@ window.inrcodec = {
   shown: null, // {n, md5} of the frame on the canvas
   get info() { return state.info; },
   samples: (n) => request({ n, planes: true }).then((r) => r.planes),
-  show: (n) => show(n), // decode and draw frame n (benchmarks)
+  show: (n, md5 = true) => show(n, md5), // decode and draw frame n
+  playAll: () => play(false), // play to the end as fast as frames come: {frames, ms} (benchmarks)
 };
 
 function status(text, error = false) {
@@ -137,11 +138,12 @@ function draw(f) {
   $('i-speed').textContent = `${f.fps.toFixed(1)} frames/s`;
 }
 
-/** Decode and draw frame n (the latest request wins); whether it was drawn. */
-async function show(n) {
+/** Decode and draw frame n (the latest request wins); whether it was drawn. `md5`: with its digest
+ * (window.inrcodec.shown), as seeks and steps have it; playback goes without. */
+async function show(n, md5 = true) {
   const token = ++state.token;
   try {
-    const f = await request({ n, rgba: true });
+    const f = await request({ n, rgba: true, md5 });
     if (token !== state.token) return false;
     draw(f);
     status('');
@@ -154,33 +156,44 @@ async function show(n) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function play() {
+const AHEAD = 2; // frames asked of the worker ahead of the one shown: it renders while the page waits
+
+/** Play from the frame after the one shown to the end (or a pause): paced to the file's frame rate,
+ * or (`paced` false, benchmarks) as fast as frames come. Returns {frames, ms} drawn. */
+async function play(paced = true) {
   const i = state.info;
-  if (state.playing || !i) return;
+  if (state.playing || !i) return null;
   state.playing = true;
   $('play').textContent = '❚❚';
   const token = ++state.token;
+  const live = () => state.playing && token === state.token;
   const interval = (1000 * i.fpsDen) / i.fpsNum;
-  let n = state.cur + 1 >= i.nFrames ? 0 : state.cur + 1;
-  let due = performance.now();
-  let pending = request({ n, rgba: true });
+  let next = state.cur + 1 >= i.nFrames ? 0 : state.cur + 1;
+  const queue = [];
+  const ask = () => { if (next < i.nFrames) queue.push(request({ n: next++, rgba: true, md5: false })); };
+  for (let k = 0; k < AHEAD; k++) ask();
+  const t0 = performance.now();
+  let due = t0, drawn = 0;
   try {
-    while (state.playing && token === state.token) {
-      const f = await pending;
-      if (!state.playing || token !== state.token) break;
-      pending = f.n + 1 < i.nFrames ? request({ n: f.n + 1, rgba: true }) : null;
-      due += interval;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait); else due = performance.now();
-      if (!state.playing || token !== state.token) break;
+    while (live() && queue.length) {
+      const f = await queue.shift();
+      if (!live()) break;
+      ask();
+      if (paced) {
+        due += interval;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait); else due = performance.now();
+        if (!live()) break;
+      }
       draw(f);
-      if (!pending) break;
+      drawn++;
     }
   } catch (err) {
     if (token === state.token) fail(err.message);
   }
-  pending?.catch(() => {});
+  for (const q of queue) q.catch(() => {});
   if (token === state.token) { state.playing = false; $('play').textContent = '▶'; }
+  return { frames: drawn, ms: performance.now() - t0 };
 }
 
 function pause() { state.playing = false; state.token++; $('play').textContent = '▶'; }

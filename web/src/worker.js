@@ -68,7 +68,7 @@ async function open(msg) {
 async function frame(msg) {
   const me = player;
   if (!me) throw new Error('no file open');
-  const f = await me.frame(msg.n);
+  const f = await me.frame(msg.n, msg.md5 !== false);
   const out = { type: 'frame', id: msg.id, n: msg.n, md5: f.md5, fps: me.fps };
   const transfer = [];
   if (msg.rgba) {

@@ -3,14 +3,20 @@
 // It feeds the decoder core (web/src/format, its API in web/README.md) the file's bytes as they
 // arrive; each GOM becomes playable as soon as its chunks are in, so the first frame shows long
 // before a large file is read. A frame request waits for its GOM, decodes the GOM's models (the last
-// two GOMs' are kept), loads the GOP's weights into the synthesis (web/src/synth) and renders the
-// batch of RENDER_BATCH frames that holds it, from the GOP's first frame as every inrcodec decoder does.
+// two GOMs' are kept), loads the GOP's weights into the synthesis (web/src/synth) and renders it.
+//
+// inrcodec's decoders render a GOP's frames in batches of RENDER_BATCH from its first, because with
+// their kernels the batch can change a frame's roundings. onnxruntime-web's wasm kernels give every
+// frame the same samples whichever batch it is in (tests/web/test_web_synthesis.py checks it on every
+// golden stream), so the player renders one frame at a time (PLAYER_BATCH): the first frame and a seek
+// cost one frame's synthesis, not four.
 
-import { Synthesis, RENDER_BATCH } from '../synth/network.js';
+import { Synthesis } from '../synth/network.js';
 import { archName } from '../synth/program.js';
 import { frameMd5 } from './md5.js';
 
 const CHROMA = { 0: '420', 1: '444' };
+export const PLAYER_BATCH = 1; // frames a synthesis call (see above); RENDER_BATCH would be inrcodec's
 
 export class Player {
   /**
@@ -131,19 +137,20 @@ export class Player {
     return this.gomModels.get(gom);
   }
 
-  /** Frame `n`: {index, planes [Y, U, V] (Uint8Array, or Uint16Array above 8 bits), md5}. */
-  async frame(n) {
+  /** Frame `n`: {index, planes [Y, U, V] (Uint8Array, or Uint16Array above 8 bits), md5} (md5 null
+   * unless `withMd5`: the digest costs about a tenth of a frame's synthesis). */
+  async frame(n, withMd5 = true) {
     if (!this.info) throw new Error('no file open');
     const { nFrames, gopSize, gomSize } = this.info;
     if (!(Number.isInteger(n) && n >= 0 && n < nFrames)) throw new RangeError(`frame ${n} outside 0..${nFrames - 1}`);
     const gop = Math.floor(n / gopSize), gom = Math.floor(gop / gomSize);
-    const offset = n - gop * gopSize, first = offset - (offset % RENDER_BATCH);
+    const offset = n - gop * gopSize, first = offset - (offset % PLAYER_BATCH);
     await this.arrived(gom);
     const run = this.queue.then(() => this.renderBatch(gop, gom, first));
     this.queue = run.catch(() => {});
     const frames = await run;
     const planes = frames[offset - first];
-    return { index: n, planes, md5: frameMd5(planes) };
+    return { index: n, planes, md5: withMd5 ? frameMd5(planes) : null };
   }
 
   async renderBatch(gop, gom, first) {
@@ -159,7 +166,7 @@ export class Player {
       this.loaded = gop;
     }
     const offsets = [];
-    for (let i = first; i < Math.min(count, first + RENDER_BATCH); i++) offsets.push(i);
+    for (let i = first; i < Math.min(count, first + PLAYER_BATCH); i++) offsets.push(i);
     const frames = await this.synth.render(offsets);
     this.renderMs += performance.now() - t0;
     this.rendered += frames.length;

@@ -1,8 +1,9 @@
 // Renders every frame of a file from weights exported by tests/web/export_weights.py, through the
 // player's synthesis (web/src/synth) on onnxruntime-web's wasm backend under node:
-//     node web/test/synthesis/render.mjs DIR [DIR ...]
+//     node web/test/synthesis/render.mjs [--batch N] DIR [DIR ...]
 // writes DIR/frames.bin (every frame's Y, U, V samples in order: bytes at 8 bits, little-endian 16-bit
-// words above) and prints one line of JSON per DIR: {dir, frames, ms}.
+// words above; with --batch N, DIR/frames_bN.bin, frames rendered N at a time from the GOP's first
+// instead of RENDER_BATCH) and prints one line of JSON per DIR: {dir, frames, ms}.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
@@ -11,7 +12,12 @@ import { Synthesis, RENDER_BATCH } from '../../src/synth/network.js';
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
-for (const dir of process.argv.slice(2)) {
+const args = process.argv.slice(2);
+const batchAt = args.indexOf('--batch');
+const batch = batchAt >= 0 ? Number(args.splice(batchAt, 2)[1]) : RENDER_BATCH;
+const outName = batchAt >= 0 ? `frames_b${batch}.bin` : 'frames.bin';
+
+for (const dir of args) {
   const info = JSON.parse(fs.readFileSync(path.join(dir, 'info.json'), 'utf8'));
   const synth = new Synthesis(ort, info, { executionProviders: ['wasm'] });
   const out = [];
@@ -27,16 +33,16 @@ for (const dir of process.argv.slice(2)) {
         return all.subarray(o - n, o);
       });
     }));
-    for (let first = 0; first < gop.count; first += RENDER_BATCH) {
+    for (let first = 0; first < gop.count; first += batch) {
       const offsets = [];
-      for (let i = first; i < Math.min(gop.count, first + RENDER_BATCH); i++) offsets.push(i);
+      for (let i = first; i < Math.min(gop.count, first + batch); i++) offsets.push(i);
       for (const frame of await synth.render(offsets)) {
         for (const plane of frame) out.push(Buffer.from(plane.buffer, plane.byteOffset, plane.byteLength));
       }
     }
   }
   const ms = performance.now() - t0;
-  fs.writeFileSync(path.join(dir, 'frames.bin'), Buffer.concat(out));
+  fs.writeFileSync(path.join(dir, outName), Buffer.concat(out));
   await synth.release();
   process.stdout.write(JSON.stringify({ dir, frames: info.nFrames, ms }) + '\n');
 }
