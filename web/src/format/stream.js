@@ -46,7 +46,8 @@ export class InrStream {
   }
 
   /**
-   * Feed the next bytes of the file; returns the events they complete, in file order.
+   * Feed the next bytes of the file; returns the events they complete, in file order. A fault
+   * found after some of them is thrown by the next push or end (the events before it stand).
    * @param {Uint8Array} chunk @returns {StreamEvent[]}
    */
   push(chunk) {
@@ -60,12 +61,15 @@ export class InrStream {
     }
     this.bytes.set(chunk, this.length);
     this.length += chunk.length;
+    const events = [];
     try {
-      return this._parse();
+      this._parse(events);
     } catch (err) {
       this.failed = err;
-      throw err;
+      // what came before the fault is still given; the next push or end throws
+      if (events.length === 0) throw err;
     }
+    return events;
   }
 
   /** No more bytes: InrTruncatedError unless the file ended with its IEND. @returns {StreamEvent[]} */
@@ -82,12 +86,11 @@ export class InrStream {
     return [];
   }
 
-  _parse() {
-    const events = [];
+  _parse(events) {
     const b = this.bytes;
     if (this.phase === "headers") {
       const h = readHeaders(b, this.length, true);
-      if (h === null) return events;
+      if (h === null) return;
       this.file = new Sequence(h.header, h.lhdr, this.opts);
       this.pos = h.headerEnd;
       this.phase = "chunks";
@@ -101,7 +104,7 @@ export class InrStream {
     const f = this.file;
     while (this.phase === "chunks") {
       const c = readChunk(b, this.pos, this.length, true);
-      if (c === null) return events;
+      if (c === null) return;
       const where = `${c.type} at offset ${c.offset}`;
       if (PAYLOAD_TYPES.has(c.type)) {
         const chunk = c.type === "MODL" ? readModel(b, c, f.chunkLimits) : readBlob(b, c, f.chunkLimits);
@@ -149,7 +152,7 @@ export class InrStream {
     }
     if (this.phase === "trailer") {
       const c = readChunk(b, this.pos, this.length, true);
-      if (c === null) return events;
+      if (c === null) return;
       if (c.type !== "IEND") throw new InrFormatError(`${c.type} at offset ${c.offset}: GIDX must be followed by IEND`);
       if (c.end - c.offset !== IEND_BYTES) throw new InrFormatError(`IEND at offset ${c.offset} is ${c.end - c.offset} bytes, must be ${IEND_BYTES}`);
       const at = readTrailer(b, c);
@@ -161,7 +164,6 @@ export class InrStream {
     if (this.phase === "done" && this.length > this.pos) {
       throw new InrFormatError(`${this.length - this.pos} bytes after the IEND chunk at offset ${this.pos - IEND_BYTES}`);
     }
-    return events;
   }
 
   /** The GOP in progress is complete: yield it. */

@@ -114,6 +114,18 @@ describe("damage", () => {
     for (const ev of events) if (ev.type === "gom") await ev.decode();
   };
 
+  test("streamed, the GOMs before a damaged one are still given, then the fault", async () => {
+    const s = new InrStream();
+    const events = s.push(readBytes(`${SUITE}invalid/CRC_MODL.inr`)); // a bit of GOM 2's I-model
+    assert.deepEqual(events.filter((e) => e.type === "gom").map((e) => e.index), [0, 1]);
+    const expected = readJson(`${SUITE}MULTIGOM_A/expected.json`).models.slice(0, 4).map((m) => m.weights_md5);
+    const models = [];
+    for (const e of events) if (e.type === "gom") for (const gop of await e.decode()) models.push(...gop);
+    assert.deepEqual(models.map(weightsMd5), expected);
+    assert.throws(() => s.end(), (e) => e.name === "InrChecksumError");
+    assert.throws(() => s.push(new Uint8Array(1)), (e) => e.name === "InrChecksumError");
+  });
+
   test("every cut is InrTruncatedError, whole or streamed", async () => {
     for (let n = 0; n < bytes.length; n += n < 200 ? 1 : 13) {
       const cut = bytes.subarray(0, n);
