@@ -117,8 +117,10 @@ describe("damage", () => {
   test("streamed, the GOMs before a damaged one are still given, then the fault", async () => {
     const s = new InrStream();
     const events = s.push(readBytes(`${SUITE}invalid/CRC_MODL.inr`)); // a bit of GOM 2's I-model
-    assert.deepEqual(events.filter((e) => e.type === "gom").map((e) => e.index), [0, 1]);
-    const expected = readJson(`${SUITE}MULTIGOM_A/expected.json`).models.slice(0, 4).map((m) => m.weights_md5);
+    // GOM 1 is not proven complete: the damaged chunk might have been one of its BLOBs (§7.3)
+    assert.deepEqual(events.filter((e) => e.type === "gom").map((e) => e.index), [0]);
+    assert.deepEqual(events.filter((e) => e.type === "gop").map((e) => e.index), [0, 1, 2]);
+    const expected = readJson(`${SUITE}MULTIGOM_A/expected.json`).models.slice(0, 2).map((m) => m.weights_md5);
     const models = [];
     for (const e of events) if (e.type === "gom") for (const gop of await e.decode()) models.push(...gop);
     assert.deepEqual(models.map(weightsMd5), expected);
