@@ -118,6 +118,25 @@ def test_seek_and_step_land_on_the_exact_frame(node, chromium, server, checked):
         assert s["pos"] == f"{s['n'] + 1} / {n}"
 
 
+def test_the_layer_selector_decodes_the_first_layers(node, chromium, server):
+    """LAYERS_A has three layers: with the selector at 1, frame 0 is the base layer's, as inrcodec
+    decodes it with layers=1 (within spec/conformance.md's ±1), and not the three layers' frame."""
+    from inrcodec.api import open as open_inr
+
+    feature = "LAYERS_A"
+    (r,) = run_jobs(node, chromium, server, [{"kind": "layers", "src": f"/g/{feature}.inr", "k": 1}])
+    assert "failed" not in r, r.get("failed")
+    assert r["before"]["options"] == ["1", "2", "3"]
+    assert r["before"]["md5"] == expected(feature)["frames"][0]["md5"]
+    with open_inr(os.path.join(CONFORMANCE, feature, "stream.inr"), layers=1) as f:
+        base = f[0]
+    for got, want in zip(r["samples"], base):
+        d = np.abs(np.asarray(got, np.int64).reshape(want.shape) - want.astype(np.int64))
+        assert d.max() <= 1 and (d > 0).sum() * 1000 <= d.size
+    with open_inr(os.path.join(CONFORMANCE, feature, "stream.inr")) as f:
+        assert any(not np.array_equal(np.asarray(g).reshape(w.shape), w) for g, w in zip(r["samples"], f[0]))
+
+
 def test_page_opens_plays_and_takes_a_screenshot(node, chromium, server, tmp_path):
     shot = tmp_path / "player.png"
     (r,) = run_jobs(node, chromium, server, [{"kind": "open", "src": "/g/MULTIGOM_A.inr", "playMs": 300,

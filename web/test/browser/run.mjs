@@ -8,6 +8,7 @@
 //       step buttons
 //   {kind: 'open', src, screenshot?: path, playMs?: ms}  the page as a user opens it: time to the first
 //       frame on the canvas, optionally playing a while, then a screenshot
+//   {kind: 'layers', src, k}  the layer selector set to k: frame 0's MD5 before and after, its samples
 //   {kind: 'speed', src}  'open', then the player's playback unpaced to the end: frames, ms
 import { chromium } from 'playwright-core';
 
@@ -108,7 +109,18 @@ async function speed(page, job) {
   return { ...first, ...r };
 }
 
-const KINDS = { check, seek, open, speed };
+async function layers(page, job) {
+  // the layer selector set to job.k: frame 0 is redrawn from the first k layers; its samples
+  await page.goto(url(job.src));
+  await shownIs(page, 0);
+  const before = await page.evaluate(() => ({ md5: window.inrcodec.shown.md5, options: [...document.getElementById('layers').options].map((o) => o.value) }));
+  await page.selectOption('#layers', String(job.k));
+  await page.waitForFunction((m) => window.inrcodec.shown?.md5 !== m, before.md5, { timeout: timeoutMs });
+  const after = await page.evaluate(async () => ({ shown: window.inrcodec.shown, samples: await window.inrcodec.samples(0) }));
+  return { before, ...after };
+}
+
+const KINDS = { check, seek, open, speed, layers };
 for (const job of jobs) {
   const page = await context.newPage();
   const errors = [];
