@@ -16,7 +16,7 @@ and inrcodec's own player on the same file (tools/bench_decode.py's measure, ``-
     python tools/bench_web.py --inr carphone_default.inr              # + a 1280x720 file of random weights
     python tools/bench_web.py --inr a.inr --size 1280x720 --frames 30 --repeat 3
 
-The 1280x720 file is gnerv at the default quality (the encoder's ladder, --quality 5) with random
+The 1280x720 file is gnerv at the default quality (the encoder's ladder, --quality 5; or --quality) with random
 weights (inrcodec.fuzz.synthetic): a decoder's speed does not depend on the values. Run it on a quiet
 machine: it waits while /tmp/TIMING exists, holds it while it measures, and prints the load average.
 """
@@ -70,10 +70,10 @@ def summarise(runs: list[dict], n_frames: int) -> dict:
             "frames": n_frames, "runs": len(runs)}
 
 
-def make_720p(path: str, width: int, height: int, n_frames: int) -> None:
+def make_random(path: str, width: int, height: int, n_frames: int, quality: int) -> None:
     from bench_decode import make_file
 
-    make_file("gnerv", 5, width, height, n_frames, min(30, n_frames), path)
+    make_file("gnerv", quality, width, height, n_frames, min(30, n_frames), path)
 
 
 def n_frames_of(path: str) -> int:
@@ -86,7 +86,8 @@ def n_frames_of(path: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--inr", action="append", default=[], help="a file to play (repeatable)")
-    ap.add_argument("--size", default="1280x720", help="also a gnerv q5 file of random weights this size ('' : none)")
+    ap.add_argument("--size", default="1280x720", help="also a gnerv file of random weights this size ('': none)")
+    ap.add_argument("--quality", type=int, default=5, help="that file's quality (the encoder's gnerv ladder)")
     ap.add_argument("--frames", type=int, default=30, help="frames of that file")
     ap.add_argument("--repeat", type=int, default=3, help="fresh pages per file (median and best reported)")
     ap.add_argument("--threads", type=int, default=2, help="wasm threads in the browser, ort threads in Python")
@@ -106,8 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         files = list(a.inr)
         if a.size:
             w, h = (int(v) for v in a.size.split("x"))
-            files.append(os.path.join(tmp, f"gnerv_q5_{w}x{h}_random.inr"))
-            make_720p(files[-1], w, h, a.frames)
+            files.append(os.path.join(tmp, f"gnerv_q{a.quality}_{w}x{h}_random.inr"))
+            make_random(files[-1], w, h, a.frames, a.quality)
         dist = os.path.join(tmp, "dist")
         build(a.node, dist)
         srv = make_server({f"/f{i}/{os.path.basename(p)}": p for i, p in enumerate(files)}, dist)
