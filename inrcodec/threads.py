@@ -4,13 +4,21 @@ torch's CPU build runs its parallel loops on GNU OpenMP (libgomp). A thread that
 first spins, by default 300 000 rounds (milliseconds), waiting for the others. When another
 process holds a core, the thread it waits for is not running: each barrier then burns a whole
 time slice, and two encodes on two cores took 33x the time of one (an encode beside a busy
-single-threaded torch job, 20x). Sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) ends that, but costs
-a quiet machine about 30 %, where the spin catches the other thread a few microseconds later.
+single-threaded torch job, 20x). Sleeping soon (``OMP_WAIT_POLICY=PASSIVE``, or a short spin) ends
+that, but on a quiet machine two threads that sleep at every barrier are slower than one: gnerv q5
+on QCIF, 42.5 ms an iteration with a spin of 1000 against 20.8 ms with libgomp's default and 22.1 ms
+on one thread (docs/encoder-notes.md).
+
+So the encoder trains on one thread by default (train/runners.py ``default_threads``): it has no
+barrier to wait at, and encodes side by side keep a core each. This module matters where more
+threads are asked for (``--threads N``): started on a machine where other work already runs, they
+sleep at once (``GOMP_SPINCOUNT=0``); on a quiet one libgomp keeps its default, the fastest while the
+machine stays quiet (work that arrives later slows them, as it did before issue 29).
 
 libgomp reads its settings once, when it is loaded: ``configure_openmp`` must run before the first
 ``import torch``, so the package's ``__init__`` calls it, and processes started from one that made
 the choice (``--workers``, Ray on this machine, ``bench``'s encodes) inherit it through the
-environment. The thread count is not touched: the bytes of an encode depend on it.
+environment. The thread count is not touched here: the bytes of an encode depend on it.
 """
 
 from __future__ import annotations
@@ -22,19 +30,19 @@ import time
 
 # Settings a user (or a parent process) may have made; any of them leaves the choice to them.
 USER_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
-# Spin rounds (libgomp's GOMP_SPINCOUNT) when no other process is running: libgomp's own count for
-# more threads than cores ("throttled"), tens of microseconds, enough for a quiet machine's barriers
-# and short enough that a process started later beside this one costs both no more than a fair share.
-SPIN_QUIET = 1000
+# Spin rounds (libgomp's GOMP_SPINCOUNT) when no other process is running: None, libgomp's default
+# (300 000), the fastest for threads that keep their cores
+SPIN_QUIET = None
 # ... and when other processes already run: sleep at once, as OMP_WAIT_POLICY=PASSIVE.
 SPIN_BUSY = 0
 N_SAMPLES = 3  # looks at the run queue, SAMPLE_GAP_S apart: a task runnable in all of them is busy
 SAMPLE_GAP_S = 0.002
 
 
-def spin_count(n_cpus: int, n_threads: int, n_others_running: int) -> int:
+def spin_count(n_cpus: int, n_threads: int, n_others_running: int) -> int | None:
     """The spin rounds for ``n_threads`` OpenMP threads on ``n_cpus`` cores while ``n_others_running``
-    tasks of other processes are running: none if the cores cannot hold them all at once."""
+    tasks of other processes are running: none if the cores cannot hold them all at once, else
+    libgomp's default (None)."""
     return SPIN_BUSY if n_others_running + n_threads > n_cpus else SPIN_QUIET
 
 
@@ -87,14 +95,18 @@ _chosen: str | None = None  # the value configure_openmp set in this process, if
 
 def configure_openmp(environ=os.environ, *, measure=others_running, modules=sys.modules,
                      has_torch=_torch_installed) -> str | None:
-    """Set ``GOMP_SPINCOUNT`` in ``environ`` from what the machine is doing now; the value set, or
-    None where a setting in USER_SETTINGS is already there or torch (its libgomp) is already loaded."""
+    """Set ``GOMP_SPINCOUNT`` in ``environ`` to 0 when the machine is busy now; the value set, or None
+    where none is (a quiet machine or a single thread: libgomp's default; a setting in USER_SETTINGS
+    already there; torch, its libgomp, already loaded; no torch)."""
     global _chosen
     if any(name in environ for name in USER_SETTINGS) or "torch" in modules or not has_torch():
         return None
     n_cpus = _n_cpus()
     n_threads = _n_threads(environ, n_cpus)
-    value = str(spin_count(n_cpus, n_threads, measure()) if n_threads > 1 else SPIN_QUIET)
+    spin = spin_count(n_cpus, n_threads, measure()) if n_threads > 1 else SPIN_QUIET
+    if spin is None:
+        return None
+    value = str(spin)
     environ["GOMP_SPINCOUNT"] = value
     if environ is os.environ:
         _chosen = value

@@ -168,11 +168,10 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     device = pick_device(opts.device)
     if device.type == "cuda":
         deterministic_cuda()
-    if opts.threads:
-        torch.set_num_threads(opts.threads)
     # how the GOMs run, fixed before the plan: after it, only the plan is read
     workers = opts.workers or default_workers(device)
-    threads = opts.threads or (default_threads(workers) if workers > 1 or opts.ray else torch.get_num_threads())
+    threads = opts.threads or default_threads(workers, device.type)
+    torch.set_num_threads(threads)  # serial GOMs run in this process
     runner = _Runner(workers, threads, opts.ray, 1.0 if device.type == "cuda" else 0.0)
     resume, iters_text = opts.resume and resumable, _iters_text(opts)
     with (open_video(src, max_frames=opts.frames) if is_path else src) as video:

@@ -48,7 +48,8 @@ class EncodeOptions:
     quality: int | None = field(default=None, metadata=cli("1..9: network width and lambda preset [default: 5]",
                                                            "--quality", "-q", type=int))
     preset: str = field(default="medium", metadata=cli(
-        "time per frame-pixel: fast ~40 us, medium ~350 us (60 QCIF frames in ~9 min on 2 cores), slow 4x medium; "
+        "time per frame-pixel: fast 35 us, medium 350 us (60 QCIF frames in about 10 min on one core), slow 4x "
+        "medium; "
         "iterations follow each network's speed", show_default=True, choices=tuple(PRESET)))
     time: str | None = field(default=None, metadata=cli(
         "finish the encode in DURATION (90, 90s, 5m, 1.5h), within 15 %: iterations follow the measured speed "
@@ -79,7 +80,9 @@ class EncodeOptions:
     optimizer: str = field(default="soap", metadata=cli("the weights' optimiser (adam, soap)", show_default=True,
                                                         choices=OPTIMIZERS))
     threads: int | None = field(default=None, metadata=cli(
-        "torch CPU threads per worker; give it for identical bytes [default: cores / workers]", type=int))
+        "torch CPU threads per worker; the bytes depend on it [default: 1 on the CPU (these small networks gain "
+        "little from more, and encodes side by side keep a core each); cores / workers with --device cuda]",
+        type=int))
     batch: int = 2  # frames per training step (lowered to 1 when two do not fit; not on the command line)
     resume: bool = field(default=False, metadata=cli("continue an interrupted encode of the same source and options",
                                                      is_flag=True))

@@ -16,7 +16,7 @@ class Preset:
 
 
 PRESET: dict[str, Preset] = {
-    "fast": Preset(40.0, 0.5),
+    "fast": Preset(35.0, 0.5),
     "medium": Preset(350.0, 0.35),
     "slow": Preset(1400.0, 0.375),
 }

@@ -124,8 +124,18 @@ def default_workers(device: torch.device) -> int:
     return 1
 
 
-def default_threads(workers: int) -> int:
-    """Torch threads per worker so that all workers together use the machine's cores."""
+def default_threads(workers: int, device_type: str = "cpu") -> int:
+    """Torch threads per worker: one on the CPU, whatever the core count; on a GPU, the cores shared out.
+
+    The networks are small: one training iteration is hundreds of short operations, and a second
+    thread buys little while it waits at each one's barrier. Measured on the 2-core reference
+    machine (tools/bench_speed.py, docs/encoder-notes.md): gnerv q5 on QCIF takes 22.1 ms an iteration
+    on one thread, 20.8 ms on two spinning at their barriers (libgomp's default) and 42.5 ms on two
+    that sleep soon (as they must beside another process, or two encodes collapse 33x, issue 29).
+    One thread has no barrier to wait at, so encodes side by side each keep a core, and the bytes
+    are the same on every machine (they depend on the thread count)."""
+    if device_type != "cuda":
+        return 1
     return max(1, (os.cpu_count() or 1) // workers)
 
 

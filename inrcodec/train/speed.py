@@ -4,7 +4,8 @@ presets' time budgets (``--preset``) and the first guess of ``--time``.
 A preset is a promise of time per frame-pixel, not a count of iterations: a large network then
 trains fewer iterations than a small one in the same time. The iteration count must not depend on
 the machine (the bytes of an encode depend on it), so it comes from this model, fitted on the
-reference machine (2 cores, torch CPU, SOAP, batch 2; ``tools/bench_speed.py``, docs/encoder-notes.md),
+reference machine (2-core x86, torch CPU, one thread, SOAP, batch 2; ``tools/bench_speed.py``,
+docs/encoder-notes.md),
 not from a clock. ``--time`` measures the clock instead (train/timing.py).
 
     seconds per iteration = a + b * batch * MACs of one frame + c * parameters
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 from ..archs import ARCHITECTURES
 
-# architecture -> (a seconds, b seconds per MAC of the batch, c seconds per parameter). gnerv: from
-# carphone's medium encodes on a quiet machine (README: q4 495 s, q6 602 s for 27000 iterations, so
-# 18.0 and 21.9 ms an iteration, the difference all MACs); the others as gnerv until measured
+# architecture -> (a seconds, b seconds per MAC of the batch, c seconds per parameter), fitted (least
+# squares in relative error) to tools/bench_speed.py on carphone, one thread, qualities 1..9 at 88x72,
+# 176x144 and 352x288 (docs/encoder-notes.md): rms error 23 % (gnerv), 16 % (hinerv), 9 % (nirvana)
 SPEED: dict[str, tuple[float, float, float]] = {
-    "gnerv": (0.0108, 1.1e-10, 0.0),
-    "hinerv": (0.0108, 1.1e-10, 0.0),
-    "nirvana": (0.0108, 1.1e-10, 0.0),
+    "gnerv": (0.0054, 1.48e-10, 1.04e-7),
+    "hinerv": (0.0069, 0.83e-10, 1.59e-7),
+    "nirvana": (0.0087, 1.12e-10, 0.69e-7),
 }
 # an architecture the table does not know (a plug-in) is timed as gnerv
 DEFAULT_SPEED = SPEED["gnerv"]
