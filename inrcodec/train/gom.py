@@ -25,6 +25,7 @@ from .optim import make_optimizer
 from ..decode.init import eps_code_from_mse, p_reference
 from .losses import PerceptualLoss, build_loss
 from ..decode.model_io import Layer, build_layers, decode_model, model_weights
+from ..decode.weight_range import check_weight_range
 from .plan import EncodePlan
 from .presets import P_LR_FACTOR
 from ..decode.render import add_layer, planes_to_tensors, render_planes, samples_to_unit, to_samples
@@ -207,6 +208,8 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
     if decoded_q.digest() != fit.qmodel.digest():
         raise RuntimeError(f"GOP {g} layer {layer.index}: the model body does not decode to what was coded")
     decoded = model_weights(layer, decoded_q, None if kind == KIND_I else layer.prev[0], g)
+    # a model no decoder renders (spec/models.md §4b) is refused here, not written (a diverged fit)
+    check_weight_range(specs, decoded, g, layer.index)
     model.load_arrays(decoded)
     lam_end = layer.lam * (lam_control.factor if lam_control is not None else 1.0)
     result.reports.append(GopReport(g, "IP"[kind], n, n_bytes, fit.est_bits, eps_code,
