@@ -48,7 +48,7 @@ function onMessage(worker, e) {
   const m = e.data;
   if (m.type === 'header') return onHeader(m);
   if (m.type === 'mark') { state.timing[m.name] = m.t - performance.timeOrigin; return; }
-  if (m.type === 'gom') return showSize(m.bytes);
+  if (m.type === 'gop') return showSize(m.bytes);
   if (m.type === 'end') { state.total = m.bytes; showSize(m.bytes); state.timing.read = performance.now(); return; }
   if (m.type === 'frame' || (m.type === 'error' && m.id)) {
     const p = state.pending.get(m.id);

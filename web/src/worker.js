@@ -1,7 +1,7 @@
 // The player's Web Worker: reads the file (streamed), decodes and synthesises frames, so the page
 // never blocks. Messages in: {type: 'open', url} or {type: 'open', file}; {type: 'frame', id, n, rgba};
-// {type: 'layers', k}. Messages out: 'header', 'progress', 'gom', 'end', 'frame' (id, n, md5, rgba?,
-// planes?, fps), 'error' (id when it answers a request, message).
+// {type: 'layers', k}. Messages out: 'header', 'mark' (timings), 'gop' (arrived), 'end', 'frame' (id, n,
+// md5, rgba?, planes?, fps), 'error' (id when it answers a request, message).
 
 import * as ort from 'onnxruntime-web/wasm';
 import * as format from './format/index.js';
@@ -47,9 +47,9 @@ async function open(msg) {
     post({ type: 'header', info, total, threads: ort.env.wasm.numThreads });
     me.synth.prepare().then(() => mark('sessions'), () => {});
   };
-  player.onGom = (gom) => {
-    if (gom === 0) mark('gom0');
-    post({ type: 'gom', gom, bytes: me.bytes });
+  player.onGop = (gop) => {
+    if (gop === 0) mark('gop0');
+    post({ type: 'gop', gop, bytes: me.bytes });
   };
   let body;
   if (msg.url) {

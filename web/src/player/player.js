@@ -1,9 +1,10 @@
 // The player's engine, the same in a Web Worker and under node: bytes in (streamed), frames out.
 //
 // It feeds the decoder core (web/src/format, its API in web/README.md) the file's bytes as they
-// arrive; each GOM becomes playable as soon as its chunks are in, so the first frame shows long
-// before a large file is read. A frame request waits for its GOM, decodes the GOM's models (the last
-// two GOMs' are kept), loads the GOP's weights into the synthesis (web/src/synth) and renders it.
+// arrive; each GOP becomes playable as soon as its chunks are in (the core's "gop" events), so the
+// first frame shows long before a large file is read. A frame request waits for its GOP, has the core
+// decode its models (the core decodes a GOM's models once, from its I-model), loads the weights into
+// the synthesis (web/src/synth) and renders the frame.
 //
 // inrcodec's decoders render a GOP's frames in batches of RENDER_BATCH from its first, because with
 // their kernels the batch can change a frame's roundings. onnxruntime-web's wasm kernels give every
@@ -33,16 +34,15 @@ export class Player {
     this.bytes = 0;
     this.complete = false;
     this.error = null;
-    this.gomDecoders = new Map(); // GOM index -> () => Promise<models[gop in GOM][layer]>
-    this.gomModels = new Map(); // GOM index -> Promise of its decoded models (the last two kept)
-    this.waiters = new Map(); // GOM index -> [{resolve, reject}]
+    this.gopDecoders = new Map(); // GOP index -> () => Promise<models[layer]>
+    this.waiters = new Map(); // GOP index -> [{resolve, reject}]
     this.batch = null; // {key, frames}
     this.loaded = null; // GOP whose weights the synthesis holds
     this.queue = Promise.resolve(); // renders run one at a time
     this.renderMs = 0;
     this.rendered = 0;
     this.onHeader = () => {};
-    this.onGom = () => {};
+    this.onGop = () => {};
   }
 
   /** Reads `readable` (a ReadableStream or async iterable of Uint8Array) to its end, feeding the core. */
@@ -62,8 +62,8 @@ export class Player {
       stream.end();
       this.complete = true;
       if (!this.file) throw new this.format.InrTruncatedError('the file ends before its sequence header');
-      for (const [gom, list] of this.waiters) {
-        for (const w of list) w.reject(new this.format.InrFormatError(`GOM ${gom}: not in the file`));
+      for (const [gop, list] of this.waiters) {
+        for (const w of list) w.reject(new this.format.InrFormatError(`GOP ${gop}: not in the file`));
       }
       this.waiters.clear();
     } catch (err) {
@@ -76,7 +76,7 @@ export class Player {
     this.bytes += chunk.length;
     for (const ev of stream.push(chunk)) {
       if (ev.type === 'header') this.setFile(ev.file);
-      else if (ev.type === 'gom') this.addGom(ev.gom ?? ev.index, () => ev.decode());
+      else if (ev.type === 'gop') this.addGop(ev.index, () => ev.decode());
     }
   }
 
@@ -106,63 +106,53 @@ export class Player {
     this.synth = new Synthesis(this.ort, { ...this.info, layers: this.info.layers.slice(0, k) }, this.sessionOptions);
     this.loaded = null;
     this.batch = null;
-    // the sessions are built while the first GOM downloads; a failure shows at the first frame
+    // the sessions are built while the first GOP downloads; a failure shows at the first frame
     this.synth.prepare().catch(() => {});
     if (old) this.queue = this.queue.then(() => old.release());
   }
 
-  addGom(gom, decode) {
-    this.gomDecoders.set(gom, decode);
-    for (const w of this.waiters.get(gom) ?? []) w.resolve();
-    this.waiters.delete(gom);
-    this.onGom(gom);
+  addGop(gop, decode) {
+    this.gopDecoders.set(gop, decode);
+    for (const w of this.waiters.get(gop) ?? []) w.resolve();
+    this.waiters.delete(gop);
+    this.onGop(gop);
   }
 
-  /** Resolves when GOM `gom`'s chunks have arrived. */
-  arrived(gom) {
-    if (this.gomDecoders.has(gom)) return Promise.resolve();
+  /** Resolves when GOP `gop`'s chunks have arrived. */
+  arrived(gop) {
+    if (this.gopDecoders.has(gop)) return Promise.resolve();
     if (this.error) return Promise.reject(this.error);
-    if (this.complete) return Promise.reject(new this.format.InrFormatError(`GOM ${gom}: not in the file`));
+    if (this.complete) return Promise.reject(new this.format.InrFormatError(`GOP ${gop}: not in the file`));
     return new Promise((resolve, reject) => {
-      if (!this.waiters.has(gom)) this.waiters.set(gom, []);
-      this.waiters.get(gom).push({ resolve, reject });
+      if (!this.waiters.has(gop)) this.waiters.set(gop, []);
+      this.waiters.get(gop).push({ resolve, reject });
     });
-  }
-
-  models(gom) {
-    if (!this.gomModels.has(gom)) {
-      this.gomModels.set(gom, Promise.resolve().then(() => this.gomDecoders.get(gom)()));
-      while (this.gomModels.size > 2) this.gomModels.delete(this.gomModels.keys().next().value);
-    }
-    return this.gomModels.get(gom);
   }
 
   /** Frame `n`: {index, planes [Y, U, V] (Uint8Array, or Uint16Array above 8 bits), md5} (md5 null
    * unless `withMd5`: the digest costs about a tenth of a frame's synthesis). */
   async frame(n, withMd5 = true) {
     if (!this.info) throw new Error('no file open');
-    const { nFrames, gopSize, gomSize } = this.info;
+    const { nFrames, gopSize } = this.info;
     if (!(Number.isInteger(n) && n >= 0 && n < nFrames)) throw new RangeError(`frame ${n} outside 0..${nFrames - 1}`);
-    const gop = Math.floor(n / gopSize), gom = Math.floor(gop / gomSize);
+    const gop = Math.floor(n / gopSize);
     const offset = n - gop * gopSize, first = offset - (offset % PLAYER_BATCH);
-    await this.arrived(gom);
-    const run = this.queue.then(() => this.renderBatch(gop, gom, first));
+    await this.arrived(gop);
+    const run = this.queue.then(() => this.renderBatch(gop, first));
     this.queue = run.catch(() => {});
     const frames = await run;
     const planes = frames[offset - first];
     return { index: n, planes, md5: withMd5 ? frameMd5(planes) : null };
   }
 
-  async renderBatch(gop, gom, first) {
+  async renderBatch(gop, first) {
     const key = `${this.nLayers}/${gop}/${first}`;
     if (this.batch?.key === key) return this.batch.frames;
     const count = Math.min(this.info.nFrames - gop * this.info.gopSize, this.info.gopSize);
     const t0 = performance.now();
     if (this.loaded !== gop) {
-      const models = await this.models(gom);
-      const inGom = models[gop - gom * this.info.gomSize];
-      if (!inGom) throw new this.format.InrFormatError(`GOP ${gop}: no model in the file`);
-      this.synth.load(inGom.slice(0, this.nLayers).map((m) => m.weights));
+      const models = await this.gopDecoders.get(gop)();
+      this.synth.load(models.slice(0, this.nLayers).map((m) => m.weights));
       this.loaded = gop;
     }
     const offsets = [];

@@ -52,13 +52,13 @@ test('the first frame is out before the file is read (MULTIGOM_A: three GOMs)', 
   let release;
   const gate = new Promise((r) => { release = r; });
   const player = new Player(ort, format);
-  const gom0 = new Promise((r) => { player.onGom = (g) => g === 0 && r(); });
-  const reading = player.read(pieces(bytes, () => player.gomDecoders.has(0), gate));
-  await gom0;
+  const gop0 = new Promise((r) => { player.onGop = (g) => g === 0 && r(); });
+  const reading = player.read(pieces(bytes, () => player.gopDecoders.has(0), gate));
+  await gop0;
   const first = await player.frame(0);
   assert.equal(first.md5, whole[0]);
   assert.ok(player.bytes < bytes.length && !player.complete, 'frame 0 came after the whole file');
-  const last = player.frame(11); // its GOM has not arrived: it waits
+  const last = player.frame(11); // its GOP has not arrived: it waits
   release();
   await reading;
   assert.equal((await last).md5, whole[11]);
@@ -70,12 +70,12 @@ test('a cut file: the frames it holds play, the others and the read end in InrTr
   const { bytes } = golden('MULTIGOM_A');
   const whole = await allFrames(bytes, [0]);
   const player = new Player(ort, format);
-  const gom0 = new Promise((r) => { player.onGom = (g) => g === 0 && r(); });
-  async function* cut() { // the bytes up to GOM 0's end, then nothing more
-    for (let i = 0; !player.gomDecoders.has(0); i += 100) yield bytes.subarray(i, i + 100);
+  const gop0 = new Promise((r) => { player.onGop = (g) => g === 0 && r(); });
+  async function* cut() { // the bytes up to GOP 0's end, then nothing more
+    for (let i = 0; !player.gopDecoders.has(0); i += 100) yield bytes.subarray(i, i + 100);
   }
   const reading = player.read(cut());
-  await gom0;
+  await gop0;
   const late = player.frame(11).then(() => null, (e) => e);
   await assert.rejects(reading, format.InrTruncatedError);
   assert.ok((await late) instanceof format.InrTruncatedError);
