@@ -389,6 +389,18 @@ def info_cmd(src, as_json, salvage, **limits) -> None:
     _echo(json.dumps(desc, indent=2) if as_json else format_description(desc))
 
 
+@main.command("play")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="port on 127.0.0.1 (0: a free one)")
+def play_cmd(src, port) -> None:
+    """Watch SRC in a web browser: serve the web player (web/dist: cd web && npm ci && npm run build)
+    and SRC on 127.0.0.1, print the URL that plays it, and serve until Ctrl-C."""
+    from .play import play
+
+    _run(play, src, port=port)
+
+
 @main.command("bench", cls=_ArchOptionsCommand)
 @click.argument("clips", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--codecs", default=None, help="subset of inrcodec,x264,x265,svt-av1 (default: all)")

@@ -69,3 +69,34 @@ def test_play_refuses_a_missing_file_or_an_unbuilt_player(dist, tmp_path):
     f.write_bytes(b"x")
     with pytest.raises(InrInputError, match="npm ci && npm run build"):
         play(f, dist=str(tmp_path / "empty"))
+
+
+def test_the_play_command_serves_until_interrupted(dist, tmp_path):
+    """``inrcodec play FILE`` as a user runs it: the URL on stdout, the file behind it, Ctrl-C ends it (0)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    f = tmp_path / "a.inr"
+    f.write_bytes(b"\x8bINR" + bytes(50))
+    proc = subprocess.Popen([sys.executable, "-m", "inrcodec.cli", "play", str(f)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "INRCODEC_WEB_DIST": dist})
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/?src=/a.inr")
+        with urllib.request.urlopen(url.split("?")[0] + "a.inr") as r:
+            assert r.read() == f.read_bytes()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and err == ""
+
+
+def test_the_play_command_refuses_a_missing_file_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "inrcodec.cli", "play", str(tmp_path / "no.inr")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 7 and proc.stderr.count("\n") == 1 and "no.inr" in proc.stderr
