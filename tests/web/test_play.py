@@ -93,10 +93,11 @@ def test_the_play_command_serves_until_interrupted(dist, tmp_path):
     assert proc.returncode == 0 and err == ""
 
 
-def test_the_play_command_refuses_a_missing_file_in_one_line(tmp_path):
+def test_the_play_command_refuses_a_missing_file_in_one_line(dist, tmp_path):
+    import os
     import subprocess
     import sys
 
     proc = subprocess.run([sys.executable, "-m", "inrcodec.cli", "play", str(tmp_path / "no.inr")],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "INRCODEC_WEB_DIST": dist})
     assert proc.returncode == 7 and proc.stderr.count("\n") == 1 and "no.inr" in proc.stderr
