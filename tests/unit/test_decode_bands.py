@@ -78,6 +78,25 @@ def test_a_frame_above_the_piece_budget_is_rendered_in_bands(monkeypatch):
     assert all(np.array_equal(p, q) for a, b in zip(got, whole) for p, q in zip(a, b))
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_ort_renders_one_frame_a_call_in_bands(name, monkeypatch):
+    """Bands one frame tall and four wide recomputed their halo rows over a quarter of the rows: a 4-frame
+    16384x2048 gnerv took 193 s on ort; one frame a call, 12 s (issue 32). Samples stay within ±1."""
+    pytest.importorskip("onnxruntime")
+    header, layers = CASES[name]
+    data = synthetic_file(header, layers, np.random.default_rng(4))
+    whole = _frames(data, "ort", None)
+    with InrFile(data, DecodeOptions(backend="ort")) as f:
+        assert f._batch > 1  # whole frames: a batch a call
+    monkeypatch.setattr(bands, "PIECE_BYTES", 20_000)
+    with InrFile(data, DecodeOptions(backend="ort")) as f:
+        assert f.pieces.band is not None and f._batch == 1
+        got = [tuple(np.array(p) for p in frame) for frame in f]
+    assert len(got) == len(whole)
+    assert all(np.abs(p.astype(np.int32) - q.astype(np.int32)).max() <= 1 for a, b in zip(got, whole)
+               for p, q in zip(a, b))
+
+
 def test_a_file_above_the_memory_this_process_has_is_refused_naming_what_it_needs(monkeypatch):
     header, _ = CASES["gnerv up_mode 1"]
     data = synthetic_file(header, None, np.random.default_rng(4))
