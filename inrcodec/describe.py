@@ -6,6 +6,7 @@ file is compared with the decoder's limits (spec/levels.md) as a decoder would, 
 
 from __future__ import annotations
 
+import math
 import os
 
 from .colour import MATRIX, PRIMARIES, TRANSFER, colour_name
@@ -85,10 +86,15 @@ def _reached(record: dict, file_bytes: int) -> dict:
     """A targ record with what this file shows of it: for a size, the file's own bytes."""
     out = dict(record)
     target = record.get("target")
-    if isinstance(target, dict) and target.get("kind") == "bytes" and isinstance(target.get("value"), (int, float)) \
+    if isinstance(target, dict) and target.get("kind") == "bytes" and _number(target.get("value")) \
             and target["value"] > 0:
         out["target"] = {**target, "file_bytes": file_bytes, "off_percent": 100 * (file_bytes / target["value"] - 1)}
     return out
+
+
+def _number(v) -> bool:
+    """A targ member is shown only where it is a finite number: the chunk is the file's, unchecked."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def target_lines(aimed: dict) -> list[str]:
@@ -96,18 +102,19 @@ def target_lines(aimed: dict) -> list[str]:
     lines = []
     t = aimed.get("target")
     if isinstance(t, dict):
+        value = t.get("value")
         if "file_bytes" in t:
-            reached = f"{t['file_bytes']} bytes for {t['value']:.0f} ({t['off_percent']:+.1f} %)"
-        elif t.get("kind") == "psnr" and "psnr_yuv" in t:
-            reached = f"PSNR-YUV {t['psnr_yuv']:.2f} dB for {t['value']:g} ({t['psnr_yuv'] - t['value']:+.2f} dB)"
-        elif t.get("kind") == "ms-ssim" and "ms_ssim_y" in t:
-            reached = f"MS-SSIM-Y {t['ms_ssim_y']:.4f} for {t['value']:g}"
+            reached = f"{t['file_bytes']} bytes for {value:.0f} ({t['off_percent']:+.1f} %)"
+        elif t.get("kind") == "psnr" and _number(t.get("psnr_yuv")) and _number(value):
+            reached = f"PSNR-YUV {t['psnr_yuv']:.2f} dB for {value:g} ({t['psnr_yuv'] - value:+.2f} dB)"
+        elif t.get("kind") == "ms-ssim" and _number(t.get("ms_ssim_y")) and _number(value):
+            reached = f"MS-SSIM-Y {t['ms_ssim_y']:.4f} for {value:g}"
         else:
             reached = "not recorded"
         rung = f", quality {t['quality']}" if "quality" in t else ""
         lines.append(f"encoded to a target: {t.get('asked', '?')}: {reached}{rung}")
     tm = aimed.get("time")
-    if isinstance(tm, dict) and "budget_s" in tm and "seconds" in tm:
+    if isinstance(tm, dict) and _number(tm.get("budget_s")) and _number(tm.get("seconds")):
         lines.append(f"encoded in a time budget: {tm.get('asked', '?')}: {tm['seconds']:.1f} s for "
                      f"{tm['budget_s']:g} s")
     return lines

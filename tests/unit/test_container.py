@@ -797,3 +797,18 @@ class TestTargetRecord:
             listed = [c for c in r.chunks() if c.type == "targ"]
             assert len(listed) == 1 and listed[0].record["target"]["asked"] == "--psnr 30"
             assert [r.read_gom(m) for m in range(r.header.n_goms)] == chunks
+
+
+@pytest.mark.parametrize("record", [{"target": {"kind": "psnr", "value": "x", "psnr_yuv": 3}},
+                                    {"time": {"asked": "--time 1", "budget_s": "a", "seconds": "b"}},
+                                    {"target": {"kind": "ms-ssim", "value": None, "ms_ssim_y": "q"}},
+                                    {"target": {"kind": "bytes", "value": True}}, {"target": "s"}, {"time": [1]}])
+def test_info_shows_a_targ_of_the_wrong_types_without_failing(record):
+    """A targ that reads as JSON but holds strings where numbers go is the file's, unchecked: info shows
+    what it can ("not recorded") instead of raising."""
+    from inrcodec.describe import _reached, target_lines
+
+    lines = target_lines(_reached(record, 100))
+    assert all(isinstance(x, str) for x in lines)
+    assert all("not recorded" in x for x in lines if x.startswith("encoded to a target"))
+    assert not any(x.startswith("encoded in a time budget") for x in lines)
