@@ -179,7 +179,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         plan = build_plan(opts, res, info, device, workers)
         header, layers, n_layers = plan.header, plan.layers, plan.n_layers
         if plan.time_budget is not None:  # refused before any training: too little time for the fewest iterations
-            check_budget(plan.time_budget, MIN_ITERS, _model_seconds(plan, per_iteration=True),
+            check_budget(plan.time_budget, MIN_ITERS, [plan.iter_seconds] * (header.n_gops * n_layers),
                          sum(_after_fit(plan, g) for g in range(header.n_gops)) * n_layers)
         # this process's one copy (run_serial's GOMs reuse it); missing perceptual weights are refused here
         loss = build_loss(plan.loss, str(device))
@@ -222,8 +222,10 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
                 entries.append(GomEntry(len(entries), writer.size_bytes, stats.to_json()))
                 if journal is not None:
                     journal.append(entries[-1])
+            quality = stats.summary(sample_peak(info.bit_depth), info.n_frames,
+                                    ssim=min(info.width, info.height) >= SSIM_WINDOW, deep=plan.judge is not None)
             if plan.target is not None or plan.time_budget is not None:  # what was asked, for info (§5.8)
-                writer.write_ancillary(spec.TARG, target_payload(_target_record(plan, opts, stats, info, wall_start)))
+                writer.write_ancillary(spec.TARG, target_payload(_target_record(plan, opts, quality, wall_start)))
             file_bytes = writer.close()
         except BaseException as exc:
             # Ctrl-C, a kill signal turned into an exception, a full disk, a failed worker...: keep
@@ -236,10 +238,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         finally:
             if journal is not None:
                 journal.close(remove=not keep)
-    peak = sample_peak(info.bit_depth)
     fps = info.fps_num / info.fps_den
-    quality = stats.summary(peak, info.n_frames, ssim=min(info.width, info.height) >= SSIM_WINDOW,
-                            deep=plan.judge is not None)
     return EncodeSummary(
         path=str(dst), n_frames=info.n_frames, width=info.width, height=info.height,
         file_bytes=file_bytes, bpp=file_bytes * 8 / (info.width * info.height * info.n_frames),
@@ -250,18 +249,16 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
     )
 
 
-def _target_record(plan: EncodePlan, opts: EncodeOptions, stats: QualityStats, info, wall_start: float) -> dict:
+def _target_record(plan: EncodePlan, opts: EncodeOptions, quality: dict, wall_start: float) -> dict:
     """The targ chunk's record (spec/bitstream.md §5.8): the target and the time asked, and what the
-    models reached (a size is read off the file itself)."""
+    models reached (``quality``: the summary's quality fields; a size is read off the file itself)."""
     record = {}
     t = plan.target
     if t is not None:
         aimed = {"asked": t.asked, "kind": t.kind, "value": round(t.value, 6), "quality": plan.quality}
         if t.kind != "bytes":
-            q = stats.summary(sample_peak(info.bit_depth), info.n_frames,
-                              ssim=min(info.width, info.height) >= SSIM_WINDOW, deep=False)
             key = "psnr_yuv" if t.kind == "psnr" else "ms_ssim_y"
-            aimed[key] = round(q[key], 4 if key == "psnr_yuv" else 6)
+            aimed[key] = round(quality[key], 4 if key == "psnr_yuv" else 6)
         record["target"] = aimed
     if plan.time_budget is not None:
         record["time"] = {"asked": f"--time {opts.time}", "budget_s": plan.time_budget,
@@ -319,13 +316,6 @@ def _journal_state(journal: Journal, entry: GomEntry, n_layers: int) -> QualityS
                             f"run without --resume to start again") from None
 
 
-def _model_seconds(plan: EncodePlan, per_iteration: bool = False) -> list[float]:
-    """Modelled seconds of every model's fit in fitting order (GOP by GOP, layer by layer), or of one
-    of its iterations."""
-    return [plan.gop_seconds[g] / plan.n_layers / (plan.gop_iters[g] if per_iteration else 1)
-            for g in range(plan.header.n_gops) for _ in range(plan.n_layers)]
-
-
 def _after_fit(plan: EncodePlan, g: int) -> float:
     h = plan.header
     return after_fit_seconds(h.gop_range(g)[1], h.width, h.height)
@@ -335,8 +325,7 @@ def _clocks(plan: EncodePlan, skip: int, wall_start: float, workers: int) -> dic
     """--time: each GOM's end and its models' planned seconds; GOMs before ``skip`` are done (--resume)."""
     h = plan.header
     goms = range(skip, h.n_goms)
-    fits = _model_seconds(plan)
-    planned = {k: [fits[g * plan.n_layers + i] for g in h.gops_of_gom(k) for i in range(plan.n_layers)]
+    planned = {k: [plan.gop_iters[g] * plan.iter_seconds for g in h.gops_of_gom(k) for _ in range(plan.n_layers)]
                for k in goms}
     after = {k: [_after_fit(plan, g) for g in h.gops_of_gom(k) for _ in range(plan.n_layers)] for k in goms}
     now = time.time()

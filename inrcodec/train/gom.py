@@ -189,7 +189,7 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
                     make_optimizer=make_optimizer(plan.optimizer),
                     seed=(layer.seed * 1_000_003 + g) % 2**63, progress=cb, loss=loss)
     if job.clock is not None:  # --time: the count follows the clock, from this model's share of the GOM's time
-        cfg.retime = job.clock.retimer(j * len(plan.lams) + layer.index)
+        cfg.retime = job.clock.retimer(j * plan.n_layers + layer.index)
     lam_control = None
     if control is not None and layer.index == 0:
         aim = control.model_target(g)

@@ -47,7 +47,7 @@ class EncodePlan:
     target: Target | None = None  # --size, --bitrate, --psnr, --ms-ssim (train/target.py)
     quality: int | None = None  # with a target: the ladder rung it chose
     time_budget: float | None = None  # --time, seconds: iterations follow the clock (train/timing.py)
-    gop_seconds: tuple[float, ...] = ()  # modelled seconds of each GOP's fit, every layer's (speed.py)
+    iter_seconds: float = 0.0  # modelled seconds of one training iteration of a layer's model (speed.py)
 
     @property
     def n_layers(self) -> int:
@@ -100,26 +100,29 @@ def resolve(opts: EncodeOptions) -> Resolved:
                     tuple((cls.from_quality(q), cls.LAMBDAS[q]) for q in residual_qualities(opts, max(cls.QUALITY))))
 
 
-def gop_iterations(header: SequenceHeader, model: str, us_per_frame_pixel: float, p_share: float,
-                   iters: int | None, p_iters: int | None, batch: int = 2) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Iterations of each GOP, and their modelled seconds: a GOM's time is ``us_per_frame_pixel`` for
-    every pixel of its frames, shared by its models as iterations in the ratio 1 : ``p_share`` per frame
-    (the I-model trains from a seeded start, a P-model from its predecessor), each turned into
-    iterations by the speed model (train/speed.py, by arithmetic: the same on every machine). An explicit
-    ``iters`` (I) or ``p_iters`` (P) is taken as it is; at least MIN_ITERS."""
+def modelled_iteration_seconds(header: SequenceHeader, model: str, batch: int = 2) -> float:
+    """Seconds of one training iteration of the file's network by the speed model (train/speed.py, by
+    arithmetic: the same on every machine)."""
     chroma = ChromaFormat.from_code(header.chroma_format).label
-    per_iter = iteration_seconds(model, header.arch_params, header.width, header.height, chroma, batch)
+    return iteration_seconds(model, header.arch_params, header.width, header.height, chroma, batch)
+
+
+def gop_iterations(header: SequenceHeader, per_iter: float, us_per_frame_pixel: float, p_share: float,
+                   iters: int | None, p_iters: int | None) -> tuple[int, ...]:
+    """Iterations of each GOP: a GOM's time is ``us_per_frame_pixel`` for every pixel of its frames,
+    shared by its models as iterations in the ratio 1 : ``p_share`` per frame (the I-model trains from
+    a seeded start, a P-model from its predecessor), each turned into iterations at ``per_iter`` seconds
+    an iteration. An explicit ``iters`` (I) or ``p_iters`` (P) is taken as it is; at least MIN_ITERS."""
     counts = []
     for k in range(header.n_goms):
-        gops = list(header.gops_of_gom(k))
-        frames = [header.gop_range(g)[1] for g in gops]
+        frames = [header.gop_range(g)[1] for g in header.gops_of_gom(k)]
         seconds = us_per_frame_pixel * 1e-6 * sum(frames) * header.width * header.height
         weights = [n * (1.0 if j == 0 else p_share) for j, n in enumerate(frames)]
         for j, w in enumerate(weights):
             given = iters if j == 0 else p_iters
             counts.append(given if given is not None else
                           max(MIN_ITERS, round(seconds * w / sum(weights) / per_iter)))
-    return tuple(counts), tuple(n * per_iter for n in counts)
+    return tuple(counts)
 
 
 def make_plan(opts: EncodeOptions, res: Resolved, header: SequenceHeader, loss: LossSpec, device: str,
@@ -129,24 +132,17 @@ def make_plan(opts: EncodeOptions, res: Resolved, header: SequenceHeader, loss: 
     layers = None if opts.layers == 1 else LayerHeader(tuple(
         LayerSpec(header.arch_id, tuple(a), opts.residual_scale, (opts.seed + k) % 2**64)
         for k, (a, _) in enumerate(res.residual, start=1)))
-    n_layers = 1 if layers is None else 1 + len(layers.residual)
-    if opts.time is not None:  # the first guess: the budget, less what is not training, as if it were a preset
-        us = 1e6 * max(0.0, time_budget(opts) * TIME_GUESS_SHARE) / (header.n_frames * header.width * header.height
-                                                                     * n_layers)
+    n_layers = 1 + len(res.residual)
+    budget = parse_duration(opts.time) if opts.time is not None else None
+    if budget is not None:  # the first guess: the budget, less what is not training, as if it were a preset
+        us = 1e6 * budget * TIME_GUESS_SHARE / (header.n_frames * header.width * header.height * n_layers)
     else:
         us = res.preset.us_per_frame_pixel
-    gop_iters, gop_seconds = gop_iterations(header, opts.model, us, res.preset.p_share, res.iters, res.p_iters,
-                                            opts.batch)
+    per_iter = modelled_iteration_seconds(header, opts.model, opts.batch)
+    gop_iters = gop_iterations(header, per_iter, us, res.preset.p_share, res.iters, res.p_iters)
     judge = replace(loss, spec="perceptual") if opts.perceptual_weights is not None else None
     return EncodePlan(header, layers, (res.lam, *(lam for _, lam in res.residual)), gop_iters, loss, judge,
-                      opts.batch, device, n_gpus, opts.optimizer,
-                      time_budget=time_budget(opts) if opts.time is not None else None,
-                      gop_seconds=tuple(s * n_layers for s in gop_seconds))
-
-
-def time_budget(opts: EncodeOptions) -> float:
-    """--time in seconds."""
-    return parse_duration(opts.time)
+                      opts.batch, device, n_gpus, opts.optimizer, time_budget=budget, iter_seconds=per_iter)
 
 
 def build_plan(opts: EncodeOptions, res: Resolved, info, device: torch.device, workers: int) -> EncodePlan:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import InrInputError
+from .fit import RETIME_FROM
 
 # seconds kept back from the budget after the last fit: closing the file, the summary, the process's exit
 END_RESERVE_S = 1.0
@@ -106,8 +107,6 @@ class GomClock:
         allotted = self.allotment(m)
 
         def retime(n_timed: int, seconds: float) -> int:
-            from .fit import RETIME_FROM
-
             per_iter = seconds / max(1, n_timed)
             done = RETIME_FROM + n_timed
             left = allotted - (time.perf_counter() - t0)

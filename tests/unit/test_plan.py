@@ -12,7 +12,7 @@ from inrcodec.train.gom import GomJob
 from inrcodec.train.losses import LossSpec, build_loss
 from inrcodec.train.options import EncodeOptions
 from inrcodec.errors import InrNotice
-from inrcodec.train.plan import MIN_ITERS, gop_iterations, make_plan, resolve, structure
+from inrcodec.train.plan import MIN_ITERS, gop_iterations, make_plan, modelled_iteration_seconds, resolve, structure
 from inrcodec.train.presets import PRESET
 from inrcodec.train.speed import iteration_seconds
 from inrcodec.container.chunks import SequenceHeader
@@ -63,8 +63,11 @@ class TestPresetTime:
 
     @staticmethod
     def iters(h, preset="medium", **given):
+        """(iterations of each GOP, their modelled seconds)."""
         p = PRESET[preset]
-        return gop_iterations(h, "gnerv", p.us_per_frame_pixel, p.p_share, given.get("iters"), given.get("p_iters"))
+        per_iter = modelled_iteration_seconds(h, "gnerv")
+        counts = gop_iterations(h, per_iter, p.us_per_frame_pixel, p.p_share, given.get("iters"), given.get("p_iters"))
+        return counts, tuple(n * per_iter for n in counts)
 
     def test_a_gom_takes_its_frames_pixels_time(self):
         h = header(n_frames=60, gop=30, gom=2)
