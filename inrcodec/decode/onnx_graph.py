@@ -149,14 +149,56 @@ class Graph:
         """§1b.3, zero padding 1."""
         return self.op("Conv", x, weight, bias, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
 
-    def pixel_shuffle(self, x: str) -> str:
-        """§1b.4, channel 4c + 2dy + dx to (2y + dy, 2x + dx) of channel c: DepthToSpace in CRD order."""
-        return self.op("DepthToSpace", x, blocksize=2, mode="CRD")
+    def pixel_shuffle(self, x: str, channels: int) -> str:
+        """§1b.4, channel 4c + 2dy + dx of x's ``channels`` to (2y + dy, 2x + dx) of channel c: DepthToSpace
+        in CRD order, written as a ConvTranspose of C groups, stride 2, each 4 channels to 1 with a one-hot
+        2×2 kernel (exact: a sample is one term, the others × 0), which ONNX Runtime runs several times
+        faster than its DepthToSpace (docs/decoder-notes.md)."""
+        one_hot = np.zeros((channels, 1, 2, 2), F32)
+        for ch in range(channels):
+            one_hot[ch, 0, (ch % 4) // 2, ch % 2] = 1
+        return self.op("ConvTranspose", x, self.const(one_hot), group=channels // 4, kernel_shape=[2, 2],
+                       strides=[2, 2])
 
     def up2(self, x: str) -> str:
         """§1b.6 bilinear ×2 with half-pixel centres, edges clamped."""
         return self.op("Resize", x, "", self.const(np.array([1, 1, 2, 2], F32)), mode="linear",
                        coordinate_transformation_mode="half_pixel")
+
+    def up2_conv3x3(self, x: str, prefix: str, h: int, w: int, channels: int) -> str:
+        """conv3x3(up2(x)) for x [N, Cin, h, w] to ``channels`` channels, folded (fold_up2_conv): the
+        middle kernel over the whole map, then the first and last columns, then the first and last rows
+        (each from x's samples next to it, zero padding where x ends) written over it (ScatterElements:
+        Slice and Concat cost three times as much), then PixelShuffled."""
+        kernel, bias = f"{prefix}.up2.{{}}.{{}}.weight", f"{prefix}.up2.bias"
+
+        def conv(row: tuple, col: tuple) -> str:  # the (place, start, stop) region of rows × columns
+            (rp, r0, r1), (cp, c0, c1) = row, col
+            lo, hi = (max(r0 - 1, 0), max(c0 - 1, 0)), (min(r1 + 1, h), min(c1 + 1, w))
+            part = x if lo == (0, 0) and hi == (h, w) else self.op(
+                "Slice", x, self.const(np.array(lo, np.int64)), self.const(np.array(hi, np.int64)),
+                self.const(np.array([2, 3], np.int64)))
+            return self.op("Conv", part, kernel.format(rp, cp), bias, kernel_shape=[3, 3],
+                           pads=[int(r0 == 0), int(c0 == 0), int(r1 == h), int(c1 == w)])
+
+        def scatter(into: str, pieces: list[str], at: list[int], axis: int) -> str:
+            update = pieces[0] if len(pieces) == 1 else self.op("Concat", *pieces, axis=axis)
+            index = np.array(at, np.int64).reshape([1, 1, 1, 1][:axis] + [len(at)] + [1] * (3 - axis))
+            return self.op("ScatterElements", into, self.op("Expand", self.const(index), self.op("Shape", update)),
+                           update, axis=axis)
+
+        rows, cols = _up2_regions(h), _up2_regions(w)
+        every_row = ("middle", 0, h)
+        out = conv(every_row, ("middle", 0, w))
+        edge_cols = [c for c in cols if c[0] != "middle"]
+        out = scatter(out, [conv(every_row, c) for c in edge_cols], [c[1] for c in edge_cols], 3)
+        edge_rows = [r for r in rows if r[0] != "middle"]
+        pieces = []
+        for r in edge_rows:
+            row = [conv(r, c) for c in cols]
+            pieces.append(row[0] if len(row) == 1 else self.op("Concat", *row, axis=3))
+        out = scatter(out, pieces, [r[1] for r in edge_rows], 2)
+        return self.pixel_shuffle(out, 4 * channels)
 
     def slice_channels(self, x: str, start: int, stop: int) -> str:
         """Channels (axis 1) start..stop-1."""
@@ -169,6 +211,76 @@ class Graph:
                        self.const(np.zeros(channels, F32)), epsilon=1e-5)
 
 
+
+
+# -- up2 then conv3x3 as one convolution at the low resolution (polyphase) -----------------------------
+#
+# Output sample 2i + p (phase p) of conv3x3(up2(x)) reads up-sampled samples 2i + p - 1 .. 2i + p + 1,
+# each a blend of x[i-1], x[i], x[i+1] (¼/¾ weights, x clamped at the edges); the conv's zero padding
+# drops the up-sampled samples -1 and 2n. So each phase (py, px) of the output is a 3×3 convolution
+# of x with a kernel folded from the conv's, the four phases one convolution to 4·C channels, then
+# PixelShuffled (CRD). The fold differs on x's first and last row (column), where the clamp and the
+# padding act, and no padding of x makes one kernel right there: the map is convolved with the
+# middle kernel, and its first and last columns, then rows, are recomputed with theirs and written
+# over it. Resize's ×4 map and the ×4 convolution input are never made: at 1280×720 gnerv q5 runs
+# ~15 % faster a frame (issue 31, docs/decoder-notes.md). A map one sample tall or wide keeps Resize.
+
+UP2_PLACES = ("first", "middle", "last")  # a row's (column's) place in x: which folded kernel it takes
+# up-sampled sample 2i + e (e = -1..2) as weights on x[i-1], x[i], x[i+1]
+_UP2_BLEND = {-1: ((0, 0.75), (1, 0.25)), 0: ((0, 0.25), (1, 0.75)), 1: ((1, 0.75), (2, 0.25)),
+              2: ((1, 0.25), (2, 0.75))}
+
+
+def up2_taps(place: str) -> np.ndarray:
+    """[phase p, tap k, d]: the weight of x[i + d - 1] in the up-sampled sample that tap k of output
+    phase p reads, for a row (column) i at ``place`` (float64; exact quarters)."""
+    first, last = place == "first", place == "last"
+    a = np.zeros((2, 3, 3))
+    for p in range(2):
+        for k in range(3):
+            e = p + k - 1
+            if (first and e == -1) or (last and e == 2):
+                continue  # the conv's zero padding
+            for d, weight in _UP2_BLEND[e]:
+                a[p, k, 1 if (first and d == 0) or (last and d == 2) else d] += weight  # the clamp
+    return a
+
+
+def fold_up2_conv(weight: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """conv3x3's weight [C, Cin, 3, 3] folded with up2 for a region of x at each (row, column) place:
+    [4·C, Cin, 3, 3], channel 4c + 2py + px the output phase (py, px) of channel c. In float64, the
+    columns first (each a sum over kx of exact products), then the rows (a sum over ky), then rounded
+    to float32; web/src/synth/network.js computes each value alike."""
+    taps = np.stack([up2_taps(p) for p in UP2_PLACES])  # [place, phase, k, d]
+    w = weight.astype(np.float64)
+    c, cin = w.shape[:2]
+    t = np.zeros((3, c, cin, 3, 2, 3))  # [ky, C, Cin, column place, px, dx]
+    for kx in range(3):
+        t += w[:, :, :, kx].transpose(2, 0, 1)[..., None, None, None] * taps[:, :, kx, :]
+    k = np.zeros((3, 2, 3, c, cin, 3, 2, 3))  # [row place, py, dy, C, Cin, column place, px, dx]
+    for ky in range(3):
+        k += taps[:, :, ky, :, None, None, None, None, None] * t[ky]
+    k = k.transpose(0, 5, 3, 1, 6, 4, 2, 7).astype(F32)  # [row, col, C, py, px, Cin, dy, dx]
+    return {(r, col): k[i, j].reshape(4 * c, cin, 3, 3) for i, r in enumerate(UP2_PLACES)
+            for j, col in enumerate(UP2_PLACES)}
+
+
+def _up2_regions(n: int) -> list[tuple[str, int, int]]:
+    """The (place, start, stop) regions of a map axis of n >= 2 samples."""
+    return [("first", 0, 1)] + ([("middle", 1, n - 1)] if n > 2 else []) + [("last", n - 1, n)]
+
+
+def fused_up2(ops: list[Op], keep: set[str] = frozenset()) -> dict[str, Op]:
+    """conv3x3 ops (by output) that read an up2 nobody else reads: the pairs folded into one
+    convolution. ``keep``: values needed outside ``ops``."""
+    readers: dict[str, int] = {}
+    for op in ops:
+        for a in op.args:
+            readers[a] = readers.get(a, 0) + 1
+    ups = {op.out: op for op in ops if op.kind == "up2" and op.out not in keep}
+    return {op.out: ups[op.args[0]] for op in ops
+            if op.kind == "conv3x3" and not op.attrs.get("shuffle") and op.args[0] in ups
+            and readers[op.args[0]] == 1}
 
 
 # -- the program's map operations as a graph --------------------------------------------------------
@@ -197,7 +309,23 @@ def graph_model(ops: list[Op], inputs: dict[str, tuple], weights: dict[str, tupl
         shape[value] = tuple(dims[1:])
     for w, dims in weights.items():
         g.input(w, dims)
+    fused = fused_up2(ops, set(outputs) | {heads})
+    folded = {up.out for up in fused.values()}
     for op in ops:
+        if op.out in folded:  # made by the conv that reads it
+            continue
+        if op.out in fused:
+            up = fused[op.out]
+            c, h, w = shape[up.args[0]]
+            if h >= 2 and w >= 2:
+                prefix = op.attrs["prefix"]
+                c = weights[f"{prefix}.up2.bias"][0] // 4
+                out = g.up2_conv3x3(name[up.args[0]], prefix, h, w, c)
+                if op.attrs.get("gelu"):
+                    out = g.gelu(out)
+                name[op.out], shape[op.out] = out, (c, 2 * h, 2 * w)
+                continue
+            name[up.out], shape[up.out] = g.up2(name[up.args[0]]), (c, 2 * h, 2 * w)  # a map one sample thin
         x, *rest = (name[a] for a in op.args)
         c, h, w = shape[op.args[0]][:3] if len(shape[op.args[0]]) == 3 else (None, None, None)
         if op.kind == "instance_norm":
@@ -214,7 +342,7 @@ def graph_model(ops: list[Op], inputs: dict[str, tuple], weights: dict[str, tupl
             wname, bname = _weight_inputs(op)
             out, c = g.conv3x3(x, wname, bname), weights[wname][0]
             if op.attrs.get("shuffle"):
-                out, c, h, w = g.pixel_shuffle(out), c // 4, 2 * h, 2 * w
+                out, c, h, w = g.pixel_shuffle(out, c), c // 4, 2 * h, 2 * w
             if op.attrs.get("gelu"):
                 out = g.gelu(out)
         elif op.kind == "add":
@@ -230,9 +358,9 @@ def graph_model(ops: list[Op], inputs: dict[str, tuple], weights: dict[str, tupl
         g.output(out, ("N", h, w, c))
     if heads is not None:
         k = shape[heads][0] - 4
-        g.output(g.pixel_shuffle(g.slice_channels(name[heads], 0, 4)), ("N", 1, "Hy", "Wy"))
+        g.output(g.pixel_shuffle(g.slice_channels(name[heads], 0, 4), 4), ("N", 1, "Hy", "Wy"))
         chroma = g.slice_channels(name[heads], 4, 4 + k)
-        g.output(g.pixel_shuffle(chroma) if k == 8 else chroma, ("N", 2, "Hc", "Wc"))
+        g.output(g.pixel_shuffle(chroma, k) if k == 8 else chroma, ("N", 2, "Hc", "Wc"))
     return g.model()
 
 
@@ -271,20 +399,27 @@ class OrtNetwork(NumpyNetwork):
         if self.band is not None:
             self._band_sessions: dict[tuple, object] = {}
             if self._map_bands is not None:
-                self._weights = self._conv_feed(self._map_bands.banded)
+                self._weights = self._conv_feed(self._map_bands.banded, {self._map_bands.output})
             return
-        self._weights = self._conv_feed(self._graph)
+        self._weights = self._conv_feed(self._graph, {*self._outputs, self._heads})
         if self.session is None:
             self.session = self._make_session()
 
-    def _conv_feed(self, ops: list[Op]) -> dict[str, np.ndarray]:
-        """The weights and biases of ``ops``' convolutions as graph inputs."""
+    def _conv_feed(self, ops: list[Op], keep: set[str] = frozenset()) -> dict[str, np.ndarray]:
+        """The weights and biases of ``ops``' convolutions as graph inputs; a conv3x3 that reads an up2
+        (fused_up2) also folded, a kernel for each (row, column) place and its bias for each phase."""
         w = self._w
         feed = {}
+        fused = fused_up2(ops, keep)
         for op in ops:
             names = _weight_inputs(op)
             if names is None:
                 continue
+            if op.out in fused:  # folded, and as it is for a map one sample thin (graph_model)
+                prefix = op.attrs["prefix"]
+                for (r, c), kernel in fold_up2_conv(w[names[0]]).items():
+                    feed[f"{prefix}.up2.{r}.{c}.weight"] = kernel
+                feed[f"{prefix}.up2.bias"] = np.repeat(w[names[1]], 4)
             if op.kind == "heads":
                 feed[names[0]] = np.concatenate([w["head_y.weight"], w["head_c.weight"]])
                 feed[names[1]] = np.concatenate([w["head_y.bias"], w["head_c.bias"]])

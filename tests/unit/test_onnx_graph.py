@@ -84,3 +84,83 @@ def test_one_session_serves_every_gop():
         for got, want in zip(net(t), nr.build(arch, 24, 20, "420", params, weights)(t)):
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
     assert net.session is session
+
+
+# -- up2 then conv3x3 folded into one low-resolution convolution (issue 31) -----------------------------
+
+
+def _up2_reference(x: np.ndarray) -> np.ndarray:
+    """§1b.6 in float64: bilinear ×2, half-pixel centres, clamped edges, on axes 2 and 3 of x."""
+    for axis in (2, 3):
+        n = x.shape[axis]
+        prev = np.take(x, np.maximum(np.arange(n) - 1, 0), axis=axis)
+        nxt = np.take(x, np.minimum(np.arange(n) + 1, n - 1), axis=axis)
+        even, odd = 0.25 * prev + 0.75 * x, 0.75 * x + 0.25 * nxt
+        x = np.stack([even, odd], axis=axis + 1).reshape(*x.shape[:axis], 2 * n, *x.shape[axis + 1:])
+    return x
+
+
+def _conv3x3_reference(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """§1b.3 in float64, zero padding 1."""
+    n, _, h, w = x.shape
+    p = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((n, weight.shape[0], h, w)) + bias[None, :, None, None]
+    for ky in range(3):
+        for kx in range(3):
+            out += np.einsum("oi,nihw->nohw", weight[:, :, ky, kx], p[:, :, ky:ky + h, kx:kx + w])
+    return out
+
+
+def _up2_conv_session(h: int, w: int, cin: int, weight: np.ndarray, bias: np.ndarray):
+    """The ort graph of conv3x3(up2(x)) for x [N, cin, h, w], and its weights as OrtNetwork feeds them."""
+    ops = [og.Op("up2", "u", ("x",)), og.Op("conv3x3", "y", ("u",), {"prefix": "c", "shuffle": False, "gelu": False})]
+    net = og.OrtNetwork.__new__(og.OrtNetwork)  # only _conv_feed
+    net._w = {"c.weight": weight, "c.bias": bias}
+    feed = net._conv_feed(ops, {"y"})
+    model = og.graph_model(ops, {"x": ("N", cin, h, w)}, {k: a.shape for k, a in feed.items()}, ["y"])
+    return ort.InferenceSession(model, og.session_options(1), providers=["CPUExecutionProvider"]), feed, model
+
+
+@pytest.mark.parametrize("h,w", [(1, 1), (1, 6), (5, 1), (2, 2), (2, 3), (3, 2), (3, 3), (4, 7), (9, 5)])
+def test_folded_up2_conv_is_resize_then_conv(h, w):
+    """The fold, its border rows and columns included, computes conv3x3(up2(x)) to float rounding, for
+    every map size (one sample thin: Resize as before) and a batch of frames."""
+    rng = np.random.default_rng(h * 100 + w)
+    cin, cout = 5, 3
+    weight = rng.uniform(-1, 1, (cout, cin, 3, 3)).astype(np.float32)
+    bias = rng.uniform(-1, 1, cout).astype(np.float32)
+    x = rng.uniform(-2, 2, (2, cin, h, w)).astype(np.float32)
+    want = _conv3x3_reference(_up2_reference(x.astype(np.float64)), weight.astype(np.float64),
+                              bias.astype(np.float64))
+    session, feed, model = _up2_conv_session(h, w, cin, weight, bias)
+    got = session.run(None, {"x": x, **feed})[0].transpose(0, 3, 1, 2)  # the graph's outputs are channels-last
+    assert got.shape == (2, cout, 2 * h, 2 * w)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    assert (b"Resize" in model) == (min(h, w) == 1)  # the fold where the map allows it, Resize otherwise
+
+
+def test_fold_is_exact_sums_of_the_coded_weights():
+    """Each folded tap is the float64 sum of the conv's taps times the ¼/¾ blends, rounded once: the
+    middle place's phase (0, 0) tap (0, 0) is (¾w[0,0] + ¼w[1,0])·¾ + ... (rows and columns alike)."""
+    rng = np.random.default_rng(5)
+    weight = rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
+    folded = og.fold_up2_conv(weight)
+    assert set(folded) == {(r, c) for r in og.UP2_PLACES for c in og.UP2_PLACES}
+    w = weight.astype(np.float64)
+    row = 0.75 * w[:, :, 0] + 0.25 * w[:, :, 1]  # up-sampled row 2i-1 is ¾x[i-1] + ¼x[i]; row 2i, ¼x[i-1] + ...
+    want = 0.75 * row[:, :, 0] + 0.25 * row[:, :, 1]
+    np.testing.assert_array_equal(folded["middle", "middle"][0::4, :, 0, 0], want.astype(np.float32))
+    # the first row of x: the zero padding drops tap ky = 0 of phase py = 0 and the clamp folds x[-1] into x[0]
+    assert not folded["first", "middle"][0::4, :, 0, :].any()
+    assert folded["middle", "middle"][0::4, :, 0, :].any()
+
+
+def test_pixel_shuffle_is_depth_to_space_exactly():
+    """The ConvTranspose form of §1b.4 moves every value unchanged, as DepthToSpace (CRD) does."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((2, 12, 5, 7)) * np.exp(rng.uniform(-40, 40, (2, 12, 5, 7)))).astype(np.float32)
+    g = og.Graph("t")
+    g.output(g.pixel_shuffle(g.input("x", ("N", 12, 5, 7)), 12), ("N", 3, 10, 14))
+    got = ort.InferenceSession(g.model(), og.session_options(1), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    want = x.reshape(2, 3, 2, 2, 5, 7).transpose(0, 1, 4, 2, 5, 3).reshape(2, 3, 10, 14)
+    np.testing.assert_array_equal(got, want)

@@ -94,3 +94,23 @@ def test_the_comparison_sees_a_difference(node):
     program, graph = python_side(a)
     assert js["program"] == program
     assert base64.b64decode(js["graph"]) != graph
+
+
+def test_javascript_folds_the_weights_as_python(node):
+    """The folded kernels of up2 + conv3x3 the player feeds are onnx_graph's, bit for bit (the graph test
+    uses zero weights): weights over a wide range of magnitudes, where a sum taken in another order
+    would round differently."""
+    rng = np.random.default_rng(31)
+    c, cin = 3, 4
+    weight = (rng.standard_normal((c, cin, 3, 3)) * np.exp(rng.uniform(-30, 30, (c, cin, 3, 3)))).astype(np.float32)
+    script = (f"import {{ foldUp2Conv }} from {json.dumps(os.path.join(WEB, 'src', 'synth', 'network.js'))};\n"
+              f"const w = Float32Array.from({json.dumps(weight.ravel().tolist())});\n"
+              f"for (const [place, k] of foldUp2Conv(w, {c}, {cin})) "
+              "console.log(JSON.stringify([place, Buffer.from(k.buffer).toString('base64')]));\n")
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    got = dict(json.loads(line) for line in out.splitlines())
+    want = og.fold_up2_conv(weight)
+    assert set(got) == {f"{r}.{col}" for r, col in want}
+    for (r, col), kernel in want.items():
+        assert base64.b64decode(got[f"{r}.{col}"]) == kernel.astype("<f4").tobytes(), f"{r}.{col} differs"

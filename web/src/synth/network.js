@@ -8,7 +8,7 @@
 // graph inputs. Values are {data: Float32Array, dims}, maps NCHW as the weights and the graph lay them out.
 
 import { MAP_KINDS, PATCH_BATCH, constantOps, program, tensorShapes, valueKinds } from './program.js';
-import { graphModel, weightInputs } from './onnx.js';
+import { UP2_PLACES, fusedUp2, graphModel, up2Taps, weightInputs } from './onnx.js';
 
 const fr = Math.fround;
 export const RENDER_BATCH = 4; // frames per network call from a GOP's first (inrcodec/decode/batch.py)
@@ -224,12 +224,22 @@ export class Network {
     this.feedWeights = this.convFeed();
   }
 
-  /** The graph's weight inputs (OrtNetwork._conv_feed): each conv's weight and bias, the heads concatenated. */
+  /** The graph's weight inputs (OrtNetwork._conv_feed): each conv's weight and bias, the heads
+   * concatenated; a conv3x3 that reads an up2 also folded (foldUp2Conv) with its bias for each phase. */
   convFeed() {
     const feed = new Map();
+    const fused = fusedUp2(this.graphOps, new Set([...this.outputs, this.heads]));
     for (const op of this.graphOps) {
       const names = weightInputs(op);
       if (!names) continue;
+      if (fused.has(op.out)) {
+        const prefix = op.attrs.prefix, w = this.w[names[0]], b = this.w[names[1]];
+        const [c, cin] = w.dims;
+        for (const [place, kernel] of foldUp2Conv(w.data, c, cin)) feed.set(`${prefix}.up2.${place}.weight`, val(kernel, [4 * c, cin, 3, 3]));
+        const bias = new Float32Array(4 * c);
+        for (let i = 0; i < bias.length; i++) bias[i] = b.data[i >> 2];
+        feed.set(`${prefix}.up2.bias`, val(bias, [4 * c]));
+      }
       if (op.kind === 'heads') {
         const [y, c, yb, cb] = ['head_y.weight', 'head_c.weight', 'head_y.bias', 'head_c.bias'].map((n) => this.w[n]);
         feed.set(names[0], val(concat(y.data, c.data), [y.dims[0] + c.dims[0], ...y.dims.slice(1)]));
@@ -377,6 +387,53 @@ export class Network {
     this.session = null;
     if (s) await (await s).release();
   }
+}
+
+/**
+ * A conv3x3 weight [c, cin, 3, 3] folded with up2 for each (row, column) place of a region of x
+ * (onnx_graph.fold_up2_conv, value for value): Map 'row.column' -> Float32Array [4c, cin, 3, 3], channel
+ * 4o + 2py + px the phase (py, px) of channel o. In binary64, the columns first (a sum over kx), then
+ * the rows (a sum over ky), each sum from 0 in tap order, then rounded to binary32.
+ */
+export function foldUp2Conv(wd, c, cin) {
+  const taps = UP2_PLACES.map(up2Taps), n = UP2_PLACES.length;
+  const out = UP2_PLACES.map(() => UP2_PLACES.map(() => new Float32Array(c * cin * 36)));
+  const t = new Float64Array(3 * n * 6); // [ky][column place][px][dx] of one (o, i)
+  for (let o = 0; o < c; o++) {
+    for (let i = 0; i < cin; i++) {
+      const w = (o * cin + i) * 9;
+      for (let ky = 0; ky < 3; ky++) {
+        for (let q = 0; q < n; q++) {
+          for (let px = 0; px < 2; px++) {
+            for (let dx = 0; dx < 3; dx++) {
+              let s = 0;
+              for (let kx = 0; kx < 3; kx++) s += wd[w + ky * 3 + kx] * taps[q][px][kx][dx];
+              t[((ky * n + q) * 2 + px) * 3 + dx] = s;
+            }
+          }
+        }
+      }
+      for (let r = 0; r < n; r++) {
+        for (let q = 0; q < n; q++) {
+          const k = out[r][q];
+          for (let py = 0; py < 2; py++) {
+            for (let px = 0; px < 2; px++) {
+              for (let dy = 0; dy < 3; dy++) {
+                for (let dx = 0; dx < 3; dx++) {
+                  let s = 0;
+                  for (let ky = 0; ky < 3; ky++) s += taps[r][py][ky][dy] * t[((ky * n + q) * 2 + px) * 3 + dx];
+                  k[((((o * 2 + py) * 2 + px) * cin + i) * 3 + dy) * 3 + dx] = s;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const folded = new Map();
+  UP2_PLACES.forEach((r, ri) => UP2_PLACES.forEach((q, qi) => folded.set(`${r}.${q}`, out[ri][qi])));
+  return folded;
 }
 
 function concat(...arrays) {

@@ -117,9 +117,44 @@ export class Graph {
     return this.op('Mul', [this.op('Mul', [x, this.op('Add', [e, this.const(f32(1))])]), this.const(f32(0.5))]);
   }
   conv3x3(x, w, b) { return this.op('Conv', [x, w, b], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }); }
-  pixelShuffle(x) { return this.op('DepthToSpace', [x], { blocksize: 2, mode: 'CRD' }); }
+  /** DepthToSpace (CRD) of `channels` channels as a grouped ConvTranspose with a one-hot 2×2 kernel. */
+  pixelShuffle(x, channels) {
+    const oneHot = new Float32Array(channels * 4);
+    for (let ch = 0; ch < channels; ch++) oneHot[ch * 4 + 2 * ((ch % 4) >> 1) + (ch % 2)] = 1;
+    return this.op('ConvTranspose', [x, this.const(oneHot, [channels, 1, 2, 2])],
+      { group: Math.floor(channels / 4), kernel_shape: [2, 2], strides: [2, 2] });
+  }
   up2(x) {
     return this.op('Resize', [x, '', this.const(f32(1, 1, 2, 2))], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+  }
+  /** conv3x3(up2(x)) for x [N, Cin, h, w] (h, w >= 2) to `channels` channels, folded (onnx_graph.up2_conv3x3). */
+  up2Conv3x3(x, prefix, h, w, channels) {
+    const bias = `${prefix}.up2.bias`;
+    const conv = ([rp, r0, r1], [cp, c0, c1]) => {
+      const lo = [Math.max(r0 - 1, 0), Math.max(c0 - 1, 0)], hi = [Math.min(r1 + 1, h), Math.min(c1 + 1, w)];
+      const part = lo[0] === 0 && lo[1] === 0 && hi[0] === h && hi[1] === w ? x
+        : this.op('Slice', [x, this.const(i64(...lo)), this.const(i64(...hi)), this.const(i64(2, 3))]);
+      return this.op('Conv', [part, `${prefix}.up2.${rp}.${cp}.weight`, bias],
+        { kernel_shape: [3, 3], pads: [Number(r0 === 0), Number(c0 === 0), Number(r1 === h), Number(c1 === w)] });
+    };
+    const scatter = (into, pieces, at, axis) => {
+      const update = pieces.length === 1 ? pieces[0] : this.op('Concat', pieces, { axis });
+      const dims = [1, 1, 1, 1];
+      dims[axis] = at.length;
+      const index = this.const(i64(...at), dims);
+      return this.op('ScatterElements', [into, this.op('Expand', [index, this.op('Shape', [update])]), update], { axis });
+    };
+    const rows = up2Regions(h), cols = up2Regions(w), everyRow = ['middle', 0, h];
+    let out = conv(everyRow, ['middle', 0, w]);
+    const edgeCols = cols.filter((c) => c[0] !== 'middle');
+    out = scatter(out, edgeCols.map((c) => conv(everyRow, c)), edgeCols.map((c) => c[1]), 3);
+    const edgeRows = rows.filter((r) => r[0] !== 'middle');
+    const pieces = edgeRows.map((r) => {
+      const row = cols.map((c) => conv(r, c));
+      return row.length === 1 ? row[0] : this.op('Concat', row, { axis: 3 });
+    });
+    out = scatter(out, pieces, edgeRows.map((r) => r[1]), 2);
+    return this.pixelShuffle(out, 4 * channels);
   }
   sliceChannels(x, start, stop) {
     return this.op('Slice', [x, this.const(i64(start)), this.const(i64(stop)), this.const(i64(1))]);
@@ -128,6 +163,46 @@ export class Graph {
     return this.op('InstanceNormalization', [x, this.const(new Float32Array(channels).fill(1)), this.const(new Float32Array(channels))],
       { epsilon: new Float(1e-5) });
   }
+}
+
+// -- up2 then conv3x3 as one convolution at the low resolution (onnx_graph.py says how and why) ----
+
+export const UP2_PLACES = ['first', 'middle', 'last'];
+// up-sampled sample 2i + e (e = -1..2) as weights on x[i-1], x[i], x[i+1]
+const UP2_BLEND = new Map([[-1, [[0, 0.75], [1, 0.25]]], [0, [[0, 0.25], [1, 0.75]]], [1, [[1, 0.75], [2, 0.25]]],
+  [2, [[1, 0.25], [2, 0.75]]]]);
+
+/** [p][k][d] (onnx_graph.up2_taps): the weight of x[i + d - 1] in the up-sampled sample tap k of phase p reads. */
+export function up2Taps(place) {
+  const first = place === 'first', last = place === 'last';
+  const a = [0, 1].map(() => [0, 1, 2].map(() => [0, 0, 0]));
+  for (let p = 0; p < 2; p++) {
+    for (let k = 0; k < 3; k++) {
+      const e = p + k - 1;
+      if ((first && e === -1) || (last && e === 2)) continue;
+      for (const [d, weight] of UP2_BLEND.get(e)) a[p][k][(first && d === 0) || (last && d === 2) ? 1 : d] += weight;
+    }
+  }
+  return a;
+}
+
+/** The (place, start, stop) regions of a map axis of n >= 2 samples. */
+function up2Regions(n) {
+  return [['first', 0, 1], ...(n > 2 ? [['middle', 1, n - 1]] : []), ['last', n - 1, n]];
+}
+
+/** conv3x3 ops (Map: output -> the up2 op it reads) whose up2 nobody else reads (onnx_graph.fused_up2). */
+export function fusedUp2(ops, keep = new Set()) {
+  const readers = new Map();
+  for (const op of ops) for (const a of op.args) readers.set(a, (readers.get(a) ?? 0) + 1);
+  const ups = new Map(ops.filter((op) => op.kind === 'up2' && !keep.has(op.out)).map((op) => [op.out, op]));
+  const out = new Map();
+  for (const op of ops) {
+    if (op.kind === 'conv3x3' && !op.attrs.shuffle && ups.has(op.args[0]) && readers.get(op.args[0]) === 1) {
+      out.set(op.out, ups.get(op.args[0]));
+    }
+  }
+  return out;
 }
 
 /** The (weight, bias) graph inputs of a conv3x3 or heads op, else null. */
@@ -148,7 +223,23 @@ export function graphModel(ops, inputs, weights, outputs, heads = null) {
   for (const [value, dims] of inputs) { name[value] = g.input(value, dims); shape[value] = dims.slice(1); }
   for (const [w, dims] of weights) g.input(w, dims);
   const wdims = new Map(weights);
+  const fused = fusedUp2(ops, new Set([...outputs, heads]));
+  const folded = new Set([...fused.values()].map((up) => up.out));
   for (const op of ops) {
+    if (folded.has(op.out)) continue; // made by the conv that reads it
+    if (fused.has(op.out)) {
+      const up = fused.get(op.out);
+      const [c0, h0, w0] = shape[up.args[0]];
+      if (h0 >= 2 && w0 >= 2) {
+        const prefix = op.attrs.prefix;
+        const c = Math.floor(wdims.get(`${prefix}.up2.bias`)[0] / 4);
+        let out = g.up2Conv3x3(name[up.args[0]], prefix, h0, w0, c);
+        if (op.attrs.gelu) out = g.gelu(out);
+        name[op.out] = out; shape[op.out] = [c, 2 * h0, 2 * w0];
+        continue;
+      }
+      name[up.out] = g.up2(name[up.args[0]]); shape[up.out] = [c0, 2 * h0, 2 * w0]; // a map one sample thin
+    }
     const [x, ...rest] = op.args.map((a) => name[a]);
     const s0 = shape[op.args[0]];
     let [c, h, w] = s0.length === 3 ? s0 : [null, null, null];
@@ -163,7 +254,7 @@ export function graphModel(ops, inputs, weights, outputs, heads = null) {
     } else if (op.kind === 'conv3x3' || op.kind === 'heads') {
       const [wn, bn] = weightInputs(op);
       out = g.conv3x3(x, wn, bn); c = wdims.get(wn)[0];
-      if (op.attrs.shuffle) { out = g.pixelShuffle(out); c = Math.floor(c / 4); h *= 2; w *= 2; }
+      if (op.attrs.shuffle) { out = g.pixelShuffle(out, c); c = Math.floor(c / 4); h *= 2; w *= 2; }
       if (op.attrs.gelu) out = g.gelu(out);
     } else if (op.kind === 'add') out = g.op('Add', [x, rest[0]]);
     else if (op.kind === 'gelu') out = g.gelu(x);
@@ -177,9 +268,9 @@ export function graphModel(ops, inputs, weights, outputs, heads = null) {
   }
   if (heads !== null) {
     const k = shape[heads][0] - 4;
-    g.output(g.pixelShuffle(g.sliceChannels(name[heads], 0, 4)), ['N', 1, 'Hy', 'Wy']);
+    g.output(g.pixelShuffle(g.sliceChannels(name[heads], 0, 4), 4), ['N', 1, 'Hy', 'Wy']);
     const chroma = g.sliceChannels(name[heads], 4, 4 + k);
-    g.output(k === 8 ? g.pixelShuffle(chroma) : chroma, ['N', 2, 'Hc', 'Wc']);
+    g.output(k === 8 ? g.pixelShuffle(chroma, k) : chroma, ['N', 2, 'Hc', 'Wc']);
   }
   return g.model();
 }
