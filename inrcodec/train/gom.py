@@ -192,6 +192,7 @@ def _encode_model(job: GomJob, layer: _Layer, j: int, g: int, eps_code: int, tar
         cfg.retime = job.clock.retimer(j * plan.n_layers + layer.index)
     lam_control = None
     if control is not None and layer.index == 0:
+        layer.lam = cfg.lam = control.start_lam(g, layer.lam)
         aim = control.model_target(g)
         lam_control = LambdaControl("bits" if control.t.kind == "bytes" else "dist", aim, iters)
         cfg.control, cfg.control_every = lam_control, CONTROL_EVERY

@@ -36,7 +36,14 @@ from ..errors import InrInputError
 PRIOR_BPP, PRIOR_PSNR, PRIOR_LAMBDA = 0.1217, 34.89, 300.0
 BETA = 0.6  # bytes ~ lambda ** BETA (the ladder's q2..q8 give 0.53..0.72)
 DB_PER_OCTAVE = 1.42  # PSNR-YUV per doubling of lambda along the ladder
-W_P_PRIOR = 0.5  # a P-model's bytes against its GOM's I-model's at one lambda, before any is measured
+# a P-model's bytes against its GOM's I-model's at one lambda, before any is measured. Measured at fixed
+# lambda (time presets, one thread): carphone 0.76 (q8) and 0.82 (lambda 590), the mandelbrot clip 0.88
+# (lambda 450). 0.5 (the old prior) gave the I-model two thirds of a one-GOM budget, and the last P-model,
+# which sheds bytes slowly as lambda falls, could not make up for it: --size 40k on mandelbrot +11.8 %
+W_P_PRIOR = 0.8
+# a model after the first of its GOM starts at the lambda its byte target asks for, predicted from the
+# model before it (bytes ~ lambda ** BETA), within this factor of where that model ended
+START_RANGE = 4.0
 # --psnr: the decoded MSE per unit of the training distortion the controller holds, before any model is
 # measured. The controller acts on the 15-85 % window; the last 15 % of the fit (small learning rate,
 # exact rounding) lowers the error further: carphone's I-model ended at 2.20e-4 decoded for 2.71e-4
@@ -222,6 +229,24 @@ class GomControl:
         rest = n_gom - sum(r.n_frames for r in self.done)
         err = min(4 * self.t.amount, max(self.t.amount / 4, (self.t.amount * n_gom - spent) / max(1, rest)))
         return err / self.ratio
+
+    def start_lam(self, g: int, lam: float) -> float:
+        """The lambda GOP ``g``'s model starts at (``lam``: where the model before it ended). For a byte
+        target: the lambda at which, by the model before (its bytes per frame, times ``w_p`` or 1 / ``w_p``
+        between kinds) and bytes ~ lambda ** BETA, the model would spend its share. A P-model started from
+        its I-model sheds bytes slowly once trained (mandelbrot --size 40k: lambda 1108 -> 471 in the fit
+        cut its bytes by a tenth), so it must start near its target, not be steered there."""
+        if self.t.kind != "bytes" or not self.done or lam <= 0:
+            return lam
+        prev = self.done[-1]
+        if prev.bytes <= 0 or prev.lam <= 0:
+            return lam
+        h = self.header
+        kind = "I" if g % h.gom_size == 0 else "P"
+        per_frame = prev.bytes / prev.n_frames * (self.w_p if (prev.kind, kind) == ("I", "P") else
+                                                  1 / self.w_p if (prev.kind, kind) == ("P", "I") else 1.0)
+        want = self.model_target(g) * self.ratio / 8 / h.gop_range(g)[1]
+        return prev.lam * max(1 / START_RANGE, min(START_RANGE, (want / per_frame) ** (1 / BETA)))
 
     def coded(self, report) -> None:
         """GOP coded: learn from it (its report has bytes, lam, ctrl and, for a quality target, err)."""

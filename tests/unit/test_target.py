@@ -10,7 +10,7 @@ from inrcodec.container.chunks import SequenceHeader
 from inrcodec.errors import InrInputError
 from inrcodec.models import ARCHITECTURES
 from inrcodec.train.stats import GopReport
-from inrcodec.train.target import (CHUNK_BYTES, CONTROL_SWING, LAMBDA_RANGE, FILE_FIXED_BYTES, PSNR_RATIO_PRIOR, GomControl, LambdaControl, Target, allocate,
+from inrcodec.train.target import (CHUNK_BYTES, CONTROL_SWING, LAMBDA_RANGE, FILE_FIXED_BYTES, PSNR_RATIO_PRIOR, W_P_PRIOR, BETA, START_RANGE, GomControl, LambdaControl, Target, allocate,
                                    learn_w_p, model_budget, parse_amount, pick_quality, prior_bpp)
 
 
@@ -46,7 +46,7 @@ def test_w_p_is_learned_at_one_lambda():
     # P at twice the I's lambda spends 2**BETA more than at the I's: its weight at one lambda is 0.4
     r = [report(0, "I", 1000, 300.0), report(1, "P", round(400 * 2 ** 0.6), 600.0)]
     assert learn_w_p(r) == pytest.approx(0.4, rel=1e-3)
-    assert learn_w_p([report(0, "I", 1000, 300.0)]) == 0.5  # the prior
+    assert learn_w_p([report(0, "I", 1000, 300.0)]) == W_P_PRIOR  # the prior
 
 
 def test_allocation_spends_the_budget_and_corrects_overspend():
@@ -94,6 +94,22 @@ def test_gom_control_absorbs_the_error_of_earlier_models():
     assert c.model_target(1) / 8 == pytest.approx(1500)  # the rest split between the two P-models
 
 
+def test_a_model_starts_at_the_lambda_its_share_asks_for():
+    """After an I-model that spent 6000 bytes at lambda 300, a P-model whose share is 4000 bytes starts
+    where, by w_p and bytes ~ lambda ** BETA, it would spend 4000; within START_RANGE of the last lambda."""
+    h = header(n_frames=90, gop=30, gom=3)
+    c = GomControl(SimpleNamespace(kind="bytes", amount=14000.0, w_p=1.0, ratio=1.0, lam=0.0), h, 0)
+    assert c.start_lam(0, 300.0) == 300.0  # nothing coded yet in this GOM: where it was
+    c.coded(report(0, "I", 6000, 300.0, ctrl=48000.0))
+    assert c.model_target(1) / 8 == pytest.approx(4000)
+    assert c.start_lam(1, 300.0) == pytest.approx(300.0 * (4000 / 6000) ** (1 / BETA))
+    c.coded(report(1, "P", 7950, 250.0, ctrl=7950 * 8.0))  # leaves the last P 50 bytes, far below its rate
+    assert c.start_lam(2, 250.0) == pytest.approx(250.0 / START_RANGE)
+    d = GomControl(SimpleNamespace(kind="psnr", amount=1e-3, w_p=0.8, ratio=1.0, lam=0.0), h, 0)
+    d.coded(report(0, "I", 6000, 300.0, ctrl=1e-3, err=1e-3))
+    assert d.start_lam(1, 300.0) == 300.0  # a distortion target is steered, not predicted
+
+
 class FakeFit:
     """A fit whose rate follows lambda with a lag: bits -> a * lam**0.6, approached by 5 % an iteration."""
 
@@ -138,3 +154,22 @@ def test_a_distortion_target_is_held_from_half_way_a_rate_target_from_early_on()
         bits(it, 4.0, 1.0)
     assert bits.factor < 1.0  # the rate was too high from 15 %: lambda fell
     assert dist(500, 1.0, 4e-3) > 1.0  # from half-way the distortion counts
+
+
+def test_docstring_examples_run():
+    """The rate model's and the probe's examples (parse_amount, learn_w_p, probe_iters, ceiling_db)."""
+    import doctest
+
+    import inrcodec.train.probe
+    import inrcodec.train.target
+    for module in (inrcodec.train.target, inrcodec.train.probe):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_the_probe_ceiling_extrapolates_the_last_doubling():
+    from inrcodec.train.probe import PROBE_MARGIN_DB, ceiling_db, probe_iters
+    # carphone's q9 on its first GOP: 34.36 dB at 400, 36.33 dB at 800 (1.97 dB a doubling): 3 doublings to 6400
+    assert ceiling_db((34.36, 36.33), (400, 800), 6400) == pytest.approx(36.33 + 3 * 1.97 + PROBE_MARGIN_DB)
+    # the budget below the probe's last fit: that fit is the reach
+    assert ceiling_db((20.0, 22.0), (10, 10), 8) == pytest.approx(22.0 + PROBE_MARGIN_DB)
+    assert probe_iters(100_000) == (400, 800) and probe_iters(2000) == (250, 500)
