@@ -8,6 +8,7 @@ predicts from exactly what the decoder will have.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -38,6 +39,7 @@ from .losses import build_loss, parse_loss
 from .options import TARGET_OPTIONS, EncodeOptions, option_flag
 from .plan import MIN_ITERS, EncodePlan, Resolved, arch_class, build_plan, resolve
 from .presets import PRESET
+from .probe import check_reachable
 from .runners import default_threads, default_workers, run_pool, run_ray, run_serial
 from .stats import GopReport, QualityStats
 from .target import allocate
@@ -193,6 +195,13 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         display = info.display_info()
         entries, records = _resume_point(journal, dst, header, layers, display) if resume else ([], [])
         resumed = len(entries)
+        frames = iter(video)
+        if plan.target is not None and plan.target.kind == "psnr" and not resumed:
+            # a PSNR out of reach is refused before training (train/probe.py): the first GOP is read
+            # ahead for two short fits of the largest network, then handed to the encode as it was
+            first = [next(frames) for _ in range(header.gop_range(0)[1])]
+            check_reachable(plan, arch_class(opts), opts.model, first, progress)
+            frames = itertools.chain(first, frames)
         if entries:
             stats = _journal_state(journal, entries[-1], n_layers)
             writer = ContainerWriter.resume(dst, header, records, entries[-1].offset, layers,
@@ -204,7 +213,7 @@ def encode(src: str | os.PathLike, dst: str | os.PathLike, opts: EncodeOptions,
         tracker = _Progress(progress, plan, resumed, iters_text, wall_start)
         clocks = _clocks(plan, resumed, wall_start, workers) if plan.time_budget is not None else None
         # GOM k's share of a target is read off the reports of GOMs 0..k-lag when its job is built
-        jobs = _jobs(iter(video), plan, skip=resumed, reports=stats.reports, clocks=clocks)
+        jobs = _jobs(frames, plan, skip=resumed, reports=stats.reports, clocks=clocks)
         keep = False
         try:
             if journal is not None:

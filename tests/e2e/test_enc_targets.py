@@ -27,7 +27,7 @@ def enc(tmp_path, *args):
 
 
 @pytest.mark.parametrize("args, key", [(("--size", "3k"), "target_bytes"), (("--bitrate", "500"), "target_bytes"),
-                                       (("--psnr", "24"), "target_psnr"), (("--ms-ssim", "0.8"), "target_ms_ssim")])
+                                       (("--psnr", "16"), "target_psnr"), (("--ms-ssim", "0.8"), "target_ms_ssim")])
 def test_target_encodes_and_reports(tmp_path, args, key):
     proc, dst = enc(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr
@@ -58,6 +58,14 @@ def test_conflicts_and_impossible_targets_exit_7(tmp_path, args):
     proc, dst = enc(tmp_path, *args)
     assert proc.returncode == 7 and not dst.exists()
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("inrcodec: error: ")
+
+
+def test_a_psnr_out_of_reach_is_refused_before_training(tmp_path):
+    """Two short probe fits of the largest network on the first GOP (train/probe.py) bound what the
+    budget can reach: 60 dB on this clip in 30 iterations is refused in one line, exit 7, no file."""
+    proc, dst = enc(tmp_path, "--psnr", "60")
+    assert proc.returncode == 7 and not dst.exists() and not list(tmp_path.iterdir())
+    assert proc.stderr.count("\n") == 1 and "--psnr 60 is out of reach for this video in this time: q9" in proc.stderr
 
 
 def enc_timed(tmp_path, *args):
