@@ -222,8 +222,9 @@ class Graph:
 # PixelShuffled (CRD). The fold differs on x's first and last row (column), where the clamp and the
 # padding act, and no padding of x makes one kernel right there: the map is convolved with the
 # middle kernel, and its first and last columns, then rows, are recomputed with theirs and written
-# over it. Resize's ×4 map and the ×4 convolution input are never made: at 1280×720 gnerv q5 runs
-# ~15 % faster a frame (issue 31, docs/decoder-notes.md). A map one sample tall or wide keeps Resize.
+# over it. Resize's ×4 map and the ×4 convolution input are never made (issue 31; the figures in
+# docs/decoder-notes.md). Its extra nodes cost more than that on small maps: not below UP2_FOLD_AREA
+# samples (up2_folds), nor in bands.
 
 UP2_PLACES = ("first", "middle", "last")  # a row's (column's) place in x: which folded kernel it takes
 # up-sampled sample 2i + e (e = -1..2) as weights on x[i-1], x[i], x[i+1]
@@ -283,6 +284,24 @@ def fused_up2(ops: list[Op], keep: set[str] = frozenset()) -> dict[str, Op]:
             and readers[op.args[0]] == 1}
 
 
+UP2_FOLD_AREA = 4096  # x's samples a frame from which the fold pays (below, its extra nodes cost more)
+
+
+def up2_folds(ops: list[Op], inputs: dict[str, tuple], keep: set[str] = frozenset(),
+              min_area: int = UP2_FOLD_AREA) -> set[str]:
+    """The conv3x3 ops (by output) of fused_up2 worth folding for these ``inputs`` (graph_model's): x at
+    least 2 samples tall and wide and ``min_area`` samples. Measured on 2 cores (docs/decoder-notes.md):
+    a folded 24 -> 24 block, 4 frames a call, one thread, native ORT 14.1 -> 13.1 ms at 45×80 and
+    59.9 -> 47.9 ms at 90×160 but 0.47 -> 0.90 ms at 9×11; onnxruntime-web's wasm 1.7 -> 4.9 ms at 9×11."""
+    size = {v: tuple(d[2:]) for v, d in inputs.items() if len(d) == 4}
+    for op in ops:
+        if op.args and op.args[0] in size:
+            h, w = size[op.args[0]]
+            size[op.out] = (2 * h, 2 * w) if op.kind == "up2" or op.attrs.get("shuffle") else (h, w)
+    return {out for out, up in fused_up2(ops, keep).items()
+            if min(size[up.args[0]]) >= 2 and size[up.args[0]][0] * size[up.args[0]][1] >= min_area}
+
+
 # -- the program's map operations as a graph --------------------------------------------------------
 
 
@@ -296,11 +315,12 @@ def _weight_inputs(op: Op) -> tuple[str, str] | None:
 
 
 def graph_model(ops: list[Op], inputs: dict[str, tuple], weights: dict[str, tuple], outputs: list[str],
-                heads: str | None = None) -> bytes:
+                heads: str | None = None, fold: set[str] = frozenset()) -> bytes:
     """The ONNX model of ``ops``: ``inputs`` (value -> NCHW or [N, n] shape, a str dimension symbolic)
     and ``weights`` (name -> shape) in, ``outputs`` out channels-last (maps as numpy lays them out);
     then, if ``heads`` names the heads' map, §1b.8's PixelShuffles of it: ``y`` [N, 1, 2h, 2w] and ``c``
-    [N, 2, h, w] (4:2:0) or [N, 2, 2h, 2w] (4:4:4), so that numpy only crops and adds the offset."""
+    [N, 2, h, w] (4:2:0) or [N, 2, 2h, 2w] (4:4:4), so that numpy only crops and adds the offset. The
+    conv3x3 ops named in ``fold`` (up2_folds) run with the up2 they read folded in (up2_conv3x3)."""
     g = Graph("inrcodec")
     name: dict[str, str] = {}  # program value -> graph tensor
     shape: dict[str, tuple] = {}  # each map's (C, h, w)
@@ -309,23 +329,20 @@ def graph_model(ops: list[Op], inputs: dict[str, tuple], weights: dict[str, tupl
         shape[value] = tuple(dims[1:])
     for w, dims in weights.items():
         g.input(w, dims)
-    fused = fused_up2(ops, set(outputs) | {heads})
+    fused = {out: up for out, up in fused_up2(ops, set(outputs) | {heads}).items() if out in fold}
     folded = {up.out for up in fused.values()}
     for op in ops:
         if op.out in folded:  # made by the conv that reads it
             continue
         if op.out in fused:
-            up = fused[op.out]
-            c, h, w = shape[up.args[0]]
-            if h >= 2 and w >= 2:
-                prefix = op.attrs["prefix"]
-                c = weights[f"{prefix}.up2.bias"][0] // 4
-                out = g.up2_conv3x3(name[up.args[0]], prefix, h, w, c)
-                if op.attrs.get("gelu"):
-                    out = g.gelu(out)
-                name[op.out], shape[op.out] = out, (c, 2 * h, 2 * w)
-                continue
-            name[up.out], shape[up.out] = g.up2(name[up.args[0]]), (c, 2 * h, 2 * w)  # a map one sample thin
+            up, prefix = fused[op.out], op.attrs["prefix"]
+            _, h, w = shape[up.args[0]]
+            c = weights[f"{prefix}.up2.bias"][0] // 4
+            out = g.up2_conv3x3(name[up.args[0]], prefix, h, w, c)
+            if op.attrs.get("gelu"):
+                out = g.gelu(out)
+            name[op.out], shape[op.out] = out, (c, 2 * h, 2 * w)
+            continue
         x, *rest = (name[a] for a in op.args)
         c, h, w = shape[op.args[0]][:3] if len(shape[op.args[0]]) == 3 else (None, None, None)
         if op.kind == "instance_norm":
@@ -391,6 +408,7 @@ class OrtNetwork(NumpyNetwork):
         self._heads = self.program.output if self.program.output in made else None
         self._chunked = {op.out for op in self._pre if op.kind == "patches"}
         self._weights: dict[str, np.ndarray] = {}
+        self._fold: set[str] | None = None  # the convs folded with their up2 (up2_folds), from the first weights
 
     def load_arrays(self, arrays: list[np.ndarray]) -> None:
         """Take the float32 weights in wire order; the first GOP also builds the session. In bands
@@ -399,28 +417,29 @@ class OrtNetwork(NumpyNetwork):
         if self.band is not None:
             self._band_sessions: dict[tuple, object] = {}
             if self._map_bands is not None:
-                self._weights = self._conv_feed(self._map_bands.banded, {self._map_bands.output})
+                self._weights = self._conv_feed(self._map_bands.banded)
             return
-        self._weights = self._conv_feed(self._graph, {*self._outputs, self._heads})
+        if self._fold is None:
+            self._fold = up2_folds(self._graph, self._graph_inputs(), {*self._outputs, self._heads})
+        self._weights = self._conv_feed(self._graph, self._fold)
         if self.session is None:
             self.session = self._make_session()
 
-    def _conv_feed(self, ops: list[Op], keep: set[str] = frozenset()) -> dict[str, np.ndarray]:
-        """The weights and biases of ``ops``' convolutions as graph inputs; a conv3x3 that reads an up2
-        (fused_up2) also folded, a kernel for each (row, column) place and its bias for each phase."""
+    def _conv_feed(self, ops: list[Op], fold: set[str] = frozenset()) -> dict[str, np.ndarray]:
+        """The weights and biases of ``ops``' convolutions as graph inputs; those of the convs in ``fold``
+        folded with up2 instead (fold_up2_conv): a kernel for each (row, column) place, a bias for each phase."""
         w = self._w
         feed = {}
-        fused = fused_up2(ops, keep)
         for op in ops:
             names = _weight_inputs(op)
             if names is None:
                 continue
-            if op.out in fused:  # folded, and as it is for a map one sample thin (graph_model)
+            if op.out in fold:
                 prefix = op.attrs["prefix"]
                 for (r, c), kernel in fold_up2_conv(w[names[0]]).items():
                     feed[f"{prefix}.up2.{r}.{c}.weight"] = kernel
                 feed[f"{prefix}.up2.bias"] = np.repeat(w[names[1]], 4)
-            if op.kind == "heads":
+            elif op.kind == "heads":
                 feed[names[0]] = np.concatenate([w["head_y.weight"], w["head_c.weight"]])
                 feed[names[1]] = np.concatenate([w["head_y.bias"], w["head_c.bias"]])
             else:
@@ -465,8 +484,8 @@ class OrtNetwork(NumpyNetwork):
 
         return ort.InferenceSession(self.graph(), self._session_options, providers=["CPUExecutionProvider"])
 
-    def graph(self) -> bytes:
-        """The serialized ONNX model of the map operations (weights loaded: the inputs' shapes come from them)."""
+    def _graph_inputs(self) -> dict[str, tuple]:
+        """The graph's inputs' shapes (weights loaded: they come from them), the batch symbolic."""
         env = dict(self._consts)
         env["t"] = np.zeros(1, F32)
         for op in self._pre:  # one frame, for the inputs' shapes
@@ -475,8 +494,12 @@ class OrtNetwork(NumpyNetwork):
         for name in self._inputs:
             dims = np.shape(self._nchw(name, env[name]))
             inputs[name] = dims if name in self._consts else ("N", *dims[1:])
+        return inputs
+
+    def graph(self) -> bytes:
+        """The serialized ONNX model of the map operations (weights loaded)."""
         weights = {name: a.shape for name, a in self._weights.items()}
-        return graph_model(self._graph, inputs, weights, self._outputs, self._heads)
+        return graph_model(self._graph, self._graph_inputs(), weights, self._outputs, self._heads, self._fold or set())
 
     def _nchw(self, name: str, value: np.ndarray) -> np.ndarray:
         """A value as the graph takes it: maps channels-first."""

@@ -116,15 +116,17 @@ def _up2_conv_session(h: int, w: int, cin: int, weight: np.ndarray, bias: np.nda
     ops = [og.Op("up2", "u", ("x",)), og.Op("conv3x3", "y", ("u",), {"prefix": "c", "shuffle": False, "gelu": False})]
     net = og.OrtNetwork.__new__(og.OrtNetwork)  # only _conv_feed
     net._w = {"c.weight": weight, "c.bias": bias}
-    feed = net._conv_feed(ops, {"y"})
-    model = og.graph_model(ops, {"x": ("N", cin, h, w)}, {k: a.shape for k, a in feed.items()}, ["y"])
+    inputs = {"x": ("N", cin, h, w)}
+    fold = og.up2_folds(ops, inputs, {"y"}, min_area=1)
+    feed = net._conv_feed(ops, fold)
+    model = og.graph_model(ops, inputs, {k: a.shape for k, a in feed.items()}, ["y"], fold=fold)
     return ort.InferenceSession(model, og.session_options(1), providers=["CPUExecutionProvider"]), feed, model
 
 
 @pytest.mark.parametrize("h,w", [(1, 1), (1, 6), (5, 1), (2, 2), (2, 3), (3, 2), (3, 3), (4, 7), (9, 5)])
 def test_folded_up2_conv_is_resize_then_conv(h, w):
     """The fold, its border rows and columns included, computes conv3x3(up2(x)) to float rounding, for
-    every map size (one sample thin: Resize as before) and a batch of frames."""
+    every map size (one sample thin: Resize as before) and a batch of frames (here from 4 samples)."""
     rng = np.random.default_rng(h * 100 + w)
     cin, cout = 5, 3
     weight = rng.uniform(-1, 1, (cout, cin, 3, 3)).astype(np.float32)
@@ -164,3 +166,16 @@ def test_pixel_shuffle_is_depth_to_space_exactly():
     got = ort.InferenceSession(g.model(), og.session_options(1), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     want = x.reshape(2, 3, 2, 2, 5, 7).transpose(0, 1, 4, 2, 5, 3).reshape(2, 3, 10, 14)
     np.testing.assert_array_equal(got, want)
+
+
+def test_the_fold_is_kept_for_maps_where_it_pays():
+    """gnerv q5 folds its blocks from UP2_FOLD_AREA input samples: at 1280x720 the last two of three
+    (inputs 45x80, 90x160, 180x320), at carphone's size none (its graph is the unfolded one)."""
+    params = ARCHITECTURES.get("gnerv").QUALITY[5]
+    for (width, height), folded in (((1280, 720), 2), ((176, 144), 0)):
+        net = ort_network("gnerv", width, height, "420", params)
+        net._make_session = lambda: None
+        net.load_arrays(_random_weights("gnerv", width, height, "420", params, np.random.default_rng(0)))
+        assert len(net._fold) == folded
+        assert sum(k.endswith(".up2.bias") for k in net._weights) == folded
+        assert net.graph().count(b"Resize") == 3 - folded

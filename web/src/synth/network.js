@@ -8,7 +8,7 @@
 // graph inputs. Values are {data: Float32Array, dims}, maps NCHW as the weights and the graph lay them out.
 
 import { MAP_KINDS, PATCH_BATCH, constantOps, program, tensorShapes, valueKinds } from './program.js';
-import { UP2_PLACES, fusedUp2, graphModel, up2Taps, weightInputs } from './onnx.js';
+import { UP2_PLACES, graphModel, up2Folds, up2Taps, weightInputs } from './onnx.js';
 
 const fr = Math.fround;
 export const RENDER_BATCH = 4; // frames per network call from a GOP's first (inrcodec/decode/batch.py)
@@ -200,6 +200,7 @@ export class Network {
     this.heads = made.has(this.program.output) ? this.program.output : null;
     this.chunked = new Set(this.preOps.filter((op) => op.kind === 'patches').map((op) => op.out));
     this.w = null;
+    this.fold = null; // the convs folded with their up2 (up2Folds), from the first weights
   }
 
   /** Take the GOP's float32 weights: Float32Arrays in wire order (as tensorShapes gives them), or the
@@ -221,26 +222,25 @@ export class Network {
     this.w = w;
     this.consts = {};
     for (const op of this.constOps) this.consts[op.out] = this.execute(op, this.consts);
+    if (!this.fold) this.fold = up2Folds(this.graphOps, this.graphInputs(), new Set([...this.outputs, this.heads]));
     this.feedWeights = this.convFeed();
   }
 
   /** The graph's weight inputs (OrtNetwork._conv_feed): each conv's weight and bias, the heads
-   * concatenated; a conv3x3 that reads an up2 also folded (foldUp2Conv) with its bias for each phase. */
+   * concatenated; those of the convs in this.fold folded with up2 (foldUp2Conv), a bias for each phase. */
   convFeed() {
     const feed = new Map();
-    const fused = fusedUp2(this.graphOps, new Set([...this.outputs, this.heads]));
     for (const op of this.graphOps) {
       const names = weightInputs(op);
       if (!names) continue;
-      if (fused.has(op.out)) {
+      if (this.fold.has(op.out)) {
         const prefix = op.attrs.prefix, w = this.w[names[0]], b = this.w[names[1]];
         const [c, cin] = w.dims;
         for (const [place, kernel] of foldUp2Conv(w.data, c, cin)) feed.set(`${prefix}.up2.${place}.weight`, val(kernel, [4 * c, cin, 3, 3]));
         const bias = new Float32Array(4 * c);
         for (let i = 0; i < bias.length; i++) bias[i] = b.data[i >> 2];
         feed.set(`${prefix}.up2.bias`, val(bias, [4 * c]));
-      }
-      if (op.kind === 'heads') {
+      } else if (op.kind === 'heads') {
         const [y, c, yb, cb] = ['head_y.weight', 'head_c.weight', 'head_y.bias', 'head_c.bias'].map((n) => this.w[n]);
         feed.set(names[0], val(concat(y.data, c.data), [y.dims[0] + c.dims[0], ...y.dims.slice(1)]));
         feed.set(names[1], val(concat(yb.data, cb.data), [yb.dims[0] + cb.dims[0]]));
@@ -276,16 +276,20 @@ export class Network {
     }
   }
 
-  /** The serialized ONNX model of the map operations (OrtNetwork.graph: shapes from one frame). */
-  graph() {
+  /** The graph's inputs' dims, [name, dims] (OrtNetwork._graph_inputs: shapes from one frame). */
+  graphInputs() {
     const env = { ...this.consts, t: val(new Float32Array(1), [1]) };
     for (const op of this.preOps) env[op.out] = this.execute(op, env);
-    const inputs = this.inputs.map((n) => {
+    return this.inputs.map((n) => {
       const dims = env[n].dims;
       return [n, n in this.consts ? dims : ['N', ...dims.slice(1)]];
     });
+  }
+
+  /** The serialized ONNX model of the map operations (OrtNetwork.graph). */
+  graph() {
     const weights = [...this.feedWeights].map(([n, x]) => [n, x.dims]);
-    return graphModel(this.graphOps, inputs, weights, this.outputs, this.heads);
+    return graphModel(this.graphOps, this.graphInputs(), weights, this.outputs, this.heads, this.fold);
   }
 
   session_() {

@@ -205,6 +205,25 @@ export function fusedUp2(ops, keep = new Set()) {
   return out;
 }
 
+export const UP2_FOLD_AREA = 4096; // onnx_graph.UP2_FOLD_AREA
+
+/** The conv3x3 outputs of fusedUp2 worth folding for these inputs ([value, dims] pairs): onnx_graph.up2_folds. */
+export function up2Folds(ops, inputs, keep = new Set(), minArea = UP2_FOLD_AREA) {
+  const size = new Map(inputs.filter(([, d]) => d.length === 4).map(([v, d]) => [v, d.slice(2)]));
+  for (const op of ops) {
+    if (op.args.length && size.has(op.args[0])) {
+      const [h, w] = size.get(op.args[0]);
+      size.set(op.out, op.kind === 'up2' || op.attrs.shuffle ? [2 * h, 2 * w] : [h, w]);
+    }
+  }
+  const out = new Set();
+  for (const [conv, up] of fusedUp2(ops, keep)) {
+    const [h, w] = size.get(up.args[0]);
+    if (Math.min(h, w) >= 2 && h * w >= minArea) out.add(conv);
+  }
+  return out;
+}
+
 /** The (weight, bias) graph inputs of a conv3x3 or heads op, else null. */
 export function weightInputs(op) {
   if (op.kind === 'conv3x3') return [`${op.attrs.prefix}.weight`, `${op.attrs.prefix}.bias`];
@@ -217,28 +236,24 @@ export function weightInputs(op) {
  * dimension symbolic) and `weights` (name -> dims) in, in insertion order; `outputs` out channels-last;
  * then, if `heads` names the heads' map, its PixelShuffled luma [N, 1, 2h, 2w] and chroma.
  */
-export function graphModel(ops, inputs, weights, outputs, heads = null) {
+export function graphModel(ops, inputs, weights, outputs, heads = null, fold = new Set()) {
   const g = new Graph('inrcodec');
   const name = {}, shape = {};
   for (const [value, dims] of inputs) { name[value] = g.input(value, dims); shape[value] = dims.slice(1); }
   for (const [w, dims] of weights) g.input(w, dims);
   const wdims = new Map(weights);
-  const fused = fusedUp2(ops, new Set([...outputs, heads]));
+  const fused = new Map([...fusedUp2(ops, new Set([...outputs, heads]))].filter(([out]) => fold.has(out)));
   const folded = new Set([...fused.values()].map((up) => up.out));
   for (const op of ops) {
     if (folded.has(op.out)) continue; // made by the conv that reads it
     if (fused.has(op.out)) {
-      const up = fused.get(op.out);
-      const [c0, h0, w0] = shape[up.args[0]];
-      if (h0 >= 2 && w0 >= 2) {
-        const prefix = op.attrs.prefix;
-        const c = Math.floor(wdims.get(`${prefix}.up2.bias`)[0] / 4);
-        let out = g.up2Conv3x3(name[up.args[0]], prefix, h0, w0, c);
-        if (op.attrs.gelu) out = g.gelu(out);
-        name[op.out] = out; shape[op.out] = [c, 2 * h0, 2 * w0];
-        continue;
-      }
-      name[up.out] = g.up2(name[up.args[0]]); shape[up.out] = [c0, 2 * h0, 2 * w0]; // a map one sample thin
+      const up = fused.get(op.out), prefix = op.attrs.prefix;
+      const [, h0, w0] = shape[up.args[0]];
+      const c = Math.floor(wdims.get(`${prefix}.up2.bias`)[0] / 4);
+      let out = g.up2Conv3x3(name[up.args[0]], prefix, h0, w0, c);
+      if (op.attrs.gelu) out = g.gelu(out);
+      name[op.out] = out; shape[op.out] = [c, 2 * h0, 2 * w0];
+      continue;
     }
     const [x, ...rest] = op.args.map((a) => name[a]);
     const s0 = shape[op.args[0]];
