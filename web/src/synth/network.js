@@ -400,8 +400,10 @@ export class Network {
  * the rows (a sum over ky), each sum from 0 in tap order, then rounded to binary32.
  */
 export function foldUp2Conv(wd, c, cin) {
-  const taps = UP2_PLACES.map(up2Taps), n = UP2_PLACES.length;
-  const out = UP2_PLACES.map(() => UP2_PLACES.map(() => new Float32Array(c * cin * 36)));
+  const n = UP2_PLACES.length;
+  const taps = new Float64Array(n * 18); // [place][p][k][d], flat: the inner loops run hot, once per GOP
+  UP2_PLACES.forEach((place, q) => up2Taps(place).flat(2).forEach((v, i) => { taps[q * 18 + i] = v; }));
+  const out = Array.from({ length: n * n }, () => new Float32Array(c * cin * 36));
   const t = new Float64Array(3 * n * 6); // [ky][column place][px][dx] of one (o, i)
   for (let o = 0; o < c; o++) {
     for (let i = 0; i < cin; i++) {
@@ -410,8 +412,9 @@ export function foldUp2Conv(wd, c, cin) {
         for (let q = 0; q < n; q++) {
           for (let px = 0; px < 2; px++) {
             for (let dx = 0; dx < 3; dx++) {
+              const a = q * 18 + px * 9 + dx;
               let s = 0;
-              for (let kx = 0; kx < 3; kx++) s += wd[w + ky * 3 + kx] * taps[q][px][kx][dx];
+              for (let kx = 0; kx < 3; kx++) s += wd[w + ky * 3 + kx] * taps[a + kx * 3];
               t[((ky * n + q) * 2 + px) * 3 + dx] = s;
             }
           }
@@ -419,13 +422,15 @@ export function foldUp2Conv(wd, c, cin) {
       }
       for (let r = 0; r < n; r++) {
         for (let q = 0; q < n; q++) {
-          const k = out[r][q];
+          const k = out[r * n + q];
           for (let py = 0; py < 2; py++) {
             for (let px = 0; px < 2; px++) {
               for (let dy = 0; dy < 3; dy++) {
+                const b = r * 18 + py * 9 + dy;
                 for (let dx = 0; dx < 3; dx++) {
+                  const at = (q * 2 + px) * 3 + dx;
                   let s = 0;
-                  for (let ky = 0; ky < 3; ky++) s += taps[r][py][ky][dy] * t[((ky * n + q) * 2 + px) * 3 + dx];
+                  for (let ky = 0; ky < 3; ky++) s += taps[b + ky * 3] * t[ky * n * 6 + at];
                   k[((((o * 2 + py) * 2 + px) * cin + i) * 3 + dy) * 3 + dx] = s;
                 }
               }
@@ -436,7 +441,7 @@ export function foldUp2Conv(wd, c, cin) {
     }
   }
   const folded = new Map();
-  UP2_PLACES.forEach((r, ri) => UP2_PLACES.forEach((q, qi) => folded.set(`${r}.${q}`, out[ri][qi])));
+  UP2_PLACES.forEach((r, ri) => UP2_PLACES.forEach((q, qi) => folded.set(`${r}.${q}`, out[ri * n + qi])));
   return folded;
 }
 
