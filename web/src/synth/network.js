@@ -204,8 +204,9 @@ export class Network {
   }
 
   /** Take the GOP's float32 weights: Float32Arrays in wire order (as tensorShapes gives them), or the
-   * decoder core's Map of name -> {shape, data} (web/README.md). */
-  load(arrays) {
+   * decoder core's Map of name -> {shape, data} (web/README.md). `zeros`: they are prepare()'s zeros,
+   * whose fold is zeros (not computed: it would only delay the first frame). */
+  load(arrays, zeros = false) {
     if (arrays instanceof Map) {
       arrays = this.specs.map(([name]) => {
         if (!arrays.has(name)) throw new Error(`the decoded model has no tensor ${name}`);
@@ -223,12 +224,12 @@ export class Network {
     this.consts = {};
     for (const op of this.constOps) this.consts[op.out] = this.execute(op, this.consts);
     if (!this.fold) this.fold = up2Folds(this.graphOps, this.graphInputs(), new Set([...this.outputs, this.heads]));
-    this.feedWeights = this.convFeed();
+    this.feedWeights = this.convFeed(zeros);
   }
 
   /** The graph's weight inputs (OrtNetwork._conv_feed): each conv's weight and bias, the heads
    * concatenated; those of the convs in this.fold folded with up2 (foldUp2Conv), a bias for each phase. */
-  convFeed() {
+  convFeed(zeros = false) {
     const feed = new Map();
     for (const op of this.graphOps) {
       const names = weightInputs(op);
@@ -236,7 +237,9 @@ export class Network {
       if (this.fold.has(op.out)) {
         const prefix = op.attrs.prefix, w = this.w[names[0]], b = this.w[names[1]];
         const [c, cin] = w.dims;
-        for (const [place, kernel] of foldUp2Conv(w.data, c, cin)) feed.set(`${prefix}.up2.${place}.weight`, val(kernel, [4 * c, cin, 3, 3]));
+        const folded = zeros ? new Map(UP2_PLACES.flatMap((r) => UP2_PLACES.map((q) => [`${r}.${q}`, new Float32Array(36 * c * cin)])))
+          : foldUp2Conv(w.data, c, cin);
+        for (const [place, kernel] of folded) feed.set(`${prefix}.up2.${place}.weight`, val(kernel, [4 * c, cin, 3, 3]));
         const bias = new Float32Array(4 * c);
         for (let i = 0; i < bias.length; i++) bias[i] = b.data[i >> 2];
         feed.set(`${prefix}.up2.bias`, val(bias, [4 * c]));
@@ -300,7 +303,7 @@ export class Network {
   /** Make the session before the first weights arrive (the graph needs only their shapes), so that a
    * player can build it while the file is still downloading. */
   prepare() {
-    if (!this.w) this.load(this.specs.map(([, dims]) => new Float32Array(numel(dims))));
+    if (!this.w) this.load(this.specs.map(([, dims]) => new Float32Array(numel(dims))), true);
     return this.session_();
   }
 
