@@ -403,48 +403,48 @@ export class Network {
  * the rows (a sum over ky), each sum from 0 in tap order, then rounded to binary32.
  */
 export function foldUp2Conv(wd, c, cin) {
-  const n = UP2_PLACES.length;
-  const taps = new Float64Array(n * 18); // [place][p][k][d], flat: the inner loops run hot, once per GOP
-  UP2_PLACES.forEach((place, q) => up2Taps(place).flat(2).forEach((v, i) => { taps[q * 18 + i] = v; }));
-  const out = Array.from({ length: n * n }, () => new Float32Array(c * cin * 36));
-  const t = new Float64Array(3 * n * 6); // [ky][column place][px][dx] of one (o, i)
-  for (let o = 0; o < c; o++) {
-    for (let i = 0; i < cin; i++) {
-      const w = (o * cin + i) * 9;
-      for (let ky = 0; ky < 3; ky++) {
-        for (let q = 0; q < n; q++) {
-          for (let px = 0; px < 2; px++) {
-            for (let dx = 0; dx < 3; dx++) {
-              const a = q * 18 + px * 9 + dx;
-              let s = 0;
-              for (let kx = 0; kx < 3; kx++) s += wd[w + ky * 3 + kx] * taps[a + kx * 3];
-              t[((ky * n + q) * 2 + px) * 3 + dx] = s;
-            }
+  // the loops run over every (o, i) innermost, the few nonzero blend weights hoisted: long simple loops
+  // that V8 optimises at once (nested per-value loops stayed interpreted for ~0.4 s on the first GOP
+  // while onnxruntime's threads held the cores); skipping a zero term leaves every sum's bits unchanged
+  const n = UP2_PLACES.length, m = c * cin;
+  const taps = UP2_PLACES.map(up2Taps);
+  const t = []; // [ky][column place][px][dx]: Float64Array over (o, i)
+  for (let ky = 0; ky < 3; ky++) {
+    for (let q = 0; q < n; q++) {
+      for (let px = 0; px < 2; px++) {
+        for (let dx = 0; dx < 3; dx++) {
+          const s = new Float64Array(m);
+          for (let kx = 0; kx < 3; kx++) {
+            const a = taps[q][px][kx][dx], off = ky * 3 + kx;
+            if (a !== 0) for (let e = 0; e < m; e++) s[e] += wd[e * 9 + off] * a;
           }
+          t.push(s);
         }
       }
-      for (let r = 0; r < n; r++) {
-        for (let q = 0; q < n; q++) {
-          const k = out[r * n + q];
-          for (let py = 0; py < 2; py++) {
-            for (let px = 0; px < 2; px++) {
-              for (let dy = 0; dy < 3; dy++) {
-                const b = r * 18 + py * 9 + dy;
-                for (let dx = 0; dx < 3; dx++) {
-                  const at = (q * 2 + px) * 3 + dx;
-                  let s = 0;
-                  for (let ky = 0; ky < 3; ky++) s += taps[b + ky * 3] * t[ky * n * 6 + at];
-                  k[((((o * 2 + py) * 2 + px) * cin + i) * 3 + dy) * 3 + dx] = s;
-                }
-              }
+    }
+  }
+  const folded = new Map(), acc = new Float64Array(m);
+  UP2_PLACES.forEach((row, r) => UP2_PLACES.forEach((col, q) => {
+    const k = new Float32Array(36 * m);
+    for (let py = 0; py < 2; py++) {
+      for (let px = 0; px < 2; px++) {
+        for (let dy = 0; dy < 3; dy++) {
+          for (let dx = 0; dx < 3; dx++) {
+            acc.fill(0);
+            for (let ky = 0; ky < 3; ky++) {
+              const b = taps[r][py][ky][dy], src = t[((ky * n + q) * 2 + px) * 3 + dx];
+              if (b !== 0) for (let e = 0; e < m; e++) acc[e] += b * src[e];
+            }
+            const at = (py * 2 + px) * cin * 9 + dy * 3 + dx;
+            for (let o = 0; o < c; o++) {
+              for (let i = 0; i < cin; i++) k[o * 36 * cin + at + i * 9] = acc[o * cin + i];
             }
           }
         }
       }
     }
-  }
-  const folded = new Map();
-  UP2_PLACES.forEach((r, ri) => UP2_PLACES.forEach((q, qi) => folded.set(`${r}.${q}`, out[ri * n + qi])));
+    folded.set(`${row}.${col}`, k);
+  }));
   return folded;
 }
 
