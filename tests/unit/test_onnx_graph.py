@@ -179,3 +179,16 @@ def test_the_fold_is_kept_for_maps_where_it_pays():
         assert len(net._fold) == folded
         assert sum(k.endswith(".up2.bias") for k in net._weights) == folded
         assert net.graph().count(b"Resize") == 3 - folded
+
+
+def test_folded_network_matches_numpy_render():
+    """A whole gnerv network whose last block is folded (its input 72x128 at 512x288) gives numpy_render's
+    planes, as the golden streams (too small to fold) do unfolded."""
+    arch, params, width, height = "gnerv", (1, 16, 16, 8, 12, 8, 6), 512, 288
+    weights = _random_weights(arch, width, height, "420", params, np.random.default_rng(7))
+    net = ort_network(arch, width, height, "420", params)
+    net.load_arrays(weights)
+    assert len(net._fold) == 1
+    t = np.array([0.0, 0.4], np.float32)
+    for got, want in zip(net(t), nr.build(arch, width, height, "420", params, weights)(t)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
