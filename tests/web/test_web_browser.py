@@ -3,6 +3,10 @@ built with web/build.mjs, served by inrcodec.play's server, opened at ?src=...&c
 stream (frames as spec/conformance.md rules: MD5, or every sample within ±1 and at most 1 in 1000
 differing), for every invalid stream (an error in the page, never 'done'), seeking and stepping,
 and a screenshot.
+
+The page decodes with a pool of workers (web/src/main.js, ``?workers=N``), frame n by worker n % N: the
+golden streams, seeks and the layer selector run with ``workers=2`` and each test checks that the second
+worker did render its share; ``workers=1`` and a pool whose second worker cannot read the file still play.
 """
 
 from __future__ import annotations
@@ -61,12 +65,25 @@ def run_jobs(node: str, chromium: str, base: str, jobs: list[dict]) -> list[dict
     return results
 
 
+POOL = "workers=2"
+
+
+def md5s(feature: str) -> list[str]:
+    return [fr["md5"] for fr in expected(feature)["frames"]]
+
+
 @pytest.fixture(scope="module")
 def checked(node, chromium, server) -> dict[str, dict]:
-    """Every golden stream through ?check=1, in one browser."""
-    jobs = [{"kind": "check", "src": f"/g/{f}.inr", "expected": [fr["md5"] for fr in expected(f)["frames"]]}
-            for f in golden_features()]
+    """Every golden stream through ?check=1 with two workers, in one browser."""
+    jobs = [{"kind": "check", "src": f"/g/{f}.inr", "expected": md5s(f), "query": POOL} for f in golden_features()]
     return {f: r for f, r in zip(golden_features(), run_jobs(node, chromium, server, jobs))}
+
+
+def assert_pool_shared(r: dict, n_frames: int) -> None:
+    """check=1 with workers=2: frame n by worker n % 2, none dropped."""
+    pool = r["pool"]
+    assert pool["workers"] == 2 and pool["dropped"] == [], pool
+    assert pool["frames"] == [(n_frames + 1) // 2, n_frames // 2], pool
 
 
 @pytest.mark.parametrize("feature", golden_features())
@@ -75,6 +92,7 @@ def test_golden_stream_plays_in_chromium(checked, feature):
     assert r["status"] == "done" and not r["error"], r.get("failed") or r["status"]
     assert r["pageErrors"] == []
     assert [int(i) for i, _ in r["frames"]] == list(range(e["n_frames"]))
+    assert_pool_shared(r, e["n_frames"])
     with np.load(os.path.join(CONFORMANCE, feature, e["frame_planes"])) as z:
         differ = total = 0
         for i, md5 in r["frames"]:
@@ -91,7 +109,8 @@ def test_golden_stream_plays_in_chromium(checked, feature):
 
 def test_invalid_streams_are_an_error_in_the_page(node, chromium, server):
     streams = invalid_streams()
-    results = run_jobs(node, chromium, server, [{"kind": "check", "src": f"/bad/{s['stream']}"} for s in streams])
+    results = run_jobs(node, chromium, server,
+                       [{"kind": "check", "src": f"/bad/{s['stream']}", "query": POOL} for s in streams])
     for s, r in zip(streams, results):
         assert "failed" not in r, f"{s['name']}: {r.get('failed')}"
         assert r["error"] and r["status"] != "done", f"{s['name']} ({s['rule']}): the page said {r['status']!r}"
@@ -104,10 +123,12 @@ def test_a_missing_url_is_an_error_in_the_page(node, chromium, server):
     assert r["error"] and "404" in r["status"]
 
 
-def test_seek_and_step_land_on_the_exact_frame(node, chromium, server, checked):
+@pytest.mark.parametrize("workers", [2, 1])
+def test_seek_and_step_land_on_the_exact_frame(node, chromium, server, checked, workers):
     feature = "MULTIGOM_A"  # 12 frames, 3 GOMs: seeks cross GOMs both ways
     targets = [7, 2, 11, 5, 0, 9]
-    (r,) = run_jobs(node, chromium, server, [{"kind": "seek", "src": f"/g/{feature}.inr", "targets": targets}])
+    (r,) = run_jobs(node, chromium, server, [{"kind": "seek", "src": f"/g/{feature}.inr", "targets": targets,
+                                              "query": f"workers={workers}", "waitPool": True}])
     assert "failed" not in r, r.get("failed")
     md5 = dict(checked[feature]["frames"])
     n = expected(feature)["n_frames"]
@@ -116,6 +137,41 @@ def test_seek_and_step_land_on_the_exact_frame(node, chromium, server, checked):
     for s in r["seen"]:
         assert s["md5"] == md5[str(s["n"])], f"frame {s['n']} shown is not the frame check=1 decoded"
         assert s["pos"] == f"{s['n'] + 1} / {n}"
+    pool = r["pool"]
+    assert pool["workers"] == workers and pool["ready"] == workers and pool["dropped"] == [], pool
+    if workers == 2:  # odd frames (7, 11, 5, 9, 9) by the second worker once both were ready
+        assert pool["frames"][1] >= 4, pool
+
+
+def test_one_worker_still_plays(node, chromium, server, checked):
+    """?workers=1: one worker (with all the threads) decodes every frame, the very frames two workers
+    decode (the same MD5s; a few golden streams are within spec/conformance.md's ±1, not exact)."""
+    features = ["LAYERS_A", "MULTIGOM_A", "NIRVANA_A", "HINERV_A"]
+    features = [f for f in features if f in golden_features()]
+    jobs = [{"kind": "check", "src": f"/g/{f}.inr", "expected": md5s(f), "query": "workers=1"} for f in features]
+    jobs.append({"kind": "open", "src": "/g/MULTIGOM_A.inr", "playMs": 300, "query": "workers=1"})
+    *results, played = run_jobs(node, chromium, server, jobs)
+    for f, r in zip(features, results):
+        assert r["status"] == "done" and not r["error"], f"{f}: {r.get('failed') or r['status']}"
+        assert r["frames"] == checked[f]["frames"], f
+        assert r["pool"]["workers"] == 1 and r["pool"]["frames"] == [len(md5s(f))], r["pool"]
+        assert r["pageErrors"] == []
+    assert "failed" not in played and not played["error"], played.get("failed") or played["status"]
+    assert played["shown"]["n"] >= 1 and played["pool"]["workers"] == 1
+
+
+def test_a_worker_that_cannot_start_leaves_the_others_playing(node, chromium, server, checked):
+    """The second worker's fetch of the file answers HTTP 500: it is dropped, worker 0 decodes every frame
+    (the same MD5s as with two), and the page shows no error."""
+    feature = "MULTIGOM_A"
+    (r,) = run_jobs(node, chromium, server, [{"kind": "check", "src": f"/g/{feature}.inr", "expected": md5s(feature),
+                                              "query": POOL, "failAfter": 1}])
+    assert r["status"] == "done" and not r["error"], r.get("failed") or r["status"]
+    assert r["frames"] == checked[feature]["frames"]
+    pool = r["pool"]
+    assert pool["frames"] == [len(md5s(feature)), 0], pool
+    assert len(pool["dropped"]) == 1 and "HTTP 500" in pool["dropped"][0], pool
+    assert r["pageErrors"] == []
 
 
 def test_the_layer_selector_decodes_the_first_layers(node, chromium, server):
@@ -124,17 +180,22 @@ def test_the_layer_selector_decodes_the_first_layers(node, chromium, server):
     from inrcodec.api import open as open_inr
 
     feature = "LAYERS_A"
-    (r,) = run_jobs(node, chromium, server, [{"kind": "layers", "src": f"/g/{feature}.inr", "k": 1}])
+    (r,) = run_jobs(node, chromium, server, [{"kind": "layers", "src": f"/g/{feature}.inr", "k": 1, "more": [1],
+                                              "query": POOL, "waitPool": True}])
     assert "failed" not in r, r.get("failed")
     assert r["before"]["options"] == ["1", "2", "3"]
     assert r["before"]["md5"] == expected(feature)["frames"][0]["md5"]
+    # frame 1 by the second worker: the selector reached it too
+    assert r["pool"]["ready"] == 2 and r["pool"]["frames"][1] >= 1, r["pool"]
     with open_inr(os.path.join(CONFORMANCE, feature, "stream.inr"), layers=1) as f:
-        base = f[0]
-    for got, want in zip(r["samples"], base):
-        d = np.abs(np.asarray(got, np.int64).reshape(want.shape) - want.astype(np.int64))
-        assert d.max() <= 1 and (d > 0).sum() * 1000 <= d.size
+        base = [f[0], f[1]]
+    for samples, frame in zip([r["samples"]] + r["more"], base):
+        for got, want in zip(samples, frame):
+            d = np.abs(np.asarray(got, np.int64).reshape(want.shape) - want.astype(np.int64))
+            assert d.max() <= 1 and (d > 0).sum() * 1000 <= d.size
     with open_inr(os.path.join(CONFORMANCE, feature, "stream.inr")) as f:
-        assert any(not np.array_equal(np.asarray(g).reshape(w.shape), w) for g, w in zip(r["samples"], f[0]))
+        for samples, k in zip([r["samples"]] + r["more"], [0, 1]):
+            assert any(not np.array_equal(np.asarray(g).reshape(w.shape), w) for g, w in zip(samples, f[k]))
 
 
 def test_page_opens_plays_and_takes_a_screenshot(node, chromium, server, tmp_path):

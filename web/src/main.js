@@ -1,23 +1,53 @@
 // The player page: opens a file (picker, drag and drop, ?src=URL), shows its facts and frames, plays,
-// pauses, steps and seeks. Decoding runs in a Web Worker (worker.js); this page only draws.
+// pauses, steps and seeks. Decoding runs in Web Workers (worker.js); this page only draws.
+//
+// The workers are a pool (?workers=N; by default 2 where the wasm may use threads and the machine has
+// two cores, else 1), each with its own Player and onnxruntime-web session of T/N wasm threads (T: the
+// threads one worker would have, ?threads=). Frame n goes to worker n % N and frames are drawn in
+// order: frames are independent (a GOP's frames come from its weights and their time positions alone,
+// and onnxruntime-web's samples do not depend on which frames were asked before), so N workers give
+// the same frames N at a time, where onnxruntime-web's own threads scale far less (1.3x from 1 to 2 at
+// 1280x720). Worker 0 opens the file alone, so nothing competes with its first frame; the others
+// (helpers) start once a frame is on the canvas, each reading the file again (a second fetch, served by
+// the browser's cache or the local server; a File is read twice), making its sessions and loading the
+// weights of its first frame's GOP, and take frames only then ('ready'): until then worker 0 renders
+// everything. A helper that fails to start, or fails later, is dropped and its frames go back to
+// worker 0. The decode speed shown is the pool's: the sum of the ready workers' rates.
 //
 // ?src=URL&check=1 is a hook for tests: decode every frame without playing, write "INDEX MD5" per frame
-// (spec/conformance.md's frame MD5) into #frames, then "done" or the error into #status.
-// window.inrcodec exposes the timings and, for tests, a frame's samples (samples(n)).
+// (spec/conformance.md's frame MD5) into #frames, then "done" or the error into #status. It uses the
+// pool too, strictly: frame n waits for worker n % N to be ready (unless it failed), so with N workers
+// every worker renders its share of the frames.
+// window.inrcodec exposes the timings, the pool (pool) and, for tests, a frame's samples (samples(n)).
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const CHECK = params.get('check') === '1';
 
+const ISOLATED = self.crossOriginIsolated === true;
+const CORES = navigator.hardwareConcurrency || 1;
+// the wasm threads of one worker alone: worker.js's rule for ?threads=
+const THREADS = ISOLATED ? Math.max(1, Math.min(4, Number(params.get('threads')) || CORES)) : 1;
+const WORKERS = Math.max(1, Math.min(8, Math.floor(Number(params.get('workers'))) || (ISOLATED && CORES >= 2 ? 2 : 1)));
+const WORKER_THREADS = Math.max(1, Math.floor(THREADS / WORKERS));
+const HELPER_START_MS = 30000; // a helper not ready by then is dropped
+
 const state = {
-  worker: null, info: null, total: null, name: '', cur: -1, playing: false, token: 0,
-  nextId: 1, pending: new Map(), opened: 0, timing: {},
+  pool: [], info: null, total: null, name: '', source: null, layers: null, cur: -1, playing: false,
+  token: 0, nextId: 1, pending: new Map(), helpersStarted: false, dropped: [], timing: {},
 };
 
 window.inrcodec = {
   timing: state.timing,
   shown: null, // {n, md5} of the frame on the canvas
   get info() { return state.info; },
+  // the pool: workers (N), wasm threads each, helpers ready, frames each worker rendered, helpers dropped (why)
+  get pool() {
+    return {
+      workers: WORKERS, threads: WORKER_THREADS, ready: state.pool.filter((s) => s.ready).length,
+      frames: state.pool.map((s) => s.frames), dropped: [...state.dropped],
+    };
+  },
   samples: (n) => request({ n, planes: true }).then((r) => r.planes),
   show: (n, md5 = true) => show(n, md5), // decode and draw frame n
   playAll: () => play(false), // play to the end as fast as frames come: {frames, ms} (benchmarks)
@@ -34,28 +64,129 @@ function fail(message) {
   $('play').textContent = '▶';
 }
 
-function request(msg) {
-  if (!state.worker) return Promise.reject(new Error('no file open'));
+// -- the pool ---------------------------------------------------------------------------------------
+
+/** A pool entry: its worker (null until started), whether it takes frames (ready), whether it was
+ * dropped (dead), its rate (fps: its frames over its rendering time) and the frames it rendered.
+ * `settled` resolves when it is ready or dropped. */
+function slot(index) {
+  const s = { index, worker: null, ready: index === 0, dead: false, fps: 0, frames: 0 };
+  s.settled = new Promise((resolve) => { s.settle = resolve; });
+  if (index === 0) s.settle();
+  return s;
+}
+
+function newWorker() {
+  const workerUrl = new URL('worker.js', import.meta.url);
+  workerUrl.searchParams.set('threads', String(WORKER_THREADS));
+  return new Worker(workerUrl, { type: 'module' });
+}
+
+function wire(s) {
+  s.worker.onmessage = (e) => onMessage(s, e);
+  s.worker.onerror = (e) => {
+    e.preventDefault();
+    if (!state.pool.includes(s)) return;
+    if (s.index > 0) dropHelper(s, e.message || 'the worker stopped');
+    else fail(e.message || 'the decoder stopped');
+  };
+}
+
+/** The worker for frame n: the (n % live)-th of the workers not dropped. */
+function pick(n) {
+  const live = state.pool.filter((s) => !s.dead);
+  return live[n % live.length];
+}
+
+function send(p, s) {
+  p.slot = s;
+  s.worker.postMessage(p.msg);
+}
+
+/** Asks for a frame: {n, rgba?, md5?, planes?} (worker.js's 'frame'). `strict`: wait for worker n % N
+ * to be ready rather than give the frame to worker 0 (check=1). */
+function request(msg, strict = false) {
+  if (!state.pool.length) return Promise.reject(new Error('no file open'));
   const id = state.nextId++;
   return new Promise((resolve, reject) => {
-    state.pending.set(id, { resolve, reject });
-    state.worker.postMessage({ type: 'frame', id, ...msg });
+    const p = { resolve, reject, msg: { type: 'frame', id, ...msg }, slot: null };
+    state.pending.set(id, p);
+    const s = pick(msg.n);
+    if (s.ready || !strict) send(p, s.ready ? s : state.pool[0]);
+    else s.settled.then(() => { if (state.pending.get(id) === p) send(p, s.ready ? s : state.pool[0]); });
   });
 }
 
-function onMessage(worker, e) {
-  if (worker !== state.worker) return; // a file opened since
+/** Drops helper `s` (it failed): its frames asked and not answered go to worker 0. */
+function dropHelper(s, why) {
+  if (s.dead || !state.pool.includes(s)) return; // dropped already, or a file opened since
+  s.dead = true;
+  s.ready = false;
+  s.worker?.terminate();
+  s.settle();
+  state.dropped.push(`worker ${s.index}: ${why}`);
+  for (const p of state.pending.values()) if (p.slot === s) send(p, state.pool[0]);
+  poolSettled();
+}
+
+function poolSettled() {
+  if (state.pool.every((s) => s.ready || s.dead) && state.timing.pool === undefined) state.timing.pool = performance.now();
+}
+
+/** Starts the helpers (once a frame is on the canvas): each opens the same source and loads the GOP of
+ * the first frame after the one shown that will be its own. */
+function startHelpers() {
+  if (state.helpersStarted || !state.info) return;
+  state.helpersStarted = true;
+  const n = state.pool.length, start = Math.max(0, state.cur + 1);
+  for (const s of state.pool.slice(1)) {
+    const warm = Math.min(state.info.nFrames - 1, start + ((((s.index - start) % n) + n) % n));
+    try {
+      s.worker = newWorker();
+    } catch (err) {
+      dropHelper(s, err.message);
+      continue;
+    }
+    wire(s);
+    state.timing[`w${s.index}.start`] = performance.now();
+    s.worker.postMessage({ type: 'open', ...state.source, warm, layers: state.layers });
+    setTimeout(() => { if (!s.ready) dropHelper(s, `not ready after ${HELPER_START_MS} ms`); }, HELPER_START_MS);
+  }
+}
+
+function poolFps() {
+  return state.pool.reduce((sum, s) => sum + (s.ready ? s.fps : 0), 0);
+}
+
+function onMessage(s, e) {
+  if (s.dead || !state.pool.includes(s)) return; // a file opened since, or a dropped helper
   const m = e.data;
+  if (m.type === 'frame' || (m.type === 'error' && m.id)) {
+    const p = state.pending.get(m.id);
+    state.pending.delete(m.id);
+    if (m.type === 'frame') {
+      s.fps = m.fps;
+      s.frames++;
+      p?.resolve(m);
+    } else p?.reject(new Error(m.message));
+    return;
+  }
+  if (s.index > 0) {
+    // a helper: its timings as w<k>.<name>; ready once warmed up; an error of its own (reading,
+    // starting) drops it, worker 0 reads the same file and reports the file's faults
+    if (m.type === 'mark') state.timing[`w${s.index}.${m.name}`] = m.t - performance.timeOrigin;
+    else if (m.type === 'ready') {
+      state.timing[`w${s.index}.ready`] = performance.now();
+      s.ready = true;
+      s.settle();
+      poolSettled();
+    } else if (m.type === 'error') dropHelper(s, m.message);
+    return;
+  }
   if (m.type === 'header') return onHeader(m);
   if (m.type === 'mark') { state.timing[m.name] = m.t - performance.timeOrigin; return; }
   if (m.type === 'gop') return showSize(m.bytes);
   if (m.type === 'end') { state.total = m.bytes; showSize(m.bytes); state.timing.read = performance.now(); return; }
-  if (m.type === 'frame' || (m.type === 'error' && m.id)) {
-    const p = state.pending.get(m.id);
-    state.pending.delete(m.id);
-    if (m.type === 'frame') p?.resolve(m); else p?.reject(new Error(m.message));
-    return;
-  }
   if (m.type === 'error') {
     for (const p of state.pending.values()) p.reject(new Error(m.message));
     state.pending.clear();
@@ -63,33 +194,29 @@ function onMessage(worker, e) {
   }
 }
 
-function newWorker() {
-  const workerUrl = new URL('worker.js', import.meta.url);
-  if (params.get('threads')) workerUrl.searchParams.set('threads', params.get('threads'));
-  return new Worker(workerUrl, { type: 'module' });
-}
-
 // A worker made at page load starts onnxruntime-web's wasm at once, so a file opened later by the
 // picker or by drag and drop shows its first frame without waiting for it. Each file after the first
-// gets a fresh worker (the old one, and whatever it was reading, is dropped).
+// gets a fresh pool (the old workers, and whatever they were reading, are dropped).
 let spare = newWorker();
 
 function open(source, name) {
-  state.worker?.terminate();
+  for (const s of state.pool) s.worker?.terminate();
   for (const p of state.pending.values()) p.reject(new Error('another file was opened'));
   state.pending.clear();
-  Object.assign(state, { info: null, total: null, name, cur: -1, playing: false, token: state.token + 1 });
+  Object.assign(state, {
+    info: null, total: null, name, source, layers: null, cur: -1, playing: false, token: state.token + 1,
+    helpersStarted: false, dropped: [], pool: Array.from({ length: WORKERS }, (_, k) => slot(k)),
+  });
   for (const k of Object.keys(state.timing)) delete state.timing[k];
   state.timing.open = performance.now();
   $('frames').textContent = '';
   $('i-name').textContent = name;
   status('reading…');
-  const worker = spare ?? newWorker();
+  const s = state.pool[0];
+  s.worker = spare ?? newWorker();
   spare = null;
-  worker.onmessage = (e) => onMessage(worker, e);
-  worker.onerror = (e) => { e.preventDefault(); if (worker === state.worker) fail(e.message || 'the decoder stopped'); };
-  state.worker = worker;
-  worker.postMessage({ type: 'open', ...source });
+  wire(s);
+  s.worker.postMessage({ type: 'open', ...source });
 }
 
 function showSize(bytes) {
@@ -135,7 +262,9 @@ function draw(f) {
   window.inrcodec.shown = { n: f.n, md5: f.md5 };
   $('seek').value = String(f.n);
   $('pos').textContent = `${f.n + 1} / ${i.nFrames}`;
-  $('i-speed').textContent = `${f.fps.toFixed(1)} frames/s`;
+  $('i-speed').textContent = `${poolFps().toFixed(1)} frames/s`;
+  // the first frame is on the canvas: now the helpers may start
+  if (!state.helpersStarted) setTimeout(startHelpers, 0);
 }
 
 /** Decode and draw frame n (the latest request wins); whether it was drawn. `md5`: with its digest
@@ -156,7 +285,17 @@ async function show(n, md5 = true) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const AHEAD = 2; // frames asked of the worker ahead of the one shown: it renders while the page waits
+// frames asked ahead of the one shown, per worker ready: each renders while the page waits
+const AHEAD = 2;
+const ahead = () => AHEAD * state.pool.filter((s) => s.ready).length;
+
+/** A request whose rejection counts as handled until it is awaited (a queue's later frames may fail
+ * while an earlier one is awaited). */
+function queued(msg, strict = false) {
+  const r = request(msg, strict);
+  r.catch(() => {});
+  return r;
+}
 
 /** Play from the frame after the one shown to the end (or a pause): paced to the file's frame rate,
  * or (`paced` false, benchmarks) as fast as frames come. Returns {frames, ms} drawn. */
@@ -170,8 +309,8 @@ async function play(paced = true) {
   const interval = (1000 * i.fpsDen) / i.fpsNum;
   let next = state.cur + 1 >= i.nFrames ? 0 : state.cur + 1;
   const queue = [];
-  const ask = () => { if (next < i.nFrames) queue.push(request({ n: next++, rgba: true, md5: false })); };
-  for (let k = 0; k < AHEAD; k++) ask();
+  const ask = () => { while (next < i.nFrames && queue.length < ahead()) queue.push(queued({ n: next++, rgba: true, md5: false })); };
+  ask();
   const t0 = performance.now();
   let due = t0, drawn = 0;
   try {
@@ -191,7 +330,6 @@ async function play(paced = true) {
   } catch (err) {
     if (token === state.token) fail(err.message);
   }
-  for (const q of queue) q.catch(() => {});
   if (token === state.token) { state.playing = false; $('play').textContent = '▶'; }
   return { frames: drawn, ms: performance.now() - t0 };
 }
@@ -208,13 +346,22 @@ async function check() {
   const i = state.info;
   const lines = [];
   status('checking…');
+  // frame 0 alone (then the helpers start), then AHEAD frames a worker not dropped, each frame to its
+  // own worker (strict)
+  const queue = [];
+  let next = 0;
+  const ask = (window) => { while (next < i.nFrames && queue.length < window) queue.push(queued({ n: next++ }, true)); };
   try {
     for (let n = 0; n < i.nFrames; n++) {
-      const f = await request({ n });
-      if (n === 0) state.timing.firstFrame = performance.now();
+      ask(n === 0 ? 1 : AHEAD * state.pool.filter((s) => !s.dead).length);
+      const f = await queue.shift();
+      if (n === 0) {
+        state.timing.firstFrame = performance.now();
+        startHelpers();
+      }
       lines.push(`${n} ${f.md5}`);
       $('frames').textContent = lines.join('\n') + '\n';
-      $('i-speed').textContent = `${f.fps.toFixed(1)} frames/s`;
+      $('i-speed').textContent = `${poolFps().toFixed(1)} frames/s`;
     }
     state.timing.done = performance.now();
     status('done');
@@ -241,7 +388,8 @@ $('next').addEventListener('click', () => step(1));
 $('seek').addEventListener('input', (e) => { pause(); show(Number(e.target.value)); });
 $('layers').addEventListener('change', (e) => {
   pause();
-  state.worker.postMessage({ type: 'layers', k: Number(e.target.value) });
+  state.layers = Number(e.target.value);
+  for (const s of state.pool) if (s.worker && !s.dead) s.worker.postMessage({ type: 'layers', k: state.layers });
   show(Math.max(0, state.cur));
 });
 document.addEventListener('keydown', (e) => {

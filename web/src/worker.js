@@ -1,7 +1,10 @@
 // The player's Web Worker: reads the file (streamed), decodes and synthesises frames, so the page
-// never blocks. Messages in: {type: 'open', url} or {type: 'open', file}; {type: 'frame', id, n, rgba};
-// {type: 'layers', k}. Messages out: 'header', 'mark' (timings), 'gop' (arrived), 'end', 'frame' (id, n,
-// md5, rgba?, planes?, fps), 'error' (id when it answers a request, message).
+// never blocks. The page runs a pool of them (main.js), each with its own Player. Messages in:
+// {type: 'open', url} or {type: 'open', file}, with, for a helper of the pool, `warm` (a frame: make the
+// sessions and load its GOP's weights, then say 'ready') and `layers` (the layer selector's choice so far); {type: 'frame', id, n,
+// rgba}; {type: 'layers', k}. Messages out: 'header', 'mark' (timings), 'gop' (arrived), 'end', 'frame'
+// (id, n, md5, rgba?, planes?, fps), 'ready' (after `warm`), 'error' (id when it answers a request,
+// message).
 
 import * as ort from 'onnxruntime-web/wasm';
 import * as format from './format/index.js';
@@ -13,8 +16,8 @@ import { Graph } from './synth/onnx.js';
 // relative path fails to resolve from inside onnxruntime-web, FIELD-NOTES).
 ort.env.wasm.wasmPaths = new URL('ort/', self.location.href).href;
 // Threads need cross-origin isolation (SharedArrayBuffer): inrcodec play and the tests serve the
-// COOP/COEP headers; a plain static host gets one thread. The page's ?threads=N reaches here as the
-// worker's own query.
+// COOP/COEP headers; a plain static host gets one thread. The page sets ?threads=N (its share of the
+// page's threads) in the worker's own query.
 const asked = Number(new URL(self.location.href).searchParams.get('threads')) || 0;
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, asked || navigator.hardwareConcurrency || 1)) : 1;
 ort.env.logLevel = 'error';
@@ -42,10 +45,12 @@ function post(msg, transfer = []) { self.postMessage(msg, transfer); }
 async function open(msg) {
   player = new Player(ort, format);
   const me = player;
+  me.layersWanted = msg.layers ?? null;
   let total = null;
   player.onHeader = (info) => {
     post({ type: 'header', info, total, threads: ort.env.wasm.numThreads });
     me.synth.prepare().then(() => mark('sessions'), () => {});
+    if (msg.warm !== undefined) warm(me, msg.warm);
   };
   player.onGop = (gop) => {
     if (gop === 0) mark('gop0');
@@ -63,6 +68,23 @@ async function open(msg) {
   }
   await player.read(body);
   if (me === player) post({ type: 'end', bytes: me.bytes });
+}
+
+/** A helper's start: its sessions made and frame n's GOP's weights loaded, then 'ready'; a failure is an
+ * error of the worker (the page drops it). */
+async function warm(me, n) {
+  try {
+    await me.preload(n);
+    if (me === player) post({ type: 'ready' });
+  } catch (err) {
+    if (me === player) post({ type: 'error', message: describe(err) });
+  }
+}
+
+function setLayers(k) {
+  if (!player) throw new Error('no file open');
+  if (player.info) player.setLayers(k);
+  else player.layersWanted = k; // before the header: from it on
 }
 
 async function frame(msg) {
@@ -85,7 +107,7 @@ self.onmessage = (e) => {
   let job;
   if (msg.type === 'open') job = open(msg);
   else if (msg.type === 'frame') job = frame(msg);
-  else if (msg.type === 'layers') job = Promise.resolve().then(() => player.setLayers(msg.k));
+  else if (msg.type === 'layers') job = Promise.resolve().then(() => setLayers(msg.k));
   else job = Promise.reject(new Error(`unknown message ${msg.type}`));
   job.catch((err) => post({ type: 'error', id: msg.id, message: describe(err) }));
 };

@@ -34,6 +34,7 @@ export class Player {
     this.bytes = 0;
     this.complete = false;
     this.error = null;
+    this.layersWanted = null; // decode only the first k layers from the header on (null: all)
     this.gopDecoders = new Map(); // GOP index -> () => Promise<models[layer]>
     this.waiters = new Map(); // GOP index -> [{resolve, reject}]
     this.batch = null; // {key, frames}
@@ -95,7 +96,8 @@ export class Player {
       colorRange: h.colorRange, matrix: h.matrix,
       layers: file.layers.map((l) => ({ archId: l.archId, arch: archName(l.archId), archParams: l.archParams, scale: l.residualScale ?? 1 })),
     };
-    this.setLayers(this.info.layers.length);
+    const n = this.info.layers.length;
+    this.setLayers(this.layersWanted ? Math.min(this.layersWanted, n) : n);
     this.onHeader(this.info);
   }
 
@@ -145,16 +147,34 @@ export class Player {
     return { index: n, planes, md5: withMd5 ? frameMd5(planes) : null };
   }
 
+  /** Makes the sessions and loads the weights of frame `n`'s GOP (once its chunks are in), as its render
+   * would, without rendering: a pool worker's start (worker.js), so that its first frame asked costs a
+   * frame and no more. */
+  async preload(n) {
+    if (!this.info) throw new Error('no file open');
+    const gop = Math.floor(Math.max(0, Math.min(n, this.info.nFrames - 1)) / this.info.gopSize);
+    await this.arrived(gop);
+    const run = this.queue.then(async () => {
+      await this.synth.prepare();
+      await this.loadGop(gop);
+    });
+    this.queue = run.catch(() => {});
+    await run;
+  }
+
+  async loadGop(gop) {
+    if (this.loaded === gop) return;
+    const models = await this.gopDecoders.get(gop)();
+    this.synth.load(models.slice(0, this.nLayers).map((m) => m.weights));
+    this.loaded = gop;
+  }
+
   async renderBatch(gop, first) {
     const key = `${this.nLayers}/${gop}/${first}`;
     if (this.batch?.key === key) return this.batch.frames;
     const count = Math.min(this.info.nFrames - gop * this.info.gopSize, this.info.gopSize);
     const t0 = performance.now();
-    if (this.loaded !== gop) {
-      const models = await this.gopDecoders.get(gop)();
-      this.synth.load(models.slice(0, this.nLayers).map((m) => m.weights));
-      this.loaded = gop;
-    }
+    await this.loadGop(gop);
     const offsets = [];
     for (let i = first; i < Math.min(count, first + PLAYER_BATCH); i++) offsets.push(i);
     const frames = await this.synth.render(offsets);
