@@ -16,6 +16,11 @@ and inrcodec's own player on the same file (tools/bench_decode.py's measure, ``-
     python tools/bench_web.py --inr carphone_default.inr              # + a 1280x720 file of random weights
     python tools/bench_web.py --inr a.inr --size 1280x720 --frames 30 --repeat 3
 
+The page runs its default pool of workers (2 on a 2-core machine: main.js), each with threads/workers
+wasm threads; ``--workers N`` sets the pool (``?workers=N``). ``--dist DIR`` plays a build made before
+(``node web/build.mjs --out DIR`` at another commit) instead of building the working tree: old and new
+players measured alternately on the same machine state.
+
 The 1280x720 file is gnerv at the default quality (the encoder's ladder, --quality 5; or --quality) with random
 weights (inrcodec.fuzz.synthetic): a decoder's speed does not depend on the values. Run it on a quiet
 machine: it waits while /tmp/TIMING exists, holds it while it measures, and prints the load average.
@@ -91,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--frames", type=int, default=30, help="frames of that file")
     ap.add_argument("--repeat", type=int, default=3, help="fresh pages per file (median and best reported)")
     ap.add_argument("--threads", type=int, default=2, help="wasm threads in the browser, ort threads in Python")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="the page's pool of workers, threads/workers wasm threads each (default: the page's)")
+    ap.add_argument("--dist", default=None, help="serve this built player instead of building web/")
     ap.add_argument("--chromium", default=os.environ.get("INRCODEC_CHROMIUM", "/usr/bin/chromium"))
     ap.add_argument("--node", default="node")
     ap.add_argument("--no-python", action="store_true", help="skip the Python player's figures")
@@ -109,8 +117,9 @@ def main(argv: list[str] | None = None) -> None:
             w, h = (int(v) for v in a.size.split("x"))
             files.append(os.path.join(tmp, f"gnerv_q{a.quality}_{w}x{h}_random.inr"))
             make_random(files[-1], w, h, a.frames, a.quality)
-        dist = os.path.join(tmp, "dist")
-        build(a.node, dist)
+        dist = a.dist or os.path.join(tmp, "dist")
+        if not a.dist:
+            build(a.node, dist)
         srv = make_server({f"/f{i}/{os.path.basename(p)}": p for i, p in enumerate(files)}, dist)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{srv.server_address[1]}"
@@ -122,7 +131,10 @@ def main(argv: list[str] | None = None) -> None:
             for i, path in enumerate(files):
                 n = n_frames_of(path)
                 src = f"/f{i}/{os.path.basename(path)}"
-                web = summarise(browser_runs(a.node, a.chromium, base, src, a.repeat, f"threads={a.threads}"), n)
+                query = f"threads={a.threads}" + (f"&workers={a.workers}" if a.workers else "")
+                runs = browser_runs(a.node, a.chromium, base, src, a.repeat, query)
+                web = summarise(runs, n)
+                web["pool"] = runs[-1].get("pool")  # absent from a player before the pool
                 row = {"file": os.path.basename(path), "bytes": os.path.getsize(path), "web": web}
                 if not a.no_python:
                     row["python"] = measure(path, "ort", a.threads, n, a.repeat)
@@ -139,12 +151,13 @@ def main(argv: list[str] | None = None) -> None:
             if not a.trial:
                 os.unlink(TIMING)
             srv.shutdown()
-    print(table(rows, a.threads))
+    print(table(rows, a.threads, a.workers))
     if a.json:
-        Path(a.json).write_text(json.dumps({"threads": a.threads, "rows": rows}, indent=2))
+        Path(a.json).write_text(json.dumps({"threads": a.threads, "workers": a.workers, "dist": a.dist, "rows": rows},
+                                           indent=2))
 
 
-def table(rows: list[dict], threads: int) -> str:
+def table(rows: list[dict], threads: int, workers: int | None = None) -> str:
     lines = [f"| file | frames | web fps (median / best) | web first frame ms (from open / from navigation) "
              f"| Python ort fps (process / loop) | Python first frame s |",
              "|---|--:|--:|--:|--:|--:|"]
@@ -154,7 +167,10 @@ def table(rows: list[dict], threads: int) -> str:
         pf = "—" if p is None else f"{p['first_frame_s']:.2f}"
         lines.append(f"| {r['file']} | {w['frames']} | {w['fps']:.1f} / {w['fps_best']:.1f} | "
                      f"{w['first_frame_ms']:.0f} / {w['first_frame_from_navigation_ms']:.0f} | {py} | {pf} |")
-    lines.append(f"(headless Chromium, wasm backend, {threads} threads; Python: inrcodec dec --backend ort "
+    pool = next((r["web"].get("pool") for r in rows if r["web"].get("pool")), None)
+    how = (f"{pool['workers']} workers of {pool['threads']} wasm threads" if pool
+           else f"{threads} threads" + (f", ?workers={workers}" if workers else ""))
+    lines.append(f"(headless Chromium, wasm backend, {how}; Python: inrcodec dec --backend ort "
                  f"--threads {threads})")
     return "\n".join(lines)
 
