@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import threading
 import urllib.parse
@@ -114,11 +115,19 @@ def play(path: str | os.PathLike, port: int = 0, dist: str | None = None, out=No
     print(file_url(server, url_path), file=out or sys.stdout, flush=True)
     if ready is not None:
         ready.set()
-    if stop is not None:
-        threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
+    # Ctrl-C only sets ``stop``, and a thread shuts the server down: a KeyboardInterrupt raised wherever
+    # the main thread happened to be (starting a handler's thread, closing a socket) could leave the
+    # process hanging (tests/web/test_play.py timed out twice in full runs under load, never alone)
+    stop = stop or threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
