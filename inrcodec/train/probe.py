@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 
 from ..errors import InrInputError
 from ..metrics import sample_peak
-from .stats import psnr_yuv_from_sse
 from .gom import GomJob, encode_gom
 from .plan import EncodePlan, modelled_iteration_seconds
+from .stats import psnr_yuv_from_sse
 
 # the two short fits: an eighth and a quarter of the budget, at most 400 and 800 iterations (from 400 on the
 # gain per doubling falls or holds; below, it may still rise: carphone 2.3, 2.7 dB from 100 to 400)
@@ -66,20 +66,19 @@ def ceiling_db(psnr: tuple[float, ...], iters: tuple[int, ...], budget_iters: in
     >>> ceiling_db((30.0, 29.0), (400, 800), 6400)  # no gain: no more
     29.5
     """
-    per_doubling = max(0.0, psnr[-1] - psnr[-2]) / max(1e-9, math.log2(iters[-1] / iters[-2])) if iters[-1] > iters[-2] \
-        else 0.0
+    gain = max(0.0, psnr[-1] - psnr[-2])
+    per_doubling = gain / math.log2(iters[-1] / iters[-2]) if iters[-1] > iters[-2] else 0.0
     doublings = max(0.0, math.log2(max(1, budget_iters) / iters[-1]))
     return psnr[-1] + per_doubling * doublings + PROBE_MARGIN_DB
 
 
 def probe_ceiling(plan: EncodePlan, cls, model: str, frames: list, progress=None) -> Ceiling:
-    """Fit ``cls``'s largest rung to ``frames`` (the first GOP) for each of PROBE_ITERS and extrapolate
-    to the iterations the plan's time gives that rung's I-model. ``progress``: the encoder's bar
+    """Fit ``cls``'s largest rung to ``frames`` (the first GOP) for each of probe_iters' counts and
+    extrapolate to the iterations the plan's time gives that rung's I-model. ``progress``: the encoder's bar
     (label, done, total, values), shown as "probe"."""
     top = max(cls.QUALITY)
     h = plan.header
-    header = replace(h, n_frames=len(frames), gop_size=max(h.gop_size, len(frames)), gom_size=1,
-                     arch_params=cls.from_quality(top))
+    header = replace(h, n_frames=len(frames), gom_size=1, arch_params=cls.from_quality(top))
     per_iter = modelled_iteration_seconds(header, model, plan.batch)
     budget = max(1, round(plan.gop_iters[0] * plan.iter_seconds / per_iter)) if per_iter > 0 else plan.gop_iters[0]
     iters = probe_iters(budget)
@@ -98,12 +97,10 @@ def probe_ceiling(plan: EncodePlan, cls, model: str, frames: list, progress=None
     return Ceiling(top, iters, tuple(psnr), budget, ceiling_db(tuple(psnr), iters, budget))
 
 
-def check_reachable(plan: EncodePlan, cls, model: str, frames: list, progress=None) -> Ceiling | None:
-    """InrInputError (exit 7) for a --psnr target above the probe's ceiling; the ceiling otherwise
-    (None: no PSNR target)."""
+def check_reachable(plan: EncodePlan, cls, model: str, frames: list, progress=None) -> Ceiling:
+    """InrInputError (exit 7) when the plan's --psnr target is above the probe's ceiling; the ceiling
+    otherwise (the encoder calls it for a PSNR target only: it reads the first GOP ahead for it)."""
     t = plan.target
-    if t is None or t.kind != "psnr":
-        return None
     ceiling = probe_ceiling(plan, cls, model, frames, progress)
     if t.value > ceiling.db:
         raise InrInputError(f"{t.asked} is out of reach for this video in this time: {ceiling.describe()} "

@@ -232,20 +232,18 @@ class GomControl:
 
     def start_lam(self, g: int, lam: float) -> float:
         """The lambda GOP ``g``'s model starts at (``lam``: where the model before it ended). For a byte
-        target: the lambda at which, by the model before (its bytes per frame, times ``w_p`` or 1 / ``w_p``
-        between kinds) and bytes ~ lambda ** BETA, the model would spend its share. A P-model started from
-        its I-model sheds bytes slowly once trained (mandelbrot --size 40k: lambda 1108 -> 471 in the fit
-        cut its bytes by a tenth), so it must start near its target, not be steered there."""
-        if self.t.kind != "bytes" or not self.done or lam <= 0:
+        target, after the GOM's first model (so ``g``'s is a P-model): the lambda at which, by the model
+        before (its bytes per frame, times ``w_p`` after the I-model) and bytes ~ lambda ** BETA, the model
+        would spend its share. A P-model started from its I-model sheds bytes slowly once trained
+        (mandelbrot --size 40k: lambda 1108 -> 471 in the fit cut its bytes by a tenth), so it must start
+        near its target, not be steered there."""
+        if self.t.kind != "bytes" or not self.done:
             return lam
         prev = self.done[-1]
         if prev.bytes <= 0 or prev.lam <= 0:
             return lam
-        h = self.header
-        kind = "I" if g % h.gom_size == 0 else "P"
-        per_frame = prev.bytes / prev.n_frames * (self.w_p if (prev.kind, kind) == ("I", "P") else
-                                                  1 / self.w_p if (prev.kind, kind) == ("P", "I") else 1.0)
-        want = self.model_target(g) * self.ratio / 8 / h.gop_range(g)[1]
+        per_frame = prev.bytes / prev.n_frames * (self.w_p if prev.kind == "I" else 1.0)
+        want = self.model_target(g) * self.ratio / 8 / self.header.gop_range(g)[1]
         return prev.lam * max(1 / START_RANGE, min(START_RANGE, (want / per_frame) ** (1 / BETA)))
 
     def coded(self, report) -> None:
