@@ -112,21 +112,20 @@ def play(path: str | os.PathLike, port: int = 0, dist: str | None = None, out=No
     path = os.fspath(path)
     url_path = "/" + os.path.basename(path)
     server = make_server({url_path: path}, dist, port)
-    print(file_url(server, url_path), file=out or sys.stdout, flush=True)
-    if ready is not None:
-        ready.set()
     # Ctrl-C only sets ``stop``, and a thread shuts the server down: a KeyboardInterrupt raised wherever
     # the main thread happened to be (starting a handler's thread, closing a socket) could leave the
-    # process hanging (tests/web/test_play.py timed out twice in full runs under load, never alone)
+    # process hanging (tests/web/test_play.py timed out twice in full runs under load, never alone).
+    # The handler is in place before the URL is printed, so a Ctrl-C as soon as it shows ends it too
     stop = stop or threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
+    print(file_url(server, url_path), file=out or sys.stdout, flush=True)
+    if ready is not None:
+        ready.set()
     try:
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
         if previous is not None:
